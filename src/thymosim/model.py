@@ -1,0 +1,75 @@
+"""Compiled model: Antimony sources -> flat SBML -> one cached RoadRunner per process."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+MAIN_MODULE = "thymosim"
+COMPILE_COUNT = {"n": 0}  # incremented on every RoadRunner compilation (tested)
+
+
+def model_dir() -> Path:
+    """Directory holding the Antimony modules, the parameter table and the SBML."""
+    packaged = Path(__file__).parent / "models"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "models"
+
+
+def sbml_path() -> Path:
+    """Path of the committed flat SBML Level 3 Version 2 file."""
+    return model_dir() / "thymosim.xml"
+
+
+def antimony_to_sbml(main: str = MAIN_MODULE, path: Path | None = None) -> str:
+    """Load an Antimony file (its imports resolved) and return module `main` as flat SBML."""
+    import antimony
+
+    path = path or model_dir() / f"{MAIN_MODULE}.ant"
+    antimony.clearPreviousLoads()
+    if antimony.loadAntimonyFile(str(path)) < 0:
+        raise RuntimeError(f"Antimony failed to load {path}: {antimony.getLastError()}")
+    sbml = antimony.getSBMLString(main)
+    if not sbml:
+        raise RuntimeError(f"Antimony module {main!r} not found in {path}")
+    return sbml
+
+
+@functools.lru_cache(maxsize=1)
+def load_sbml() -> str:
+    """The committed flat SBML as a string (read once per process)."""
+    return sbml_path().read_text()
+
+
+@functools.lru_cache(maxsize=1)
+def get_runner():
+    """The compiled model: one RoadRunner instance per process, compiled once.
+
+    Callers must not change it outside :func:`thymosim.simulate.simulate`, which
+    restores every parameter before each run.
+    """
+    import roadrunner
+
+    COMPILE_COUNT["n"] += 1
+    rr = roadrunner.RoadRunner(load_sbml())
+    integrator = rr.getIntegrator()
+    integrator.setValue("relative_tolerance", 1e-8)
+    integrator.setValue("absolute_tolerance", 1e-10)
+    integrator.setValue("maximum_num_steps", 100000)
+    return rr
+
+
+@functools.lru_cache(maxsize=1)
+def default_parameters() -> dict[str, float]:
+    """Settable parameters (constant, not derived by a rule or initial assignment) and their SBML values."""
+    import libsbml
+
+    model = libsbml.readSBMLFromString(load_sbml()).getModel()
+    derived = {model.getInitialAssignment(i).getSymbol() for i in range(model.getNumInitialAssignments())}
+    derived |= {model.getRule(i).getVariable() for i in range(model.getNumRules())}
+    return {
+        p.getId(): p.getValue()
+        for p in model.getListOfParameters()
+        if p.getConstant() and p.getId() not in derived
+    }
