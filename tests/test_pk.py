@@ -11,7 +11,7 @@ def closed_form(t_day, doses_ug, dose_times):
     p = default_parameters()
     ka, ke, v = p["PK_ka"], p["PK_CL"] / p["PK_V"], p["PK_V"]
     c = np.zeros_like(t_day)
-    for amount, t0 in zip(doses_ug, dose_times):
+    for amount, t0 in zip(doses_ug, dose_times, strict=True):
         dt = np.clip(t_day - t0, 0, None)
         c += amount * ka / (v * (ka - ke)) * (np.exp(-ke * dt) - np.exp(-ka * dt))
     return c + p["PK_C_endo"]

@@ -61,7 +61,7 @@ def fit_ta1_pk() -> dict[str, float]:
         "PK_CL": ke_h * v_l * 24.0,  # L/day
         "PK_V": v_l,  # L
         **{f"fit_{k}": v for k, v in pk_metrics(ka_h, ke_h, v_l).items()},
-        **{f"z_{k}": float(z) for k, z in zip(names, fit.fun)},
+        **{f"z_{k}": float(z) for k, z in zip(names, fit.fun, strict=True)},
     }
 
 

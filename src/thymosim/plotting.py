@@ -30,7 +30,7 @@ def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = ""):
     """Multi-panel comparison of arms: one line style per arm, one colour per output."""
     fig, axes = plt.subplots(5, 2, figsize=(12, 16), sharex=True)
     styles = ["-", "--", ":", "-."]
-    for ax, (name, columns, unit, log) in zip(axes.flat, PANELS):
+    for ax, (name, columns, unit, log) in zip(axes.flat, PANELS, strict=False):
         for j, col in enumerate(columns):
             if col in HEALTHY_RANGE:
                 ax.axhspan(*HEALTHY_RANGE[col], color=f"C{j}", alpha=0.08, lw=0)

@@ -84,6 +84,8 @@ class Regimen:
         """
         out = []
         for dose in self.doses:
+            if dose.amt == 0:  # a zero amount is a no-op: it does not even split the integration
+                continue
             species, rate_param, _ = DRUGS[dose.drug]
             amount = dose.amount_in_model_units(bsa)
             for t in dose.times:

@@ -1,0 +1,62 @@
+"""Chemotherapy alone: direction and size of lymphocyte loss the reference supports,
+neutrophil nadir timing, and recovery after treatment ends."""
+
+import numpy as np
+import pytest
+
+from thymosim import Patient, simulate
+from thymosim.scenarios import cisplatin_vinorelbine, ifosfamide
+
+
+def at(df, day, col):
+    return float(np.interp(day, df.time, df[col]))
+
+
+@pytest.fixture(scope="module")
+def doublet():
+    return simulate(Patient(), cisplatin_vinorelbine(cycles=4), horizon=730, step=1)
+
+
+def test_ifosfamide_clearly_depresses_cd4_cd8_nk_after_two_cycles():
+    """Salvati 1996 (PMID 8687090): CD4, CD8 and NK significantly depressed after 2 cycles."""
+    p = Patient()
+    df = simulate(p, ifosfamide(cycles=2), horizon=42, step=1)
+    for col, base in [("CD4", p.cd4), ("CD8", p.cd8), ("NK", p.nk)]:
+        assert at(df, 42, col) < 0.85 * base, col
+
+
+def test_platinum_doublet_little_at_first(doublet):
+    """Campian 2013: no lymphopenia early; Wang: decline only from cycle 2."""
+    p = Patient()
+    assert at(doublet, 21, "CD4") > 0.92 * p.cd4
+    assert at(doublet, 21, "CD8") > 0.92 * p.cd8
+
+
+def test_platinum_doublet_cumulative_from_cycle_3(doublet):
+    """Wang (Clin Lab): significant decrease from cycle 3 onwards."""
+    p = Patient()
+    before_cycle3 = at(doublet, 42, "CD4") / p.cd4
+    after_cycle4 = at(doublet, 84, "CD4") / p.cd4
+    assert after_cycle4 < 0.9
+    assert after_cycle4 < before_cycle3 - 0.05
+
+
+def test_neutrophil_nadir_in_the_second_week(doublet):
+    """ANC nadir around day 12 after platinum doublets (PMID 26260239)."""
+    first_cycle = doublet[doublet.time <= 21]
+    nadir_day = first_cycle.time[first_cycle.ANC.idxmin()]
+    assert 8 <= nadir_day <= 16
+    assert first_cycle.ANC.min() < 0.6 * Patient().anc
+
+
+def test_counts_recover_after_chemotherapy_ends(doublet):
+    end = 84
+    after = doublet[doublet.time >= end + 7]
+    for col in ["CD4", "CD8", "NK"]:  # ANC rebounds above baseline (Friberg feedback), then settles
+        assert np.all(np.diff(after[col]) > -1e-9), f"{col} falls after chemotherapy ended"
+    p = Patient()
+    lost = p.cd4 - doublet.CD4.min()
+    regained = at(doublet, 730, "CD4") - doublet.CD4.min()
+    assert regained > 0.5 * lost
+    assert at(doublet, 730, "NK") == pytest.approx(p.nk, rel=0.05)
+    assert at(doublet, 730, "ANC") == pytest.approx(p.anc, rel=0.01)

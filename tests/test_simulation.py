@@ -1,0 +1,70 @@
+"""Simulation driver: exact doses, grid independence, clean restarts, clear errors."""
+
+import numpy as np
+import pytest
+
+from thymosim import Dose, Patient, Regimen, simulate
+from thymosim.model import COMPILE_COUNT, get_runner
+from thymosim.scenarios import default_arms
+
+
+def test_doses_are_applied_exactly_whatever_the_grid():
+    """Coarse output points (between doses) equal the same points on a fine grid."""
+    regimen = default_arms(60)["chemo + Ta1"]
+    coarse_times = [0, 1.3, 17, 33.3, 60]
+    fine_times = np.unique(np.r_[np.arange(0, 60, 1 / 24), coarse_times])
+    fine = simulate(Patient(), regimen, times=fine_times).set_index("time")
+    coarse = simulate(Patient(), regimen, times=coarse_times).set_index("time")
+    np.testing.assert_allclose(coarse.to_numpy(), fine.loc[coarse_times].to_numpy(), rtol=1e-6, atol=1e-9)
+
+
+def test_second_run_is_identical_to_first():
+    regimen = default_arms(40)["chemo + Ta1"]
+    first = simulate(Patient(), regimen, horizon=40, step=1)
+    simulate(Patient(cd4=500, cd8=300, cd3=850, parameters={"PK_CL": 200.0}), Regimen(), horizon=10)
+    second = simulate(Patient(), regimen, horizon=40, step=1)
+    np.testing.assert_array_equal(first.to_numpy(), second.to_numpy())
+
+
+def test_parameter_and_dose_changes_never_recompile():
+    get_runner()
+    before = COMPILE_COUNT["n"]
+    for amt, ii in [(1.6, 3.5), (3.2, 1.0), (0.8, 7.0)]:
+        simulate(Patient(parameters={"DC_EC50_TLR9": 10 * amt}),
+                 Regimen((Dose("thymalfasin", amt, "mg", ii=ii, addl=3),)), horizon=14)
+    assert COMPILE_COUNT["n"] == before == 1
+
+
+def test_outputs_are_non_negative_over_the_default_scenario():
+    for regimen in default_arms(180).values():
+        df = simulate(Patient(), regimen, horizon=180, step=0.25)
+        assert (df.drop(columns="time").to_numpy() >= 0).all()
+
+
+def test_time_in_days_and_units_declared():
+    df = simulate(Patient(), horizon=2, step=0.5)
+    assert df.time.tolist() == [0, 0.5, 1, 1.5, 2]
+    assert df.attrs["units"]["time"] == "day"
+    assert df.attrs["units"]["CD4"] == "cells/uL"
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: simulate(Patient(parameters={"no_such": 1.0})), "no_such"),
+        (lambda: simulate(horizon=-5), "horizon"),
+        (lambda: simulate(horizon=10, step=0), "step"),
+        (lambda: simulate(times=[0, 2, 1]), "times"),
+        (lambda: simulate(outputs=["CD99"]), "CD99"),
+        (lambda: Dose("thymalfasin", -1.6), "amt"),
+        (lambda: Dose("aspirin", 1.0), "drug"),
+        (lambda: Dose("thymalfasin", 1.6, "mL"), "unit"),
+        (lambda: Dose("thymalfasin", 1.6, ii=0, addl=3), "ii"),
+        (lambda: Dose("thymalfasin", 1.6, dur=0.1), "dur"),
+        (lambda: Patient(cd4=-1), "cd4"),
+        (lambda: Patient(cd3=100, cd4=80, cd8=60), "cd3"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(call, message):
+    with pytest.raises((ValueError, KeyError), match=message):
+        call()
