@@ -1,101 +1,207 @@
-"""Dose regimens as data (NONMEM/mrgsolve field names), expanded to dose actions.
+"""Dose regimens as data, with NONMEM/mrgsolve field names.
 
-A :class:`Dose` is one dosing record: ``time`` of the first dose [day], amount
-``amt`` in ``unit`` (mg, ug or mg/m2), ``ii`` interval [day], ``addl`` number of
-additional doses, and ``dur`` infusion duration [day] (0 = bolus). The driver
-applies each dose at its exact time by splitting the integration there, so no
-SBML event and no recompilation is involved.
+A :class:`Dose` is one dosing record: ``drug``, amount ``amt`` (number + ``unit``, or a
+string such as ``"80 mg/m2"``), first ``time``, interval ``ii``, additional doses
+``addl`` or an exclusive end time ``until``, and for infusions a ``rate`` (amount/day)
+or duration ``dur``. Times are days (numbers) or strings (``"12 h"``, ``"2 week"``).
+Records are normalised on construction, so equal spellings give equal objects.
+
+Regimens combine concurrently (``a + b``) or one after another (``a.then(b)``),
+shift in time (``a.shift(7)``) and print as a NONMEM-like event table
+(:meth:`Regimen.to_frame`). The simulation driver applies each administration at
+its exact time; nothing is compiled.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 
-# drug -> (bolus target species, infusion-rate parameter, model amount unit)
-DRUGS: dict[str, tuple[str, str | None, str]] = {
-    "thymalfasin": ("PK_depot", None, "ug"),
-    "cisplatin": ("CHEMO_cis", "CHEMO_cis_rate", "mg"),
-    "vinorelbine": ("CHEMO_vnr", "CHEMO_vnr_rate", "mg"),
-    "ifosfamide": ("CHEMO_ifo", "CHEMO_ifo_rate", "mg"),
+import pandas as pd
+
+from thymosim import units
+
+
+@dataclass(frozen=True)
+class Drug:
+    """How a drug enters the model: bolus target, optional infusion-rate input, units."""
+
+    target: str  # species receiving a bolus
+    rate: str | None  # rate parameter receiving an infusion [model unit/day]
+    dimension: str  # "mass", "activity" or "radiation"
+    model_per_canonical: float  # model amount unit per canonical unit (e.g. 1000 ug per mg)
+    routes: tuple[str, ...]
+
+
+DRUGS: dict[str, Drug] = {
+    "thymalfasin": Drug("PK_depot", None, "mass", 1e3, ("sc",)),
+    "cisplatin": Drug("CHEMO_cis", "CHEMO_cis_rate", "mass", 1.0, ("iv",)),
+    "vinorelbine": Drug("CHEMO_vnr", "CHEMO_vnr_rate", "mass", 1.0, ("iv",)),
+    "ifosfamide": Drug("CHEMO_ifo", "CHEMO_ifo_rate", "mass", 1.0, ("iv",)),
 }
-_TO_MG = {"mg": 1.0, "ug": 1e-3, "g": 1e3}
-UNITS = ("mg", "ug", "g", "mg/m2")
 
 
 @dataclass(frozen=True)
 class Dose:
-    """One dosing record. Times in days; ``amt`` in ``unit``."""
+    """One dosing record (see module docstring). Stored canonically: amounts in mg
+    (MU, Gy) or per m2, times in days, ``until`` folded into ``addl``, ``rate`` into ``dur``."""
 
     drug: str
-    amt: float
-    unit: str = "mg"
-    time: float = 0.0
-    ii: float = 0.0
+    amt: float | str
+    unit: str | None = None
+    time: float | str = 0.0
+    ii: float | str = 0.0
     addl: int = 0
-    dur: float = 0.0
+    until: float | str | None = None
+    rate: float | str | None = None
+    dur: float | str = 0.0
+    route: str | None = None
+    per_bsa: bool = field(default=False, compare=True)
 
     def __post_init__(self) -> None:
+        set_ = object.__setattr__
         if self.drug not in DRUGS:
-            raise ValueError(f"Dose.drug: unknown drug {self.drug!r}; allowed: {sorted(DRUGS)}")
-        if self.unit not in UNITS:
-            raise ValueError(f"Dose.unit: {self.unit!r} is not an amount; allowed: {list(UNITS)}")
-        for name in ("amt", "time", "dur"):
-            if not (getattr(self, name) >= 0):
-                raise ValueError(f"Dose.{name} must be >= 0, got {getattr(self, name)!r}")
-        if self.addl < 0 or int(self.addl) != self.addl:
-            raise ValueError(f"Dose.addl must be a non-negative integer, got {self.addl!r}")
-        if self.addl > 0 and not self.ii > 0:
-            raise ValueError(f"Dose.ii must be > 0 when addl > 0, got {self.ii!r}")
-        if self.dur > 0 and DRUGS[self.drug][1] is None:
-            raise ValueError(f"Dose.dur: {self.drug} is given as a bolus only (dur must be 0)")
-        if self.addl > 0 and self.dur > self.ii:
-            raise ValueError(f"Dose.dur ({self.dur}) must not exceed Dose.ii ({self.ii})")
+            raise ValueError(f"drug: unknown drug {self.drug!r}; allowed: {', '.join(DRUGS)}")
+        drug = DRUGS[self.drug]
+        amt, per_bsa = units.amount(self.amt, self.unit, drug.dimension)
+        per_bsa = per_bsa or self.per_bsa
+        if not (amt >= 0 and math.isfinite(amt)):
+            raise ValueError(f"amt: {self.amt!r} must be a finite amount >= 0")
+        time, ii, dur = units.days(self.time), units.days(self.ii), units.days(self.dur)
+        for name, value in (("time", time), ("ii", ii), ("dur", dur)):
+            if not (value >= 0 and math.isfinite(value)):
+                raise ValueError(f"{name}: {getattr(self, name)!r} must be a finite time >= 0 days")
+        addl = self.addl
+        if isinstance(addl, float) and addl.is_integer():
+            addl = int(addl)
+        if not isinstance(addl, int) or isinstance(addl, bool) or addl < 0:
+            raise ValueError(f"addl: {self.addl!r} must be an integer >= 0")
+        if self.until is not None:
+            until = units.days(self.until)
+            if addl:
+                raise ValueError("until: give either addl or until, not both")
+            if not ii > 0:
+                raise ValueError(f"ii: {self.ii!r} must be > 0 days when until is given")
+            if not until > time:
+                raise ValueError(f"until: {self.until!r} must be after time ({time} days)")
+            addl = math.ceil((until - time) / ii - 1e-9) - 1  # until is exclusive
+        if addl > 0 and not ii > 0:
+            raise ValueError(f"ii: {self.ii!r} must be > 0 days when addl > 0")
+        if self.rate is not None:
+            if dur:
+                raise ValueError("rate: give either rate or dur, not both")
+            rate, rate_unit = units.split_quantity(self.rate) if isinstance(self.rate, str) else (self.rate, None)
+            rate_per_day = _rate_per_day(rate, rate_unit, drug, self.rate)
+            if not rate_per_day > 0:
+                raise ValueError(f"rate: {self.rate!r} must be > 0")
+            dur = amt / rate_per_day
+        if dur > 0 and drug.rate is None:
+            raise ValueError(f"dur: {self.drug} is given as a bolus only; allowed dur: 0")
+        if addl > 0 and dur > ii:
+            raise ValueError(f"dur: {dur} days exceeds the dosing interval ii = {ii} days")
+        route = self.route or drug.routes[0]
+        if route not in drug.routes:
+            raise ValueError(f"route: {route!r} not available for {self.drug}; allowed: {', '.join(drug.routes)}")
+        for name, value in (("amt", amt), ("unit", units.CANONICAL[drug.dimension]), ("time", time),
+                            ("ii", ii if addl else 0.0), ("addl", addl), ("until", None), ("rate", None),
+                            ("dur", dur), ("route", route), ("per_bsa", per_bsa)):
+            set_(self, name, value)
 
     @property
     def times(self) -> list[float]:
         """Times of every administration [day]."""
-        return [self.time + k * self.ii for k in range(int(self.addl) + 1)]
+        return [self.time + k * self.ii for k in range(self.addl + 1)]
 
-    def amount_in_model_units(self, bsa: float) -> float:
-        """Amount per administration in the model's unit for this drug (ug or mg)."""
-        if self.unit == "mg/m2":
-            mg = self.amt * bsa
-        else:
-            mg = self.amt * _TO_MG[self.unit]
-        return mg * 1e3 if DRUGS[self.drug][2] == "ug" else mg
+    def model_amount(self, bsa: float) -> float:
+        """Amount per administration in the model's unit for this drug."""
+        amount = self.amt * bsa if self.per_bsa else self.amt
+        return amount * DRUGS[self.drug].model_per_canonical
+
+    def shift(self, dt: float | str) -> Dose:
+        return replace(self, time=self.time + units.days(dt))
+
+
+def _rate_per_day(rate: float, unit: str | None, drug: Drug, original) -> float:
+    """Infusion rate in canonical amount per day, from e.g. ``"80 mg/h"``."""
+    if unit is None:
+        return float(rate)
+    if "/" not in unit:
+        raise ValueError(f"rate: {original!r} needs a unit amount/time, e.g. '80 mg/h'")
+    amount_unit, time_unit = unit.rsplit("/", 1)
+    per, _ = units.amount(1.0, amount_unit, drug.dimension)
+    return float(rate) * per / units.days(f"1 {time_unit}")
 
 
 @dataclass(frozen=True)
 class Regimen:
-    """A set of doses given concurrently."""
+    """Doses given concurrently. Two regimens are equal when they give the same
+    administrations (drug, time, amount, duration), however they are spelled."""
 
-    doses: tuple[Dose, ...] = field(default_factory=tuple)
+    doses: tuple[Dose, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "doses", tuple(self.doses))
 
     def __add__(self, other: Regimen | Dose) -> Regimen:
+        """Concurrent combination."""
         extra = (other,) if isinstance(other, Dose) else other.doses
         return Regimen(self.doses + extra)
 
-    def actions(self, bsa: float) -> list[tuple[float, str, str, float]]:
-        """Dose actions sorted by time: ``(time, kind, target, value)``.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Regimen) and self.administrations() == other.administrations()
 
-        ``kind`` is ``"add"`` (bolus: add ``value`` to species ``target``) or
-        ``"rate"`` (infusion: add ``value`` [amount/day] to rate parameter
-        ``target``; a matching negative action ends it).
-        """
-        out = []
-        for dose in self.doses:
-            if dose.amt == 0:  # a zero amount is a no-op: it does not even split the integration
-                continue
-            species, rate_param, _ = DRUGS[dose.drug]
-            amount = dose.amount_in_model_units(bsa)
-            for t in dose.times:
-                if dose.dur > 0:
-                    out.append((t, "rate", rate_param, amount / dose.dur))
-                    out.append((t + dose.dur, "rate", rate_param, -amount / dose.dur))
-                else:
-                    out.append((t, "add", species, amount))
-        return sorted(out, key=lambda a: a[0])
+    def __hash__(self) -> int:
+        return hash(tuple(self.administrations().itertuples(index=False)))
+
+    def shift(self, dt: float | str) -> Regimen:
+        """The same regimen starting ``dt`` later."""
+        return Regimen(tuple(d.shift(dt) for d in self.doses))
+
+    def end(self) -> float:
+        """When the regimen is over: the last administration plus its interval (or
+        its infusion duration for a single administration) [day]."""
+        return max((d.times[-1] + max(d.ii, d.dur) for d in self.doses), default=0.0)
+
+    def then(self, other: Regimen | Dose, gap: float | str = 0.0) -> Regimen:
+        """Sequential combination: ``other`` starts ``gap`` after this regimen ends."""
+        other = Regimen((other,)) if isinstance(other, Dose) else other
+        return self + other.shift(self.end() + units.days(gap))
 
     def last_time(self) -> float:
-        """Time of the last administration (end of infusion) [day]."""
-        return max((max(d.times) + d.dur for d in self.doses), default=0.0)
+        """Time of the last administration or infusion end [day]."""
+        return max((d.times[-1] + d.dur for d in self.doses), default=0.0)
+
+    def to_frame(self) -> pd.DataFrame:
+        """NONMEM-like event table: one row per record (EVID 1 = dose)."""
+        rows = [
+            {"TIME": d.time, "DRUG": d.drug, "CMT": DRUGS[d.drug].target, "AMT": d.amt,
+             "UNIT": d.unit + ("/m2" if d.per_bsa else ""), "EVID": 1, "II": d.ii, "ADDL": d.addl,
+             "RATE": d.amt / d.dur if d.dur else 0.0, "DUR": d.dur, "ROUTE": d.route}
+            for d in self.doses
+        ]
+        columns = ["TIME", "DRUG", "CMT", "AMT", "UNIT", "EVID", "II", "ADDL", "RATE", "DUR", "ROUTE"]
+        return pd.DataFrame(rows, columns=columns).sort_values(["TIME", "DRUG"], ignore_index=True)
+
+    def administrations(self) -> pd.DataFrame:
+        """One row per administration (``addl`` expanded), sorted; zero amounts dropped."""
+        rows = sorted(
+            (round(t, 9), d.drug, d.amt, d.per_bsa, round(d.dur, 9))
+            for d in self.doses if d.amt > 0 for t in d.times
+        )
+        return pd.DataFrame(rows, columns=["time", "drug", "amt", "per_bsa", "dur"])
+
+    def actions(self, bsa: float) -> list[tuple[float, str, float]]:
+        """Dose actions sorted by time: ``(time, target, increment)``. A bolus adds the
+        amount to its species; an infusion adds amount/dur to its rate parameter at
+        the start and removes it at the end. Zero amounts are no-ops and are skipped."""
+        out = []
+        for dose in self.doses:
+            if dose.amt == 0:
+                continue
+            drug, amount = DRUGS[dose.drug], dose.model_amount(bsa)
+            for t in dose.times:
+                if dose.dur > 0:
+                    out += [(t, drug.rate, amount / dose.dur), (t + dose.dur, drug.rate, -amount / dose.dur)]
+                else:
+                    out.append((t, drug.target, amount))
+        return sorted(out, key=lambda a: a[0])

@@ -112,6 +112,6 @@ def simulate(
     return df
 
 
-def _apply(rr, action: tuple[float, str, str, float]) -> None:
-    _, kind, target, value = action
-    rr.setValue(target, rr.getValue(target) + value)
+def _apply(rr, action: tuple[float, str, float]) -> None:
+    _, target, increment = action
+    rr.setValue(target, rr.getValue(target) + increment)

@@ -1,0 +1,59 @@
+"""Parse the few units dosing needs. Canonical units: mg (mass), MU (activity,
+million international units), Gy (radiation), each optionally per m2 of body
+surface area; day for time."""
+
+from __future__ import annotations
+
+import re
+
+AMOUNT_UNITS: dict[str, dict[str, float]] = {
+    "mass": {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "mcg": 1e-3, "ng": 1e-6},
+    "activity": {"MU": 1.0, "MIU": 1.0, "IU": 1e-6},
+    "radiation": {"Gy": 1.0, "cGy": 1e-2},
+}
+CANONICAL = {"mass": "mg", "activity": "MU", "radiation": "Gy"}
+PER_BSA = ("/m2", "/m^2", "/m²")
+TIME_UNITS = {"min": 1 / 1440, "h": 1 / 24, "hour": 1 / 24, "d": 1.0, "day": 1.0, "week": 7.0, "wk": 7.0}
+_NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def split_quantity(text: str) -> tuple[float, str]:
+    """``"1.6 mg" -> (1.6, "mg")``; raises ValueError when there is no leading number."""
+    match = _NUMBER.match(str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a number followed by a unit")
+    return float(match.group(1)), match.group(2)
+
+
+def amount(value: float | str, unit: str | None, dimension: str) -> tuple[float, bool]:
+    """An amount in the canonical unit of ``dimension`` and whether it is per m2 of BSA.
+
+    ``value`` is a number (with ``unit``; default the canonical unit) or a string such
+    as ``"80 mg/m2"``. A unit of another dimension is an error naming the allowed units.
+    """
+    if isinstance(value, str):
+        value, unit = split_quantity(value)
+    unit = (unit or CANONICAL[dimension]).replace("μ", "µ").replace(" ", "")
+    base = unit
+    for suffix in PER_BSA:
+        base = base.removesuffix(suffix)
+    allowed = AMOUNT_UNITS[dimension]
+    if base not in allowed:
+        names = ", ".join(allowed)
+        raise ValueError(f"unit {unit!r} is not a {dimension} amount; allowed: {names} (optionally per m2)")
+    return float(value) * allowed[base], base != unit
+
+
+def days(value: float | str | None) -> float | None:
+    """A time in days: a number (days) or a string such as ``"3.5 day"``, ``"12 h"``, ``"2 weeks"``."""
+    if value is None or isinstance(value, int | float):
+        return None if value is None else float(value)
+    number, unit = split_quantity(value)
+    unit = unit.strip().lower()
+    if unit.endswith("s") and unit[:-1] in TIME_UNITS:
+        unit = unit[:-1]
+    if unit == "":
+        return number
+    if unit not in TIME_UNITS:
+        raise ValueError(f"unit {unit!r} is not a time; allowed: {', '.join(TIME_UNITS)}")
+    return number * TIME_UNITS[unit]
