@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from thymosim import Patient, simulate
-from thymosim.scenarios import cisplatin_vinorelbine, ifosfamide
+from thymosim.scenarios import named
 
 
 def at(df, day, col):
@@ -14,13 +14,13 @@ def at(df, day, col):
 
 @pytest.fixture(scope="module")
 def doublet():
-    return simulate(Patient(), cisplatin_vinorelbine(cycles=4), horizon=730, step=1)
+    return simulate(Patient(), named("cisplatin_vinorelbine").regimen, horizon=730, step=1)
 
 
 def test_ifosfamide_clearly_depresses_cd4_cd8_nk_after_two_cycles():
     """Salvati 1996 (PMID 8687090): CD4, CD8 and NK significantly depressed after 2 cycles."""
     p = Patient()
-    df = simulate(p, ifosfamide(cycles=2), horizon=42, step=1)
+    df = simulate(p, named("ifosfamide").regimen, horizon=42, step=1)
     for col, base in [("CD4", p.cd4), ("CD8", p.cd8), ("NK", p.nk)]:
         assert at(df, 42, col) < 0.85 * base, col
 

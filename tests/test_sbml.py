@@ -51,7 +51,8 @@ def test_sbml_consistency_zero_errors_and_only_documented_warnings():
     assert not undocumented
 
 
-MODULES = ["ta1_pk", "dc_signalling", "cytokines", "tcells", "macrophages", "chemotherapy", "tumour"]
+MODULES = ["ta1_pk", "dc_signalling", "cytokines", "tcells", "macrophages", "chemotherapy", "tumour",
+           "immunotherapy", "radiotherapy"]
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -5,12 +5,12 @@ import pytest
 
 from thymosim import Dose, Patient, Regimen, simulate
 from thymosim.model import COMPILE_COUNT, get_runner
-from thymosim.scenarios import default_arms
+from thymosim.scenarios import DEFAULT, named
 
 
 def test_doses_are_applied_exactly_whatever_the_grid():
     """Coarse output points (between doses) equal the same points on a fine grid."""
-    regimen = default_arms(60)["chemo + Ta1"]
+    regimen = named("cisplatin_vinorelbine_ta1").regimen
     coarse_times = [0, 1.3, 17, 33.3, 60]
     fine_times = np.unique(np.r_[np.arange(0, 60, 1 / 24), coarse_times])
     fine = simulate(Patient(), regimen, times=fine_times).set_index("time")
@@ -19,7 +19,7 @@ def test_doses_are_applied_exactly_whatever_the_grid():
 
 
 def test_second_run_is_identical_to_first():
-    regimen = default_arms(40)["chemo + Ta1"]
+    regimen = named("cisplatin_vinorelbine_ta1").regimen
     first = simulate(Patient(), regimen, horizon=40, step=1)
     simulate(Patient(cd4=500, cd8=300, cd3=850, parameters={"PK_CL": 200.0}), Regimen(), horizon=10)
     second = simulate(Patient(), regimen, horizon=40, step=1)
@@ -36,8 +36,8 @@ def test_parameter_and_dose_changes_never_recompile():
 
 
 def test_outputs_are_non_negative_over_the_default_scenario():
-    for regimen in default_arms(180).values():
-        df = simulate(Patient(), regimen, horizon=180, step=0.25)
+    for name in DEFAULT:
+        df = named(name).simulate()
         assert (df.drop(columns="time").to_numpy() >= 0).all()
 
 

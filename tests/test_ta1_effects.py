@@ -4,11 +4,15 @@ import numpy as np
 
 from thymosim import Dose, Patient, Regimen, simulate
 from thymosim.patient import HEALTHY
-from thymosim.scenarios import thymalfasin_biw
+
+
+def thymalfasin_biw(horizon):
+    """1.6 mg SC twice weekly from day 0 until the horizon."""
+    return Regimen((Dose("thymalfasin", "1.6 mg", ii="3.5 day", until=horizon),))
 
 
 def gain(patient, col, horizon=180):
-    treated = simulate(patient, thymalfasin_biw(0, horizon), horizon=horizon, step=1)
+    treated = simulate(patient, thymalfasin_biw(horizon), horizon=horizon, step=1)
     return treated[col].iloc[-1] / getattr(patient, col.lower()) - 1
 
 
@@ -21,7 +25,7 @@ def test_ta1_raises_t_cells_more_in_lymphopenic_than_normal_patient():
 
 
 def test_ta1_does_not_make_healthy_counts_supranormal():
-    df = simulate(HEALTHY, thymalfasin_biw(0, 180), horizon=180, step=1)
+    df = simulate(HEALTHY, thymalfasin_biw(180), horizon=180, step=1)
     assert df.CD4.max() < HEALTHY.cd4 * 1.01
     assert df.CD8.max() < HEALTHY.cd8 * 1.01
     assert df.NK.max() < HEALTHY.nk * 1.01
@@ -35,7 +39,7 @@ def test_zero_dose_reproduces_no_drug_run_exactly():
 
 def test_ta1_shifts_macrophages_to_m1_and_raises_mature_dcs():
     base = simulate(Patient(), horizon=28, step=1)
-    treated = simulate(Patient(), thymalfasin_biw(0, 28), horizon=28, step=1)
+    treated = simulate(Patient(), thymalfasin_biw(28), horizon=28, step=1)
     assert treated.M1_M2.iloc[-1] > base.M1_M2.iloc[-1]
     assert treated.mature_DC_fraction.iloc[-1] > base.mature_DC_fraction.iloc[-1]
     assert treated.MHC_I.max() <= 1.53 + 1e-9

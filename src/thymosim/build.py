@@ -32,6 +32,11 @@ UNIT_DEFINITIONS: dict[str, tuple[str, list[tuple[int, int, int, float]]]] = {
         [(libsbml.UNIT_KIND_LITRE, 1, 0, 1.0), (libsbml.UNIT_KIND_GRAM, -1, -3, 1.0),
          (libsbml.UNIT_KIND_SECOND, -1, 0, 1 / 86400.0)],
     ),
+    "MU": ("MU", [(libsbml.UNIT_KIND_DIMENSIONLESS, 1, 6, 1.0)]),
+    "ug": ("ug", [(libsbml.UNIT_KIND_GRAM, 1, -6, 1.0)]),
+    "mg/L": ("mg_per_L", [(libsbml.UNIT_KIND_GRAM, 1, -3, 1.0), (libsbml.UNIT_KIND_LITRE, -1, 0, 1.0)]),
+    "Gy/day": ("Gy_per_day", [(libsbml.UNIT_KIND_GRAY, 1, 0, 1.0), (libsbml.UNIT_KIND_SECOND, -1, 0, 1 / 86400.0)]),
+    "1/Gy": ("per_Gy", [(libsbml.UNIT_KIND_GRAY, -1, 0, 1.0)]),
     "dimensionless": ("dimensionless", []),
 }
 

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from thymosim.patient import Patient
 from thymosim.plotting import plot_arms
-from thymosim.scenarios import default_arms
-from thymosim.simulation import simulate
+from thymosim.scenarios import DEFAULT, named
 
 
 def run_default(out: Path, horizon: float = 180.0, step: float = 1 / 24) -> pd.DataFrame:
     """Simulate both arms of the default scenario; write timecourse.csv and timecourse.png."""
     out.mkdir(parents=True, exist_ok=True)
-    patient = Patient()
-    arms = {name: simulate(patient, regimen, horizon, step) for name, regimen in default_arms(horizon).items()}
+    arms = {}
+    for name in DEFAULT:
+        scenario = named(name)
+        arms[name] = scenario.simulate(horizon=horizon, step=step, outputs=None)
     table = pd.concat([df.assign(arm=name) for name, df in arms.items()], ignore_index=True)
     table.to_csv(out / "timecourse.csv", index=False)
     fig = plot_arms(arms, "Cisplatin + vinorelbine x4 (q21d) with and without thymalfasin 1.6 mg SC BIW")

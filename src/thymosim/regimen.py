@@ -26,11 +26,12 @@ from thymosim import units
 class Drug:
     """How a drug enters the model: bolus target, optional infusion-rate input, units."""
 
-    target: str  # species receiving a bolus
+    target: str | None  # species receiving a bolus (None: exposure through `rate` only)
     rate: str | None  # rate parameter receiving an infusion [model unit/day]
     dimension: str  # "mass", "activity" or "radiation"
     model_per_canonical: float  # model amount unit per canonical unit (e.g. 1000 ug per mg)
     routes: tuple[str, ...]
+    default_dur: float = 0.0  # duration used when none is given [day]
 
 
 DRUGS: dict[str, Drug] = {
@@ -38,6 +39,10 @@ DRUGS: dict[str, Drug] = {
     "cisplatin": Drug("CHEMO_cis", "CHEMO_cis_rate", "mass", 1.0, ("iv",)),
     "vinorelbine": Drug("CHEMO_vnr", "CHEMO_vnr_rate", "mass", 1.0, ("iv",)),
     "ifosfamide": Drug("CHEMO_ifo", "CHEMO_ifo_rate", "mass", 1.0, ("iv",)),
+    "ifn_alpha": Drug("IT_ifna_depot", None, "activity", 1.0, ("sc",)),
+    "gm_csf": Drug("IT_gmcsf_depot", None, "mass", 1e3, ("sc",)),
+    "pd1_inhibitor": Drug("IT_pd1", "IT_pd1_rate", "mass", 1.0, ("iv",)),
+    "radiotherapy": Drug(None, "RT_RT_rate", "radiation", 1.0, ("ebrt",), default_dur=10 / 1440),
 }
 
 
@@ -63,11 +68,15 @@ class Dose:
         if self.drug not in DRUGS:
             raise ValueError(f"drug: unknown drug {self.drug!r}; allowed: {', '.join(DRUGS)}")
         drug = DRUGS[self.drug]
-        amt, per_bsa = units.amount(self.amt, self.unit, drug.dimension)
+        try:
+            amt, per_bsa = units.amount(self.amt, self.unit, drug.dimension)
+        except ValueError as err:
+            key = "unit" if "unit" in str(err) else "amt"
+            raise ValueError(f"{key}: {err}") from None
         per_bsa = per_bsa or self.per_bsa
         if not (amt >= 0 and math.isfinite(amt)):
             raise ValueError(f"amt: {self.amt!r} must be a finite amount >= 0")
-        time, ii, dur = units.days(self.time), units.days(self.ii), units.days(self.dur)
+        time, ii, dur = _days("time", self.time), _days("ii", self.ii), _days("dur", self.dur)
         for name, value in (("time", time), ("ii", ii), ("dur", dur)):
             if not (value >= 0 and math.isfinite(value)):
                 raise ValueError(f"{name}: {getattr(self, name)!r} must be a finite time >= 0 days")
@@ -77,7 +86,7 @@ class Dose:
         if not isinstance(addl, int) or isinstance(addl, bool) or addl < 0:
             raise ValueError(f"addl: {self.addl!r} must be an integer >= 0")
         if self.until is not None:
-            until = units.days(self.until)
+            until = _days("until", self.until)
             if addl:
                 raise ValueError("until: give either addl or until, not both")
             if not ii > 0:
@@ -95,6 +104,8 @@ class Dose:
             if not rate_per_day > 0:
                 raise ValueError(f"rate: {self.rate!r} must be > 0")
             dur = amt / rate_per_day
+        if dur == 0 and drug.target is None:
+            dur = drug.default_dur
         if dur > 0 and drug.rate is None:
             raise ValueError(f"dur: {self.drug} is given as a bolus only; allowed dur: 0")
         if addl > 0 and dur > ii:
@@ -121,6 +132,13 @@ class Dose:
         return replace(self, time=self.time + units.days(dt))
 
 
+def _days(name: str, value) -> float:
+    try:
+        return units.days(value)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"{name}: {value!r}: {err}") from None
+
+
 def _rate_per_day(rate: float, unit: str | None, drug: Drug, original) -> float:
     """Infusion rate in canonical amount per day, from e.g. ``"80 mg/h"``."""
     if unit is None:
@@ -128,8 +146,11 @@ def _rate_per_day(rate: float, unit: str | None, drug: Drug, original) -> float:
     if "/" not in unit:
         raise ValueError(f"rate: {original!r} needs a unit amount/time, e.g. '80 mg/h'")
     amount_unit, time_unit = unit.rsplit("/", 1)
-    per, _ = units.amount(1.0, amount_unit, drug.dimension)
-    return float(rate) * per / units.days(f"1 {time_unit}")
+    try:
+        per, _ = units.amount(1.0, amount_unit, drug.dimension)
+        return float(rate) * per / units.days(f"1 {time_unit}")
+    except ValueError as err:
+        raise ValueError(f"rate: {original!r}: {err}") from None
 
 
 @dataclass(frozen=True)
@@ -174,7 +195,7 @@ class Regimen:
     def to_frame(self) -> pd.DataFrame:
         """NONMEM-like event table: one row per record (EVID 1 = dose)."""
         rows = [
-            {"TIME": d.time, "DRUG": d.drug, "CMT": DRUGS[d.drug].target, "AMT": d.amt,
+            {"TIME": d.time, "DRUG": d.drug, "CMT": DRUGS[d.drug].target or DRUGS[d.drug].rate, "AMT": d.amt,
              "UNIT": d.unit + ("/m2" if d.per_bsa else ""), "EVID": 1, "II": d.ii, "ADDL": d.addl,
              "RATE": d.amt / d.dur if d.dur else 0.0, "DUR": d.dur, "ROUTE": d.route}
             for d in self.doses

@@ -1,0 +1,210 @@
+"""A scenario = patient + regimen + horizon + outputs, stored as a TOML data file.
+
+Schema (every key optional except ``name`` and ``doses``)::
+
+    name = "cisplatin_vinorelbine_ta1"
+    description = "..."            # free text
+    source = "..."                 # citation of the regimen
+    horizon = "180 day"            # number (days) or "N day|week|h"; must not precede the last dose
+    step = 0.25                    # output step [day]
+    outputs = ["CD4", "CD8"]       # subset of thymosim.OUTPUTS; default all
+
+    [patient]                      # baseline counts [cells/uL], tumour diameter [mm], BSA [m2]
+    cd3 = 422.5
+    cd4 = 244.5
+    [patient.parameters]           # any parameter id of models/parameters.tsv
+    PK_CL = 80.0
+
+    [[doses]]                      # one table per dosing record (see thymosim.regimen.Dose)
+    drug = "thymalfasin"           # thymosim.regimen.DRUGS
+    amt = "1.6 mg"                 # or amt = 1.6 with unit = "mg"; "80 mg/m2" scales with BSA
+    time = 0                       # first dose [day] or "12 h"
+    ii = "3.5 day"                 # interval (> 0 when repeated)
+    until = "180 day"              # exclusive end; or addl = N additional doses
+    dur = "1 h"                    # infusion duration; or rate = "80 mg/h"
+
+Files are parsed with ``tomllib`` only: nothing in them is evaluated as code. Every
+problem raises :class:`ScenarioError` naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import tomli_w
+
+from thymosim import units
+from thymosim.model import default_parameters
+from thymosim.patient import Patient
+from thymosim.regimen import DRUGS, Dose, Regimen
+from thymosim.simulation import OUTPUTS, simulate
+
+TOP_KEYS = ("name", "description", "source", "horizon", "step", "outputs", "patient", "doses")
+PATIENT_KEYS = tuple(f.name for f in fields(Patient))
+DOSE_KEYS = ("drug", "amt", "unit", "time", "ii", "addl", "until", "rate", "dur", "route")
+
+
+class ScenarioError(ValueError):
+    """A scenario file or dict is malformed; the message names key, value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Patient + regimen + horizon [day] + output grid step [day] + outputs."""
+
+    name: str
+    regimen: Regimen
+    patient: Patient = field(default_factory=Patient)
+    horizon: float = 180.0
+    step: float = 0.25
+    outputs: tuple[str, ...] = tuple(OUTPUTS)
+    description: str = ""
+    source: str = ""
+
+    def simulate(self, **overrides) -> pd.DataFrame:
+        """Run the scenario; keyword arguments override simulate()'s (e.g. ``step``)."""
+        kwargs = {"horizon": self.horizon, "step": self.step, "outputs": list(self.outputs)} | overrides
+        return simulate(self.patient, self.regimen, **kwargs)
+
+    def with_regimen(self, regimen: Regimen, name: str | None = None) -> Scenario:
+        return Scenario(name or self.name, regimen, self.patient, self.horizon, self.step, self.outputs,
+                        self.description, self.source)
+
+    # --- data form -------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        patient = {k: getattr(self.patient, k) for k in PATIENT_KEYS if k != "parameters"}
+        if self.patient.parameters:
+            patient["parameters"] = dict(self.patient.parameters)
+        doses = []
+        for d in self.regimen.doses:
+            record = {"drug": d.drug, "amt": d.amt, "unit": d.unit + ("/m2" if d.per_bsa else ""),
+                      "time": d.time, "route": d.route}
+            if d.addl:
+                record |= {"ii": d.ii, "addl": d.addl}
+            if d.dur:
+                record["dur"] = d.dur
+            doses.append(record)
+        return {"name": self.name, "description": self.description, "source": self.source,
+                "horizon": self.horizon, "step": self.step, "outputs": list(self.outputs),
+                "patient": patient, "doses": doses}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scenario:
+        if not isinstance(data, dict):
+            raise ScenarioError(f"scenario: expected a table of keys, got {type(data).__name__}")
+        _check_keys("", data, TOP_KEYS)
+        name = data.get("name")
+        if not isinstance(name, str) or not name:
+            raise ScenarioError(f"name: {name!r}; allowed: a non-empty string")
+        for key in ("description", "source"):
+            if not isinstance(data.get(key, ""), str):
+                raise ScenarioError(f"{key}: {data[key]!r}; allowed: a string")
+        patient = _patient(data.get("patient", {}))
+        regimen = _regimen(data.get("doses"))
+        horizon = _time("horizon", data.get("horizon", 180.0), positive=True)
+        step = _time("step", data.get("step", 0.25), positive=True)
+        if step > horizon:
+            raise ScenarioError(f"step: {step} days; allowed: 0 < step <= horizon ({horizon} days)")
+        if regimen.last_time() > horizon:
+            raise ScenarioError(
+                f"horizon: {data.get('horizon')!r} ({horizon} days) ends before the last dose at day "
+                f"{regimen.last_time():g}; allowed: horizon >= {regimen.last_time():g} days")
+        outputs = data.get("outputs", list(OUTPUTS))
+        if not isinstance(outputs, list) or not outputs or any(o not in OUTPUTS for o in outputs):
+            raise ScenarioError(f"outputs: {outputs!r}; allowed: a non-empty list from {list(OUTPUTS)}")
+        return cls(name, regimen, patient, horizon, step, tuple(outputs),
+                   data.get("description", ""), data.get("source", ""))
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(tomli_w.dumps(self.to_dict()))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Scenario:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as err:
+            raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+        try:
+            return cls.from_dict(data)
+        except ScenarioError as err:
+            raise ScenarioError(f"{path.name}: {err}") from None
+
+
+def _check_keys(prefix: str, table: dict, allowed: tuple[str, ...]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ScenarioError(f"{prefix}{key}: unknown key; allowed: {', '.join(allowed)}")
+
+
+def _number(key: str, value: Any, minimum: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < minimum:
+        raise ScenarioError(f"{key}: {value!r}; allowed: a finite number >= {minimum:g}")
+    return float(value)
+
+
+def _time(key: str, value: Any, positive: bool = False) -> float:
+    try:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError("not a time")
+        result = units.days(value)
+    except ValueError:
+        raise ScenarioError(f"{key}: {value!r}; allowed: days as a number or 'N day|week|h|min'") from None
+    if not math.isfinite(result) or result < 0 or (positive and result == 0):
+        raise ScenarioError(f"{key}: {value!r}; allowed: a finite time {'>' if positive else '>='} 0 days")
+    return result
+
+
+def _patient(table: Any) -> Patient:
+    if not isinstance(table, dict):
+        raise ScenarioError(f"patient: {table!r}; allowed: a table with keys {', '.join(PATIENT_KEYS)}")
+    _check_keys("patient.", table, PATIENT_KEYS)
+    values = {k: _number(f"patient.{k}", v, minimum=1e-12) for k, v in table.items() if k != "parameters"}
+    parameters = table.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise ScenarioError(f"patient.parameters: {parameters!r}; allowed: a table of parameter id = value")
+    known = default_parameters()
+    for pid, value in parameters.items():
+        if pid not in known:
+            raise ScenarioError(f"patient.parameters.{pid}: unknown parameter; allowed: ids in models/parameters.tsv")
+        _number(f"patient.parameters.{pid}", value)
+    try:
+        return Patient(**values, parameters={k: float(v) for k, v in parameters.items()})
+    except ValueError as err:
+        raise ScenarioError(f"patient: {err}") from None
+
+
+def _regimen(doses: Any) -> Regimen:
+    if not isinstance(doses, list):
+        raise ScenarioError(f"doses: {doses!r}; allowed: a list of dose tables ([[doses]])")
+    records = []
+    for i, record in enumerate(doses):
+        prefix = f"doses[{i}]."
+        if not isinstance(record, dict):
+            raise ScenarioError(f"doses[{i}]: {record!r}; allowed: a table with keys {', '.join(DOSE_KEYS)}")
+        _check_keys(prefix, record, DOSE_KEYS)
+        if "drug" not in record or "amt" not in record:
+            raise ScenarioError(f"{prefix}drug/amt: required; allowed drugs: {', '.join(DRUGS)}")
+        for key, value in record.items():
+            if key in ("drug", "unit", "route") and not isinstance(value, str):
+                raise ScenarioError(f"{prefix}{key}: {value!r}; allowed: a string")
+            if key == "addl" and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ScenarioError(f"{prefix}addl: {value!r}; allowed: an integer >= 0")
+            if key in ("amt", "time", "ii", "until", "rate", "dur") and (
+                    isinstance(value, bool) or not isinstance(value, int | float | str)):
+                raise ScenarioError(f"{prefix}{key}: {value!r}; allowed: a number or a quantity string")
+        try:
+            records.append(Dose(**record))
+        except ValueError as err:
+            message = str(err)
+            key = message.split(":", 1)[0] if ":" in message else "dose"
+            detail = message.split(":", 1)[1].strip() if ":" in message else message
+            raise ScenarioError(f"{prefix}{key}: {record.get(key, '')!r}: {detail}") from None
+    return Regimen(tuple(records))
