@@ -1,17 +1,38 @@
 """The main job writes its table and figure."""
 
 import pandas as pd
+import pytest
 
 from thymosim.cli import main
 
 
 def test_run_writes_timecourse_csv_and_png(tmp_path):
-    main(["run", "--out", str(tmp_path), "--horizon", "30", "--step", "0.5"])
+    main(["run", "--out", str(tmp_path), "--step", "0.5", "--quiet"])
     table = pd.read_csv(tmp_path / "timecourse.csv")
-    assert set(table.arm) == {"cisplatin_vinorelbine", "cisplatin_vinorelbine_ta1"}
-    assert len(table) == 2 * 61
+    assert set(table.scenario) == {"cisplatin_vinorelbine", "cisplatin_vinorelbine_ta1"}
+    assert len(table) == 2 * 361
     for col in ["time", "CD3", "CD4", "CD8", "NK", "IL2", "IFNg", "IL12", "M1_M2",
                 "mature_DC_fraction", "ta1_plasma", "ANC", "tumour_diameter"]:
         assert col in table.columns
     png = (tmp_path / "timecourse.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+
+
+def test_scenarios_lists_named(capsys):
+    main(["scenarios"])
+    out = capsys.readouterr().out
+    assert "prag_ta1_loading" in out and "cisplatin_vinorelbine" in out
+
+
+def test_compare_overlays_and_writes_parquet(tmp_path):
+    main(["compare", "prag", "prag_ta1", "--out", str(tmp_path), "--step", "1", "--parquet", "--quiet"])
+    table = pd.read_parquet(tmp_path / "timecourse.parquet")
+    assert set(table.scenario) == {"prag", "prag_ta1"}
+    assert (tmp_path / "timecourse.png").stat().st_size > 50_000
+
+
+def test_run_scenario_file_and_clear_error(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n[[doses]]\ndrug = "thymalfasin"\namt = "-1 mg"\n')
+    with pytest.raises(SystemExit, match=r"bad.toml: doses\[0\].amt"):
+        main(["run", str(bad), "--out", str(tmp_path)])

@@ -1,4 +1,5 @@
-"""Figures of simulated time courses."""
+"""Figures of simulated time courses: multi-panel arms with dose markers, healthy
+ranges and clinical data points."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from thymosim.model import model_dir  # noqa: E402
+from thymosim.regimen import Regimen  # noqa: E402
 
 # (title, output columns, y label, log scale)
 PANELS = [
@@ -24,27 +28,56 @@ PANELS = [
 ]
 HEALTHY_RANGE = {"CD3": (1609 - 454, 1609 + 454), "CD4": (837 - 262, 837 + 262), "CD8": (660 - 231, 660 + 231)}
 """Healthy adult male mean +- SD (PMC321350, Table 3)."""
+STYLES = ["-", "--", ":", "-."]
 
 
-def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = ""):
-    """Multi-panel comparison of arms: one line style per arm, one colour per output."""
-    fig, axes = plt.subplots(5, 2, figsize=(12, 16), sharex=True)
-    styles = ["-", "--", ":", "-."]
+def clinical_points() -> pd.DataFrame:
+    """Published clinical data points, by scenario and output (models/data/clinical_points.tsv)."""
+    return pd.read_csv(model_dir() / "data" / "clinical_points.tsv", sep="\t")
+
+
+def _dose_markers(ax, regimens: Mapping[str, Regimen]) -> None:
+    """One row of ticks per arm and drug, at each administration."""
+    rows = [(f"{drug} ({arm})", g.time.to_numpy()) for arm, reg in regimens.items()
+            for drug, g in reg.administrations().groupby("drug")]
+    for k, (_, times) in enumerate(rows):
+        ax.plot(times, [k] * len(times), "|", color=f"C{k % 10}", ms=9, mew=1.5)
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=7)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.invert_yaxis()
+
+
+def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mapping[str, Regimen] | None = None):
+    """Multi-panel comparison: one line style per arm, one colour per output; dose markers
+    on the first panel; clinical data points drawn over the arm they belong to."""
+    fig, axes = plt.subplots(5, 2, figsize=(13, 16), sharex=True)
+    points = clinical_points()
     for ax, (name, columns, unit, log) in zip(axes.flat, PANELS, strict=False):
         for j, col in enumerate(columns):
             if col in HEALTHY_RANGE:
                 ax.axhspan(*HEALTHY_RANGE[col], color=f"C{j}", alpha=0.08, lw=0)
             for i, (arm, df) in enumerate(arms.items()):
-                ax.plot(df["time"], df[col], styles[i % 4], color=f"C{j}", lw=1.2, label=f"{col} ({arm})")
+                if col not in df:
+                    continue
+                ax.plot(df["time"], df[col], STYLES[i % 4], color=f"C{j}", lw=1.2, label=f"{col} ({arm})")
+                data = points[(points.scenario == arm) & (points.output == col)]
+                if len(data):
+                    ax.plot(data.day, data.value, "o", mfc="none", color=f"C{j}", ms=7,
+                            label=f"{col} data ({data.source.iloc[0]})")
         ax.set_title(name, fontsize=10)
         ax.set_ylabel(unit)
         if log:
             ax.set_yscale("log")
-        ax.legend(fontsize=7, ncol=2)
-    axes[-1, -1].axis("off")
+        ax.legend(fontsize=6.5, ncol=2)
+    if regimens:
+        _dose_markers(axes[-1, -1], regimens)
+        axes[-1, -1].set_title("Administrations", fontsize=10)
+        axes[-1, -1].set_xlabel("time (day)")
+        axes[-1, -1].xaxis.set_tick_params(labelbottom=True)
+    else:
+        axes[-1, -1].axis("off")
+        axes[-2, -1].xaxis.set_tick_params(labelbottom=True)
     axes[-1, 0].set_xlabel("time (day)")
-    axes[-2, -1].set_xlabel("time (day)")
-    axes[-2, -1].xaxis.set_tick_params(labelbottom=True)
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -46,6 +46,9 @@ DRUGS: dict[str, Drug] = {
 }
 
 
+MAX_ADDL = 100_000  # guards against an interval typo expanding into millions of doses
+
+
 @dataclass(frozen=True)
 class Dose:
     """One dosing record (see module docstring). Stored canonically: amounts in mg
@@ -71,7 +74,7 @@ class Dose:
         try:
             amt, per_bsa = units.amount(self.amt, self.unit, drug.dimension)
         except ValueError as err:
-            key = "unit" if "unit" in str(err) else "amt"
+            key = "unit" if "amount; allowed" in str(err) else "amt"
             raise ValueError(f"{key}: {err}") from None
         per_bsa = per_bsa or self.per_bsa
         if not (amt >= 0 and math.isfinite(amt)):
@@ -91,9 +94,13 @@ class Dose:
                 raise ValueError("until: give either addl or until, not both")
             if not ii > 0:
                 raise ValueError(f"ii: {self.ii!r} must be > 0 days when until is given")
+            if not math.isfinite(until):
+                raise ValueError(f"until: {self.until!r} must be a finite time")
             if not until > time:
                 raise ValueError(f"until: {self.until!r} must be after time ({time} days)")
-            addl = math.ceil((until - time) / ii - 1e-9) - 1  # until is exclusive
+            addl = max(math.ceil((until - time) / ii - 1e-9) - 1, 0)  # until is exclusive
+        if addl > MAX_ADDL:
+            raise ValueError(f"addl: {addl} additional doses; allowed: at most {MAX_ADDL}")
         if addl > 0 and not ii > 0:
             raise ValueError(f"ii: {self.ii!r} must be > 0 days when addl > 0")
         if self.rate is not None:
@@ -169,10 +176,13 @@ class Regimen:
         return Regimen(self.doses + extra)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Regimen) and self.administrations() == other.administrations()
+        return isinstance(other, Regimen) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash(tuple(self.administrations().itertuples(index=False)))
+        return hash(self._key())
+
+    def _key(self) -> tuple:
+        return tuple(self.administrations().itertuples(index=False, name=None))
 
     def shift(self, dt: float | str) -> Regimen:
         """The same regimen starting ``dt`` later."""

@@ -1,0 +1,78 @@
+"""Regimen algebra: combination, shifts, addl/until edges, equal spellings, units."""
+
+import pytest
+
+from thymosim.regimen import Dose, Regimen
+
+TA1 = Dose("thymalfasin", "1.6 mg", ii="3.5 day", addl=3)
+CIS = Dose("cisplatin", "80 mg/m2", dur="1 h")
+
+
+def test_equal_spellings_give_equal_doses_and_regimens():
+    assert Dose("thymalfasin", 1.6) == Dose("thymalfasin", "1600 ug") == Dose("thymalfasin", 1600, "µg")
+    assert Dose("thymalfasin", 1.6, ii=3.5, addl=3) == Dose("thymalfasin", 1.6, ii="84 h", until="14 day")
+    assert Dose("cisplatin", 80, "mg/m2", dur=1 / 24) == Dose("cisplatin", "80 mg/m2", rate="80 mg/h")
+    assert Dose("thymalfasin", 1.6, time="1 week") == Dose("thymalfasin", 1.6, time=7)
+    # four single doses == one record with addl = 3
+    singles = Regimen(tuple(Dose("thymalfasin", 1.6, time=3.5 * k) for k in range(4)))
+    assert singles == Regimen((TA1,))
+    assert Regimen((TA1, CIS)) == Regimen((CIS, TA1))
+
+
+def test_until_is_exclusive_and_addl_edges():
+    assert Dose("thymalfasin", 1.6, ii=3.5, until=14).times == [0, 3.5, 7, 10.5]
+    assert Dose("thymalfasin", 1.6, ii=3.5, until=14.01).times == [0, 3.5, 7, 10.5, 14]
+    assert Dose("thymalfasin", 1.6, time=2, ii=3.5, until=2.1).times == [2]
+    assert Dose("thymalfasin", 1.6, addl=0).times == [0]
+    assert Dose("thymalfasin", 1.6, ii=5).ii == 0  # an interval without repeats is dropped
+    with pytest.raises(ValueError, match="addl"):
+        Dose("thymalfasin", 1.6, ii=1, addl=2, until=10)
+    with pytest.raises(ValueError, match="until"):
+        Dose("thymalfasin", 1.6, time=5, ii=1, until=5)
+
+
+def test_concurrent_sequential_and_shift():
+    both = Regimen((TA1,)) + CIS
+    assert len(both.administrations()) == 5
+    shifted = Regimen((TA1,)).shift("2 day")
+    assert shifted.administrations().time.tolist() == [2, 5.5, 9, 12.5]
+    after = Regimen((CIS,)).then(Regimen((TA1,)), gap=1)  # CIS ends at 1/24 day
+    assert after.administrations().query("drug == 'thymalfasin'").time.iloc[0] == pytest.approx(1 + 1 / 24)
+    chained = Regimen((TA1,)).then(TA1)  # second block starts one interval after the last dose
+    assert chained == Regimen((Dose("thymalfasin", 1.6, ii=3.5, addl=7),))
+    assert Regimen((TA1,)).shift(3).shift(-3) == Regimen((TA1,))
+
+
+def test_event_table_is_nonmem_like():
+    table = (Regimen((TA1,)) + CIS).to_frame()
+    assert list(table.columns) == ["TIME", "DRUG", "CMT", "AMT", "UNIT", "EVID", "II", "ADDL", "RATE", "DUR", "ROUTE"]
+    cis = table[table.DRUG == "cisplatin"].iloc[0]
+    assert cis.UNIT == "mg/m2" and cis.RATE == pytest.approx(80 * 24) and cis.ROUTE == "iv"
+    ta1 = table[table.DRUG == "thymalfasin"].iloc[0]
+    assert (ta1.AMT, ta1.II, ta1.ADDL, ta1.CMT, ta1.EVID) == (1.6, 3.5, 3, "PK_depot", 1)
+
+
+def test_body_surface_area_scales_per_m2_doses():
+    actions = Regimen((CIS,)).actions(bsa=2.0)
+    assert actions[0] == (0.0, "CHEMO_cis_rate", pytest.approx(160 * 24))
+    assert actions[1][2] == pytest.approx(-160 * 24)
+
+
+@pytest.mark.parametrize(
+    "kwargs, key",
+    [
+        ({"amt": "1.6 mL"}, "unit"),
+        ({"amt": "1.6 Gy"}, "unit"),
+        ({"amt": -1}, "amt"),
+        ({"amt": "lots"}, "amt"),
+        ({"time": "3 parsecs"}, "time"),
+        ({"ii": -1, "addl": 2}, "ii"),
+        ({"ii": 0, "addl": 2}, "ii"),
+        ({"addl": 1.5}, "addl"),
+        ({"route": "iv"}, "route"),
+        ({"dur": "1 h"}, "dur"),
+    ],
+)
+def test_malformed_dose_names_the_field(kwargs, key):
+    with pytest.raises(ValueError, match=f"^{key}"):
+        Dose("thymalfasin", **({"amt": 1.6} | kwargs))
