@@ -206,5 +206,6 @@ def _regimen(doses: Any) -> Regimen:
             message = str(err)
             key = message.split(":", 1)[0] if ":" in message else "dose"
             detail = message.split(":", 1)[1].strip() if ":" in message else message
-            raise ScenarioError(f"{prefix}{key}: {record.get(key, '')!r}: {detail}") from None
+            value = record.get(key, record.get("amt") if key == "unit" else None)
+            raise ScenarioError(f"{prefix}{key}: {value!r}: {detail}") from None
     return Regimen(tuple(records))
