@@ -1,0 +1,223 @@
+"""Parameter sweeps: grids and samples over any scenario value, evaluated as endpoints.
+
+A *factor* is a path into the scenario's data form (see :mod:`thymosim.scenario`):
+a parameter id (``"PK_CL"``, shorthand for ``"patient.parameters.PK_CL"``), a patient
+field (``"patient.cd4"``), a dose field (``"doses[4].amt"``) or ``"horizon"``. Each
+point is validated like a scenario file. Results are tidy (one row per run and
+endpoint) with the factor values, a status and, for failures, the reason; every
+other run is kept. With ``out=DIR`` results stream to Parquet parts as they
+complete, and rerunning the same sweep resumes where it stopped.
+
+Execution: serial, local processes (``workers=N``; one compiled model per worker,
+values set by name), or Dask (``scheduler="tcp://..."`` or a ``distributed.Client``).
+The same points give identical tables in every mode.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thymosim.endpoints import ENDPOINTS
+from thymosim.model import default_parameters
+from thymosim.scenario import Scenario, ScenarioError
+
+_PATH = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)(?:\[(\d+)\])?")
+
+
+def factor_path(name: str) -> list[str | int]:
+    """``"doses[4].amt" -> ["doses", 4, "amt"]``; a bare parameter id maps into patient.parameters."""
+    if name in default_parameters():
+        return ["patient", "parameters", name]
+    path: list[str | int] = []
+    for part in name.split("."):
+        match = _PATH.fullmatch(part)
+        if not match:
+            raise ScenarioError(f"factor {name!r}: not a scenario path (e.g. PK_CL, patient.cd4, doses[0].amt)")
+        path.append(match.group(1))
+        if match.group(2) is not None:
+            path.append(int(match.group(2)))
+    return path
+
+
+def apply_point(base: dict[str, Any], point: Mapping[str, Any]) -> Scenario:
+    """The scenario ``base`` (data form) with each factor set to its value, validated."""
+    data = copy.deepcopy(base)
+    for name, value in point.items():
+        node: Any = data
+        path = factor_path(name)
+        for key in path[:-1]:
+            if isinstance(node, dict):
+                node = node.setdefault(key, {})
+            elif isinstance(key, int) and isinstance(node, list) and key < len(node):
+                node = node[key]
+            else:
+                raise ScenarioError(f"factor {name!r}: {key!r} does not exist in the scenario")
+        node[path[-1]] = value.item() if isinstance(value, np.generic) else value
+    return Scenario.from_dict(data)
+
+
+def grid(factors: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+    """Full factorial grid of factor values (one row per point)."""
+    names = list(factors)
+    return pd.DataFrame(list(itertools.product(*(factors[n] for n in names))), columns=names)
+
+
+def sample(bounds: Mapping[str, tuple[float, float]], n: int, seed: int = 0, log: bool | None = None) -> pd.DataFrame:
+    """``n`` Latin-hypercube points within ``bounds``; log-uniform where bounds span a
+    decade or more (or as ``log`` says). Same seed, same points."""
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for name, (lo, hi) in bounds.items():
+        u = (rng.permutation(n) + rng.random(n)) / n
+        use_log = log if log is not None else (lo > 0 and hi / lo >= 10)
+        columns[name] = np.exp(np.log(lo) + u * (np.log(hi) - np.log(lo))) if use_log else lo + u * (hi - lo)
+    return pd.DataFrame(columns)
+
+
+def run_point(args: tuple[int, dict[str, Any], dict[str, Any], tuple, bool]) -> tuple[int, dict, dict | None]:
+    """Simulate one point; never raises. Returns (run id, endpoint values or failure, time course)."""
+    run_id, base, point, endpoint_names, keep = args
+    try:
+        scenario = apply_point(base, point)
+        df = scenario.simulate()
+        values = df.drop(columns="time").to_numpy()
+        if not np.isfinite(values).all():
+            raise FloatingPointError("non-finite output in the time course")
+        results = {name: float(_endpoint(name)(df)) for name in endpoint_names}
+        return run_id, {"status": "ok", "error": "", "values": results}, (df if keep else None)
+    except Exception as err:  # recorded with its reason; the sweep goes on
+        return run_id, {"status": "failed", "error": f"{type(err).__name__}: {err}", "values": {}}, None
+
+
+def _endpoint(name) -> Callable:
+    return name if callable(name) else ENDPOINTS[name]
+
+
+def _tidy(run_id: int, point: Mapping[str, Any], endpoint_names: Sequence, outcome: dict) -> list[dict]:
+    rows = []
+    for name in endpoint_names:
+        label = name if isinstance(name, str) else getattr(name, "__name__", "custom")
+        row = {"run": run_id, **{f"factor:{k}": v for k, v in point.items()}, "endpoint": label,
+               "value": outcome["values"].get(label, outcome["values"].get(name, math.nan)),
+               "status": outcome["status"], "error": outcome["error"]}
+        rows.append(row)
+    return rows
+
+
+def _done_runs(out: Path) -> set[int]:
+    parts = sorted(out.glob("part-*.parquet"))
+    if not parts:
+        return set()
+    return set(pd.concat([pd.read_parquet(p, columns=["run"]) for p in parts]).run.unique())
+
+
+def read_results(out: str | Path) -> pd.DataFrame:
+    """All rows written by a streamed sweep, sorted by run and endpoint."""
+    parts = sorted(Path(out).glob("part-*.parquet"))
+    table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    return table.sort_values(["run", "endpoint"], ignore_index=True)
+
+
+def run_sweep(
+    scenario: Scenario,
+    points: pd.DataFrame,
+    endpoints: Sequence[str | Callable] = ("lymphocyte_nadir", "auc_CD4", "tumour_best_change"),
+    out: str | Path | None = None,
+    workers: int = 1,
+    scheduler: Any = None,
+    chunk: int = 50,
+    progress: bool = False,
+    timecourses: bool = False,
+) -> pd.DataFrame:
+    """Evaluate ``endpoints`` at every row of ``points`` (columns are factors).
+
+    Returns the tidy table (run, factor:<name>..., endpoint, value, status, error) sorted
+    by run. With ``out``, rows stream to ``out/part-NNNNN.parquet`` as runs complete, and
+    runs already there are skipped (resume). ``timecourses=True`` also returns full time
+    courses in ``table.attrs["timecourses"]`` (in memory; not streamed).
+    """
+    for name in endpoints:
+        if not callable(name) and name not in ENDPOINTS:
+            raise KeyError(f"unknown endpoint {name!r}; allowed: {list(ENDPOINTS)} or a callable")
+    for name in points.columns:
+        factor_path(name)
+    base = scenario.to_dict()
+    out_dir = Path(out) if out is not None else None
+    done: set[int] = set()
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        done = _done_runs(out_dir)
+    records = points.to_dict("records")
+    tasks = [(i, base, rec, tuple(endpoints), timecourses) for i, rec in enumerate(records) if i not in done]
+    rows: list[dict] = []
+    buffer: list[dict] = []
+    courses: dict[int, pd.DataFrame] = {}
+    part = len(list(out_dir.glob("part-*.parquet"))) if out_dir else 0
+
+    def flush() -> None:
+        nonlocal part, buffer
+        if out_dir is not None and buffer:
+            tmp = out_dir / f".part-{part:05d}.tmp"
+            pd.DataFrame(buffer).to_parquet(tmp, index=False)
+            os.replace(tmp, out_dir / f"part-{part:05d}.parquet")  # atomic: a part is whole or absent
+            part += 1
+        buffer = []
+
+    results = _execute(tasks, workers, scheduler)
+    if progress:
+        from tqdm import tqdm
+
+        results = tqdm(results, total=len(tasks), desc="sweep", unit="run")
+    for run_id, outcome, course in results:
+        new = _tidy(run_id, records[run_id], endpoints, outcome)
+        buffer += new
+        if out_dir is None:
+            rows += new
+        if course is not None:
+            courses[run_id] = course
+        if len(buffer) >= chunk * len(endpoints):
+            flush()
+    flush()
+    table = read_results(out_dir) if out_dir is not None else pd.DataFrame(rows)
+    if len(table):
+        table = table.sort_values(["run", "endpoint"], ignore_index=True)
+    table.attrs["timecourses"] = courses
+    return table
+
+
+def _execute(tasks: list, workers: int, scheduler: Any) -> Iterable:
+    if scheduler is not None:
+        return _execute_dask(tasks, scheduler)
+    if workers <= 1:
+        return map(run_point, tasks)
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    pool = ctx.Pool(workers)
+
+    def generate():
+        try:
+            yield from pool.imap_unordered(run_point, tasks, chunksize=max(1, len(tasks) // (20 * workers)))
+        finally:
+            pool.terminate()
+
+    return generate()
+
+
+def _execute_dask(tasks: list, scheduler: Any) -> Iterable:
+    from distributed import Client, as_completed
+
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    futures = client.map(run_point, tasks, pure=False)
+    for future in as_completed(futures):
+        yield future.result()

@@ -1,0 +1,99 @@
+"""Sweeps: failures recorded and isolated, interrupt-and-resume, identical results in
+serial, multiprocess and Dask execution."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from thymosim.scenario import Scenario
+from thymosim.scenarios import named
+from thymosim.sweep import apply_point, grid, run_sweep, sample
+
+ENDPOINTS = ["lymphocyte_nadir", "pct_change_CD4_end", "tumour_best_change"]
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    base = named("cisplatin_vinorelbine_ta1")
+    return Scenario("short", base.regimen, base.patient, horizon=180, step=2.0)
+
+
+@pytest.fixture(scope="module")
+def points():
+    lhs = sample({"PK_CL": (40.0, 200.0), "TC_E_thy_TA1": (1.0, 60.0)}, n=8, seed=7)
+    return lhs.assign(**{"doses[4].amt": ["1.6 mg", "3.2 mg"] * 4})
+
+
+def test_points_are_validated_like_scenario_files(scenario):
+    s = apply_point(scenario.to_dict(), {"PK_CL": 90.0, "patient.cd4": 100.0, "doses[4].amt": "3.2 mg"})
+    assert s.patient.parameters["PK_CL"] == 90.0 and s.patient.cd4 == 100.0
+    assert s.regimen.doses[4].amt == 3.2
+    with pytest.raises(ValueError, match="PK_nope|not a scenario path"):
+        apply_point(scenario.to_dict(), {"PK nope": 1.0})
+
+
+def test_sample_is_seeded_and_log_uniform_over_decades():
+    a = sample({"x": (1.0, 1000.0), "y": (0.0, 1.0)}, n=1000, seed=3)
+    assert a.equals(sample({"x": (1.0, 1000.0), "y": (0.0, 1.0)}, n=1000, seed=3))
+    assert 0.25 < (np.log10(a.x) < 1).mean() < 0.42  # log-uniform: a third per decade
+    assert a.y.between(0, 1).all()
+
+
+def test_a_failing_simulation_is_recorded_and_the_rest_kept(scenario, points):
+    broken = points.copy()
+    broken.loc[3, "doses[4].amt"] = "-1 mg"  # invalid point
+
+    def explode_on_run_5(df):
+        if df.CD4.iloc[-1] == CD4_RUN5[0]:
+            raise RuntimeError("injected failure")
+        return 0.0
+
+    CD4_RUN5 = [run_sweep(scenario, broken.iloc[[5]], endpoints=["auc_CD4"], timecourses=True)
+                .attrs["timecourses"][0].CD4.iloc[-1]]
+    table = run_sweep(scenario, broken, endpoints=ENDPOINTS + [explode_on_run_5])
+    failed = table[table.status == "failed"]
+    assert set(failed.run) == {3, 5}
+    assert failed[failed.run == 3].error.str.contains(r"doses\[4\].amt").all()
+    assert failed[(failed.run == 5)].error.str.contains("injected failure").all()
+    ok = table[(table.status == "ok")]
+    assert set(ok.run) == set(range(8)) - {3, 5}
+    assert np.isfinite(ok[ok.endpoint == "lymphocyte_nadir"].value).all()
+
+
+def test_interrupt_and_resume_gives_the_uninterrupted_result(scenario, points, tmp_path):
+    full = run_sweep(scenario, points, endpoints=ENDPOINTS)
+    calls = {"n": 0}
+
+    def interrupt_after_five(df):
+        calls["n"] += 1
+        if calls["n"] == 6:
+            raise KeyboardInterrupt
+        return 0.0
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(scenario, points, endpoints=ENDPOINTS + [interrupt_after_five], out=tmp_path, chunk=2)
+    partial = pd.concat([pd.read_parquet(p) for p in tmp_path.glob("part-*.parquet")])
+    assert 0 < partial.run.nunique() < len(points)
+    # resume with the same endpoints (the interrupting one now harmless)
+    calls["n"] = -10**9
+    resumed = run_sweep(scenario, points, endpoints=ENDPOINTS + [interrupt_after_five], out=tmp_path, chunk=2)
+    resumed = resumed[resumed.endpoint != "interrupt_after_five"].reset_index(drop=True)
+    assert not resumed.duplicated(["run", "endpoint"]).any()
+    pd.testing.assert_frame_equal(resumed, full, check_dtype=False)
+
+
+def test_serial_multiprocess_and_dask_give_identical_tables(scenario, points):
+    serial = run_sweep(scenario, points, endpoints=ENDPOINTS)
+    multi = run_sweep(scenario, points, endpoints=ENDPOINTS, workers=2)
+    pd.testing.assert_frame_equal(serial, multi)
+    import distributed
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        dask = run_sweep(scenario, points, endpoints=ENDPOINTS, scheduler=client)
+    pd.testing.assert_frame_equal(serial, dask)
+
+
+def test_grid_is_full_factorial():
+    g = grid({"PK_CL": [50, 100], "doses[0].amt": ["1 mg", "2 mg", "3 mg"]})
+    assert len(g) == 6 and list(g.columns) == ["PK_CL", "doses[0].amt"]
