@@ -93,7 +93,7 @@ def run_point(args: tuple[int, dict[str, Any], dict[str, Any], tuple, bool]) -> 
         values = df.drop(columns="time").to_numpy()
         if not np.isfinite(values).all():
             raise FloatingPointError("non-finite output in the time course")
-        results = {name: float(_endpoint(name)(df)) for name in endpoint_names}
+        results = {endpoint_label(name): float(_endpoint(name)(df)) for name in endpoint_names}
         return run_id, {"status": "ok", "error": "", "values": results}, (df if keep else None)
     except Exception as err:  # recorded with its reason; the sweep goes on
         return run_id, {"status": "failed", "error": f"{type(err).__name__}: {err}", "values": {}}, None
@@ -103,12 +103,17 @@ def _endpoint(name) -> Callable:
     return name if callable(name) else ENDPOINTS[name]
 
 
+def endpoint_label(endpoint: str | Callable) -> str:
+    """The column label of an endpoint: its name, or a callable's ``__name__``."""
+    return endpoint if isinstance(endpoint, str) else getattr(endpoint, "__name__", "custom")
+
+
 def _tidy(run_id: int, point: Mapping[str, Any], endpoint_names: Sequence, outcome: dict) -> list[dict]:
     rows = []
     for name in endpoint_names:
-        label = name if isinstance(name, str) else getattr(name, "__name__", "custom")
+        label = endpoint_label(name)
         row = {"run": run_id, **{f"factor:{k}": v for k, v in point.items()}, "endpoint": label,
-               "value": outcome["values"].get(label, outcome["values"].get(name, math.nan)),
+               "value": outcome["values"].get(label, math.nan),
                "status": outcome["status"], "error": outcome["error"]}
         rows.append(row)
     return rows
