@@ -4,6 +4,8 @@
     thymosim run [SCENARIO|FILE.toml] --out DIR time course (CSV; Parquet with --parquet) and figure;
                                                 without a scenario: the default job (chemo +/- Ta1)
     thymosim compare A B ... --out DIR          overlay scenarios
+    thymosim sweep SCENARIO --factor NAME=V1,V2,... [--factor ...] --out DIR [--workers N] [--scheduler ADDR]
+    thymosim sensitivity SCENARIO --method local|morris|sobol --out DIR [--endpoint E] [--n N]
 """
 
 from __future__ import annotations
@@ -68,8 +70,29 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--step", type=float, default=None, help="output step [day] (default: the scenario's)")
         p.add_argument("--parquet", action="store_true", help="also write timecourse.parquet")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep = sub.add_parser("sweep", help="grid sweep of scenario values, endpoints to Parquet/CSV and figures")
+    sweep.add_argument("scenario")
+    sweep.add_argument("--factor", action="append", required=True,
+                       help="NAME=V1,V2,... (parameter id, patient.cd4, doses[0].amt, ...); repeat for a grid")
+    sens = sub.add_parser("sensitivity", help="local, Morris or Sobol sensitivity of endpoints")
+    sens.add_argument("scenario")
+    sens.add_argument("--method", choices=["local", "morris", "sobol"], default="local")
+    sens.add_argument("--parameters", help="comma-separated parameter ids (default: all for local, top 20 "
+                                           "by local sensitivity for morris/sobol)")
+    sens.add_argument("--n", type=int, default=256, help="Sobol base samples / Morris trajectories")
+    sens.add_argument("--seed", type=int, default=0)
+    for p in (sweep, sens):
+        p.add_argument("--out", type=Path, required=True)
+        p.add_argument("--endpoint", action="append", help="endpoint name (repeatable)")
+        p.add_argument("--workers", type=int, default=1)
+        p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+        p.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     try:
+        if args.command == "sweep":
+            return _sweep(args)
+        if args.command == "sensitivity":
+            return _sensitivity(args)
         if args.command == "scenarios":
             for name in names():
                 print(f"{name:28s} {named(name).description}")
@@ -83,6 +106,67 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"thymosim: {err}") from None
     if not args.quiet:
         print(f"wrote {args.out / 'timecourse.csv'} and {args.out / 'timecourse.png'}", file=sys.stderr)
+
+
+def _parse_value(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _sweep(args) -> None:
+    from thymosim.sensitivity_plots import dose_response, heatmap
+    from thymosim.sweep import grid, run_sweep
+
+    factors = {}
+    for spec in args.factor:
+        name, _, values = spec.partition("=")
+        if not values:
+            raise ScenarioError(f"--factor {spec!r}: expected NAME=V1,V2,...")
+        factors[name] = [_parse_value(v) for v in values.split(",")]
+    endpoints = args.endpoint or ["lymphocyte_nadir", "auc_CD4", "tumour_best_change"]
+    table = run_sweep(resolve(args.scenario), grid(factors), endpoints=endpoints, out=args.out / "runs",
+                      workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    table.to_csv(args.out / "sweep.csv", index=False)
+    names_ = list(factors)
+    if len(names_) == 1 and all(isinstance(v, float) for v in factors[names_[0]]):
+        dose_response(table, names_[0], endpoints).savefig(args.out / "dose_response.png", dpi=110)
+    elif len(names_) == 2:
+        heatmap(table, names_[0], names_[1], endpoints[0]).savefig(args.out / "heatmap.png", dpi=110)
+    failed = table[table.status != "ok"].run.nunique()
+    print(f"{table.run.nunique()} runs, {failed} failed; wrote {args.out / 'sweep.csv'}", file=sys.stderr)
+
+
+def _sensitivity(args) -> None:
+    from thymosim import sensitivity as sa
+    from thymosim.sensitivity_plots import morris_plot, sobol_plot, tornado
+
+    scenario = resolve(args.scenario)
+    endpoints = args.endpoint or list(sa.DEFAULT_ENDPOINTS)
+    args.out.mkdir(parents=True, exist_ok=True)
+    chosen = args.parameters.split(",") if args.parameters else None
+    local = sa.local_sensitivity(scenario, chosen, endpoints, workers=args.workers, scheduler=args.scheduler)
+    if args.method == "local":
+        local.to_csv(args.out / "local_sensitivity.csv", index=False)
+        for endpoint in endpoints:
+            tornado(local, endpoint).savefig(args.out / f"tornado_{endpoint}.png", dpi=110)
+        return
+    for endpoint in endpoints:
+        ranked = (local[local.endpoint == endpoint].assign(a=lambda d: d.sensitivity.abs())
+                  .sort_values("a", ascending=False).parameter)
+        params = chosen or list(ranked[:20])
+        problem = sa.problem(params)
+        f = sa.model_function(scenario, params, endpoint, workers=args.workers, scheduler=args.scheduler)
+        if args.method == "morris":
+            result = sa.morris_indices(f, problem, trajectories=args.n, seed=args.seed)
+            morris_plot(result, endpoint).savefig(args.out / f"morris_{endpoint}.png", dpi=110)
+        else:
+            result = sa.sobol_indices(f, problem, n=args.n, seed=args.seed)
+            sobol_plot(result, endpoint).savefig(args.out / f"sobol_{endpoint}.png", dpi=110)
+        result.to_csv(args.out / f"{args.method}_{endpoint}.csv")
+        if len(f.failures):
+            f.failures.to_csv(args.out / f"{args.method}_{endpoint}_failures.csv", index=False)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,80 @@
+"""Figures for sweeps and sensitivity analyses."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def tornado(local: pd.DataFrame, endpoint: str, top: int = 15):
+    """Horizontal bars of scaled local sensitivities d ln y / d ln p for one endpoint."""
+    data = local[(local.endpoint == endpoint) & (local.status == "ok")].set_index("parameter").sensitivity
+    data = data.reindex(data.abs().sort_values(ascending=False).index[:top])[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(data) + 1.5))
+    ax.barh(data.index, data.to_numpy(), color=np.where(data.to_numpy() >= 0, "C3", "C0"))
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("scaled sensitivity d ln y / d ln p")
+    ax.set_title(f"Local sensitivity of {endpoint}")
+    fig.tight_layout()
+    return fig
+
+
+def morris_plot(mi: pd.DataFrame, endpoint: str, label_top: int = 10):
+    fig, ax = plt.subplots(figsize=(7, 5))
+    ax.errorbar(mi.mu_star, mi.sigma, xerr=mi.mu_star_conf, fmt="o", ms=4, alpha=0.8)
+    for name in mi.mu_star.sort_values(ascending=False).index[:label_top]:
+        ax.annotate(name, (mi.loc[name, "mu_star"], mi.loc[name, "sigma"]), fontsize=7,
+                    xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel("mu* (mean |elementary effect|)")
+    ax.set_ylabel("sigma (interaction / non-linearity)")
+    ax.set_title(f"Morris screening of {endpoint}")
+    fig.tight_layout()
+    return fig
+
+
+def sobol_plot(si: pd.DataFrame, endpoint: str, top: int = 15):
+    data = si.sort_values("ST", ascending=False).iloc[:top]
+    x = np.arange(len(data))
+    fig, ax = plt.subplots(figsize=(max(6, 0.5 * len(data) + 2), 4.5))
+    ax.bar(x - 0.2, data.S1, 0.4, yerr=data.S1_conf, label="S1 (first order)", capsize=2)
+    ax.bar(x + 0.2, data.ST, 0.4, yerr=data.ST_conf, label="ST (total)", capsize=2)
+    ax.set_xticks(x, data.index, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("Sobol index (95 % CI)")
+    converged = si.attrs.get("converged")
+    ax.set_title(f"Sobol indices of {endpoint} (N = {si.attrs.get('n')}, converged: {converged})")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def heatmap(table: pd.DataFrame, x: str, y: str, endpoint: str):
+    """2-D sweep: endpoint value over two factors (columns ``factor:<x>``, ``factor:<y>``)."""
+    data = table[(table.endpoint == endpoint)].pivot_table(index=f"factor:{y}", columns=f"factor:{x}",
+                                                           values="value", aggfunc="first")
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    image = ax.imshow(data.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
+    ax.set_xticks(range(data.shape[1]), [f"{v:g}" if isinstance(v, float) else v for v in data.columns],
+                  rotation=45, fontsize=8)
+    ax.set_yticks(range(data.shape[0]), [f"{v:g}" if isinstance(v, float) else v for v in data.index], fontsize=8)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    fig.colorbar(image, label=endpoint)
+    ax.set_title(f"{endpoint} over {x} x {y}")
+    fig.tight_layout()
+    return fig
+
+
+def dose_response(table: pd.DataFrame, factor: str, endpoints: list[str]):
+    """Endpoint(s) against one numeric factor of a 1-D sweep."""
+    fig, axes = plt.subplots(1, len(endpoints), figsize=(4.5 * len(endpoints), 3.8), squeeze=False)
+    for ax, endpoint in zip(axes[0], endpoints, strict=True):
+        data = table[(table.endpoint == endpoint) & (table.status == "ok")].sort_values(f"factor:{factor}")
+        ax.plot(data[f"factor:{factor}"], data.value, "o-")
+        ax.set_xlabel(factor)
+        ax.set_title(endpoint)
+    fig.tight_layout()
+    return fig
