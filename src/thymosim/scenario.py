@@ -71,10 +71,6 @@ class Scenario:
         kwargs = {"horizon": self.horizon, "step": self.step, "outputs": list(self.outputs)} | overrides
         return simulate(self.patient, self.regimen, **kwargs)
 
-    def with_regimen(self, regimen: Regimen, name: str | None = None) -> Scenario:
-        return Scenario(name or self.name, regimen, self.patient, self.horizon, self.step, self.outputs,
-                        self.description, self.source)
-
     # --- data form -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         patient = {k: getattr(self.patient, k) for k in PATIENT_KEYS if k != "parameters"}

@@ -12,13 +12,15 @@ import pandas as pd  # noqa: E402
 
 def tornado(local: pd.DataFrame, endpoint: str, top: int = 15):
     """Horizontal bars of scaled local sensitivities d ln y / d ln p for one endpoint."""
-    data = local[(local.endpoint == endpoint) & (local.status == "ok")].set_index("parameter").sensitivity
+    rows = local[(local.endpoint == endpoint) & (local.status == "ok")].set_index("parameter")
+    data, y0 = rows.sensitivity, float(rows.value.iloc[0])
     data = data.reindex(data.abs().sort_values(ascending=False).index[:top])[::-1]
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(data) + 1.5))
     ax.barh(data.index, data.to_numpy(), color=np.where(data.to_numpy() >= 0, "C3", "C0"))
     ax.axvline(0, color="k", lw=0.8)
     ax.set_xlabel("scaled sensitivity d ln y / d ln p")
-    ax.set_title(f"Local sensitivity of {endpoint}")
+    note = " (y0 < 0: a positive bar makes y more negative)" if y0 < 0 else ""
+    ax.set_title(f"Local sensitivity of {endpoint}, y0 = {y0:.3g}{note}", fontsize=9)
     fig.tight_layout()
     return fig
 

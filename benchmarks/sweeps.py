@@ -1,0 +1,127 @@
+"""Sweep and sensitivity benchmarks (issue 4), each a ratio measured in one process.
+
+    python benchmarks/sweeps.py throughput [--n 40]    # (a) run_sweep vs bare roadrunner loop, target >= 0.95
+    python benchmarks/sweeps.py workers [--n 80]       # (b) 2 workers vs 1, target >= 1.8x
+    python benchmarks/sweeps.py memory [--n 20000]     # (c) RSS growth over a long sweep, target < 100 MB
+    python benchmarks/sweeps.py sobol [--n 512]        # (d) wall time of Sobol, 20 parameters, 2 workers
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+
+from thymosim import sensitivity as sa
+from thymosim.endpoints import ENDPOINTS
+from thymosim.model import get_runner
+from thymosim.scenario import Scenario
+from thymosim.scenarios import named
+from thymosim.simulation import _restore, output_grid
+from thymosim.sweep import run_sweep, sample
+
+FACTORS = {"PK_CL": (40.0, 200.0), "TC_E_thy_TA1": (1.0, 60.0), "CHEMO_k_T_vnr": (0.05, 1.5)}
+
+
+def scenario(horizon: float = 180.0, step: float = 1.0) -> Scenario:
+    base = named("cisplatin_vinorelbine_ta1")
+    return Scenario("bench", base.regimen, base.patient, horizon=horizon, step=step)
+
+
+def bare_sweep(s: Scenario, points, endpoint: str) -> list[float]:
+    """What a user would hand-write: set values by name, integrate between doses, compute the endpoint."""
+    import pandas as pd
+
+    rr = get_runner()
+    actions = s.regimen.actions(s.patient.bsa)
+    grid = output_grid(s.horizon, s.step)
+    columns = ["time", "CD3", "CD4", "CD8", "NK", "IL2", "IFNg", "M1_M2", "tumour_diameter"]
+    rr.timeCourseSelections = columns
+    out = []
+    for point in points.to_dict("records"):
+        _restore(rr, s.patient.parameter_values() | point)
+        rows, t0, k = [], 0.0, 0
+        for t1 in sorted({a[0] for a in actions if 0 < a[0] <= grid[-1]} | {grid[-1]}):
+            while k < len(actions) and actions[k][0] <= t0:
+                rr.setValue(actions[k][1], rr.getValue(actions[k][1]) + actions[k][2])
+                k += 1
+            times = np.unique(np.r_[t0, grid[(grid >= t0) & (grid < t1)], t1])
+            rows.append(np.asarray(rr.simulate(times=times))[:-1])
+            t0 = t1
+        out.append(ENDPOINTS[endpoint](pd.DataFrame(np.vstack(rows), columns=columns)))
+    return out
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def throughput(n: int) -> None:
+    s, points = scenario(), sample(FACTORS, n, seed=1)
+    run_sweep(s, points.iloc[:2], endpoints=["auc_CD4"])  # warm up
+    t_api, t_bare = [], []
+    for half in (points.iloc[: n // 2], points.iloc[n // 2:]) * 2:  # alternate to share machine noise
+        start = time.perf_counter()
+        run_sweep(s, half, endpoints=["auc_CD4"])
+        t_api.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        bare_sweep(s, half, "auc_CD4")
+        t_bare.append(time.perf_counter() - start)
+    ratio = sum(t_bare) / sum(t_api)
+    print(f"(a) {2 * n} simulations each: bare {1e3 * sum(t_bare) / (2 * n):.1f} ms/sim, "
+          f"thymosim {1e3 * sum(t_api) / (2 * n):.1f} ms/sim; throughput ratio thymosim/bare = {ratio:.3f}")
+
+
+def workers(n: int) -> None:
+    s, points = scenario(), sample(FACTORS, n, seed=2)
+    run_sweep(s, points.iloc[:2], endpoints=["auc_CD4"])
+    start = time.perf_counter()
+    one = run_sweep(s, points, endpoints=["auc_CD4"], workers=1)
+    t1 = time.perf_counter() - start
+    start = time.perf_counter()
+    two = run_sweep(s, points, endpoints=["auc_CD4"], workers=2)
+    t2 = time.perf_counter() - start
+    assert one.equals(two)
+    print(f"(b) {n} simulations: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s; speed-up {t1 / t2:.2f}x (identical tables)")
+
+
+def memory(n: int, out: str | None) -> None:
+    s = scenario(horizon=28.0, step=1.0)
+    points = sample(FACTORS, n, seed=3)
+    run_sweep(s, points.iloc[:200], endpoints=["auc_CD4"])
+    before = rss_mb()
+    start = time.perf_counter()
+    table = run_sweep(s, points, endpoints=["auc_CD4", "lymphocyte_nadir"], out=out, chunk=500)
+    print(f"(c) {n} simulations (28-day scenario) in {time.perf_counter() - start:.0f} s; "
+          f"peak RSS {before:.0f} -> {rss_mb():.0f} MB (growth {rss_mb() - before:.0f} MB); "
+          f"{(table.status != 'ok').sum()} failed rows")
+
+
+def sobol(n: int) -> None:
+    s = scenario()
+    local = sa.local_sensitivity(s, endpoints=["auc_CD4"], workers=2)
+    params = list(local.assign(a=local.sensitivity.abs()).sort_values("a", ascending=False).parameter[:20])
+    f = sa.model_function(s, params, "auc_CD4", workers=2)
+    start = time.perf_counter()
+    si = sa.sobol_indices(f, sa.problem(params), n=n, seed=0)
+    wall = time.perf_counter() - start
+    print(f"(d) Sobol, 20 parameters, N = {n} ({si.attrs['evaluations']} simulations, 2 workers): {wall:.0f} s; "
+          f"converged: {si.attrs['converged']}; failures: {len(f.failures)}")
+    print(si.sort_values("ST", ascending=False).head(8).round(3).to_string())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("which", choices=["throughput", "workers", "memory", "sobol"])
+    parser.add_argument("--n", type=int)
+    parser.add_argument("--out", help="memory: stream to this directory")
+    args = parser.parse_args()
+    defaults = {"throughput": 40, "workers": 80, "memory": 20000, "sobol": 512}
+    n = args.n or defaults[args.which]
+    {"throughput": throughput, "workers": workers, "sobol": sobol}.get(args.which, lambda k: memory(k, args.out))(n)
+
+
+if __name__ == "__main__":
+    main()
