@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from thymosim import Dose, Regimen
 from thymosim import sensitivity as sa
 from thymosim.endpoints import ENDPOINTS
 from thymosim.model import get_runner
@@ -26,7 +27,12 @@ FACTORS = {"PK_CL": (40.0, 200.0), "TC_E_thy_TA1": (1.0, 60.0), "CHEMO_k_T_vnr":
 
 
 def scenario(horizon: float = 180.0, step: float = 1.0) -> Scenario:
+    """The default Ta1 arm; a shorter horizon keeps only the doses inside it."""
     base = named("cisplatin_vinorelbine_ta1")
+    if horizon < base.horizon:
+        doses = [Dose(d.drug, d.amt, d.unit + ("/m2" if d.per_bsa else ""), d.time, d.ii, until=horizon, dur=d.dur)
+                 if d.addl else d for d in base.regimen.doses]
+        return Scenario("bench", Regimen(tuple(doses)), base.patient, horizon=horizon, step=step)
     return Scenario("bench", base.regimen, base.patient, horizon=horizon, step=step)
 
 
@@ -103,6 +109,7 @@ def sobol(n: int) -> None:
     s = scenario()
     local = sa.local_sensitivity(s, endpoints=["auc_CD4"], workers=2)
     params = list(local.assign(a=local.sensitivity.abs()).sort_values("a", ascending=False).parameter[:20])
+    print("parameters:", ", ".join(params))
     f = sa.model_function(s, params, "auc_CD4", workers=2)
     start = time.perf_counter()
     si = sa.sobol_indices(f, sa.problem(params), n=n, seed=0)

@@ -40,3 +40,10 @@ def test_untreated_counts_stay_at_baseline(name):
     for col, base in [("CD3", patient.cd3), ("CD4", patient.cd4), ("CD8", patient.cd8),
                       ("NK", patient.nk), ("ANC", patient.anc)]:
         np.testing.assert_allclose(df[col], base, rtol=1e-6, err_msg=col)
+
+
+def test_infeasible_parameter_sets_fail_with_a_reason_instead_of_running():
+    from thymosim.simulation import InfeasibleBaseline
+
+    with pytest.raises(InfeasibleBaseline, match="TC_k_prime4"):
+        simulate(Patient(parameters={"TC_p_E_IL2": 3.0, "IL2_ref": 90.0}), horizon=10)

@@ -61,6 +61,15 @@ def get_runner():
 
 
 @functools.lru_cache(maxsize=1)
+def derived_constants() -> tuple[str, ...]:
+    """Rates derived at t0 from the patient's baseline (held by zero rate rules); all must be >= 0."""
+    import libsbml
+
+    model = libsbml.readSBMLFromString(load_sbml()).getModel()
+    return tuple(r.getVariable() for r in model.getListOfRules() if r.isRate())
+
+
+@functools.lru_cache(maxsize=1)
 def default_parameters() -> dict[str, float]:
     """Settable parameters (constant, not derived by a rule or initial assignment) and their SBML values."""
     import libsbml

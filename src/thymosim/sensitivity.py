@@ -32,9 +32,10 @@ def default_step() -> float:
 
 
 def sensitive_parameters() -> list[str]:
-    """Table parameters that can be perturbed: non-zero values, excluding dosing inputs."""
+    """Model parameters to screen by default: non-zero values, excluding dosing inputs and
+    the patient's baseline counts (covariates, not parameters; pass them explicitly)."""
     table = load_parameter_table()
-    return [pid for pid, row in table.iterrows() if row.value != 0]
+    return [pid for pid, row in table.iterrows() if row.value != 0 and row.module != "patient"]
 
 
 def local_sensitivity(

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from thymosim.model import default_parameters, get_runner
+from thymosim.model import default_parameters, derived_constants, get_runner
 from thymosim.patient import Patient
 from thymosim.regimen import Regimen
 
@@ -28,7 +28,10 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "ANC": ("ANC", "cells/uL"),
     "tumour_diameter": ("tumour_diameter", "mm"),
 }
-_RATE_PARAMETERS = ("CHEMO_cis_rate", "CHEMO_vnr_rate", "CHEMO_ifo_rate")
+
+
+class InfeasibleBaseline(ValueError):
+    """The parameter set cannot hold the patient's baseline at steady state."""
 
 
 def output_grid(horizon: float, step: float) -> np.ndarray:
@@ -55,6 +58,12 @@ def _restore(rr, values: Mapping[str, float]) -> None:
             raise ValueError(f"parameter {pid} must be finite, got {value!r}")
         rr.setValue(pid, value)
     rr.reset()
+    negative = {d: rr.getValue(d) for d in derived_constants() if rr.getValue(d) < 0}
+    if negative:
+        detail = ", ".join(f"{k} = {v:.3g}" for k, v in negative.items())
+        raise InfeasibleBaseline(
+            f"derived rate(s) {detail} < 0: with these parameters the patient's baseline counts cannot be a "
+            "steady state (e.g. IL-2-driven effector proliferation exceeds effector loss)")
 
 
 def simulate(
