@@ -69,3 +69,22 @@ def test_morris_ranks_an_inert_parameter_last():
                "log": np.zeros(4, bool)}
     mi = morris_indices(lambda x: ishigami(x[:, :3]), problem, trajectories=50, seed=2)
     assert mi.mu_star.idxmin() == "dummy" and mi.loc["dummy", "mu_star"] == 0
+
+
+def test_local_sensitivity_matches_a_tighter_tolerance_reference():
+    """Sensitivities at the default solver tolerance agree with a run at 1000x tighter tolerances."""
+    from thymosim.model import get_runner
+
+    scenario = Scenario("short", Regimen((Dose("thymalfasin", "1.6 mg", ii=3.5, addl=7),)), horizon=28, step=1)
+    params = ["TC_E_thy_TA1", "DC_EC50_TLR9", "PK_CL"]
+    default = local_sensitivity(scenario, params, endpoints=["auc_CD4", "peak_IL2"])
+    integrator = get_runner().getIntegrator()
+    rtol, atol = integrator.getValue("relative_tolerance"), integrator.getValue("absolute_tolerance")
+    try:
+        integrator.setValue("relative_tolerance", rtol / 1000)
+        integrator.setValue("absolute_tolerance", atol / 1000)
+        tight = local_sensitivity(scenario, params, endpoints=["auc_CD4", "peak_IL2"])
+    finally:
+        integrator.setValue("relative_tolerance", rtol)
+        integrator.setValue("absolute_tolerance", atol)
+    np.testing.assert_allclose(default.sensitivity, tight.sensitivity, rtol=1e-3, atol=1e-7)
