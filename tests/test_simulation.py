@@ -41,6 +41,15 @@ def test_outputs_are_non_negative_over_the_default_scenario():
         assert (df.drop(columns="time").to_numpy() >= 0).all()
 
 
+@pytest.mark.parametrize("horizon, step", [(10, 3), (10, 4), (10, 6), (1, 1 / 24), (180, 0.25)])
+def test_output_grid_ends_at_the_horizon_and_increases(horizon, step):
+    from thymosim.simulation import output_grid
+
+    grid = output_grid(horizon, step)
+    assert grid[0] == 0 and grid[-1] == pytest.approx(horizon) and (np.diff(grid) > 0).all()
+    assert np.diff(grid).max() <= step + 1e-9
+
+
 def test_time_in_days_and_units_declared():
     df = simulate(Patient(), horizon=2, step=0.5)
     assert df.time.tolist() == [0, 0.5, 1, 1.5, 2]

@@ -40,7 +40,7 @@ def output_grid(horizon: float, step: float) -> np.ndarray:
         raise ValueError(f"horizon must be a positive number of days, got {horizon!r}")
     if not np.isfinite(step) or step <= 0 or step > horizon:
         raise ValueError(f"step must be in (0, horizon={horizon}] days, got {step!r}")
-    n = int(round(horizon / step))
+    n = int(np.floor(horizon / step + 1e-9))
     grid = np.linspace(0.0, n * step, n + 1)
     return grid if np.isclose(grid[-1], horizon) else np.append(grid, horizon)
 
