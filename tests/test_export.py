@@ -60,3 +60,42 @@ def test_copasi_reproduces_the_default_scenario_from_the_exported_sbml():
     total = copasi[["PK_depot", "PK_central", "PK_eliminated"]].iloc[-1].sum()
     assert total == pytest.approx(1600.0 * doses, rel=1e-9)
     basico.remove_datamodel(model)
+
+
+def test_annotations_are_identifiers_org_uris_from_the_listed_namespaces():
+    import re
+
+    from thymosim.model import load_sbml
+
+    model = libsbml.readSBMLFromString(load_sbml()).getModel()
+    pattern = re.compile(r"^https://identifiers\.org/(CL:\d{7}|GO:\d{7}|CHEBI:\d+|uniprot:[A-Z0-9]{6})$")
+    uris = []
+    for species in model.getListOfSpecies():
+        terms = species.getCVTerms() or []
+        for term in terms:
+            uris += [term.getResourceURI(i) for i in range(term.getNumResources())]
+    assert len(uris) >= 28
+    bad = [u for u in uris if not pattern.match(u)]
+    assert not bad
+
+
+def test_hierarchical_export_is_valid_and_flattens_to_the_same_model(tmp_path):
+    from thymosim.cli import main
+    from thymosim.model import load_sbml
+
+    main(["export", "sbml-comp", "--out", str(tmp_path / "comp.xml")])
+    doc = libsbml.readSBMLFromFile(str(tmp_path / "comp.xml"))
+    assert doc.isPackageEnabled("comp") and doc.getModel().getPlugin("comp").getNumSubmodels() == 9
+    doc.checkConsistency()
+    assert all(doc.getError(i).getSeverity() < libsbml.LIBSBML_SEV_ERROR for i in range(doc.getNumErrors()))
+    options = libsbml.ConversionProperties()
+    options.addOption("flatten comp", True)
+    assert doc.convert(options) == libsbml.LIBSBML_OPERATION_SUCCESS
+    flattened, flat = roadrunner.RoadRunner(libsbml.writeSBMLToString(doc)), roadrunner.RoadRunner(load_sbml())
+    columns = ["time", "CD4", "CD8", "NK", "IL2", "f_mDC", "M1_M2", "C_TA1"]
+    for rr in (flattened, flat):  # the same perturbation: one Ta1 dose in the SC depot
+        depot = next(s for s in rr.model.getFloatingSpeciesIds() if s.startswith("PK_") and s.endswith("depot"))
+        rr.setValue(depot, 1600.0)
+    a = flattened.simulate(0, 30, 31, selections=columns)
+    b = flat.simulate(0, 30, 31, selections=columns)
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)

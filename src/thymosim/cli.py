@@ -7,6 +7,7 @@
     thymosim sweep SCENARIO --factor NAME=V1,V2,... [--factor ...] --out DIR [--workers N] [--scheduler ADDR]
     thymosim sensitivity SCENARIO --method local|morris|sobol --out DIR [--endpoint E] [--n N]
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
+    thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
 """
 
 from __future__ import annotations
@@ -89,16 +90,19 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
         p.add_argument("--quiet", action="store_true")
     export = sub.add_parser("export", help="export the model (sbml)")
-    export.add_argument("format", choices=["sbml"])
+    export.add_argument("format", choices=["sbml", "sbml-comp"])
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--scenario", help="named scenario or TOML file whose patient and doses to embed")
     args = parser.parse_args(argv)
     try:
         if args.command == "export":
-            from thymosim.export import scenario_sbml
+            from thymosim.export import comp_sbml, scenario_sbml
             from thymosim.model import load_sbml
 
-            args.out.write_text(scenario_sbml(resolve(args.scenario)) if args.scenario else load_sbml())
+            if args.format == "sbml-comp":
+                args.out.write_text(comp_sbml())
+            else:
+                args.out.write_text(scenario_sbml(resolve(args.scenario)) if args.scenario else load_sbml())
             return
         if args.command == "sweep":
             return _sweep(args)

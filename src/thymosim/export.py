@@ -1,4 +1,4 @@
-"""Export: the flat SBML, optionally with a scenario's patient values and doses written
+"""Export: the flat SBML (or its hierarchical comp form), optionally with a scenario's patient values and doses written
 into it as SBML events, so the file alone reproduces the scenario in any SBML tool.
 
 Each administration becomes its own event with a ``time >= t`` trigger (never
@@ -37,6 +37,19 @@ def scenario_sbml(scenario: Scenario) -> str:
         assignment.setVariable(target)
         assignment.setMath(libsbml.parseL3Formula(f"{target} + {increment!r}"))
     return libsbml.writeSBMLToString(document)
+
+
+def comp_sbml() -> str:
+    """Hierarchical SBML (comp package): each module a model definition, wired by
+    ports and replacements, for reusing single modules in other models."""
+    import antimony
+
+    from thymosim.model import MAIN_MODULE, model_dir
+
+    antimony.clearPreviousLoads()
+    if antimony.loadAntimonyFile(str(model_dir() / f"{MAIN_MODULE}.ant")) < 0:
+        raise RuntimeError(antimony.getLastError())
+    return antimony.getCompSBMLString(MAIN_MODULE)
 
 
 def _sid(name: str) -> str:
