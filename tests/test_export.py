@@ -99,3 +99,27 @@ def test_hierarchical_export_is_valid_and_flattens_to_the_same_model(tmp_path):
     a = flattened.simulate(0, 30, 31, selections=columns)
     b = flat.simulate(0, 30, 31, selections=columns)
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
+
+
+def test_omex_archive_is_valid_sedml_and_tellurium_reproduces_our_report(tmp_path):
+    import libcombine
+    import libsedml
+    import tellurium as te
+
+    from thymosim.cli import main
+
+    path = tmp_path / "arms.omex"
+    main(["export", "omex", "--scenario", "cisplatin_vinorelbine", "--scenario", "prag_ta1", "--out", str(path)])
+    archive = libcombine.CombineArchive()
+    assert archive.initializeFromArchive(str(path))
+    names = {archive.getEntry(i).getLocation() for i in range(archive.getNumEntries())}
+    assert {"cisplatin_vinorelbine.xml", "prag_ta1.xml", "simulation.sedml", "parameters.tsv"} <= names
+    sedml = libsedml.readSedMLFromString(archive.extractEntryToString("simulation.sedml"))
+    assert (sedml.getLevel(), sedml.getVersion()) == (1, 4)
+    assert sedml.getErrorLog().getNumFailsWithSeverity(libsedml.LIBSEDML_SEV_ERROR) == 0
+    results = next(iter(te.executeCombineArchive(str(path)).values()))["dataGenerators"]
+    for name in ("cisplatin_vinorelbine", "prag_ta1"):
+        ours = named(name).simulate()
+        for var in ("CD4", "CD8", "NK", "tumour_diameter"):
+            theirs = np.asarray(results[f"{name}_{var}"]).ravel()
+            np.testing.assert_allclose(theirs, ours[var].to_numpy(), rtol=1e-4, err_msg=f"{name} {var}")

@@ -8,6 +8,7 @@
     thymosim sensitivity SCENARIO --method local|morris|sobol --out DIR [--endpoint E] [--n N]
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
     thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
+    thymosim export omex --scenario S ... --out F.omex   COMBINE archive: SBML per scenario, SED-ML L1V4, table
 """
 
 from __future__ import annotations
@@ -90,19 +91,24 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
         p.add_argument("--quiet", action="store_true")
     export = sub.add_parser("export", help="export the model (sbml)")
-    export.add_argument("format", choices=["sbml", "sbml-comp"])
+    export.add_argument("format", choices=["sbml", "sbml-comp", "omex"])
     export.add_argument("--out", type=Path, required=True)
-    export.add_argument("--scenario", help="named scenario or TOML file whose patient and doses to embed")
+    export.add_argument("--scenario", action="append",
+                        help="named scenario or TOML file whose patient and doses to embed (omex: repeatable)")
     args = parser.parse_args(argv)
     try:
         if args.command == "export":
-            from thymosim.export import comp_sbml, scenario_sbml
+            from thymosim.export import comp_sbml, omex_archive, scenario_sbml
             from thymosim.model import load_sbml
 
             if args.format == "sbml-comp":
                 args.out.write_text(comp_sbml())
+            elif args.format == "omex":
+                omex_archive([resolve(s) for s in (args.scenario or DEFAULT)], args.out)
             else:
-                args.out.write_text(scenario_sbml(resolve(args.scenario)) if args.scenario else load_sbml())
+                if args.scenario and len(args.scenario) > 1:
+                    raise ScenarioError("export sbml: give one --scenario (use omex for several)")
+                args.out.write_text(scenario_sbml(resolve(args.scenario[0])) if args.scenario else load_sbml())
             return
         if args.command == "sweep":
             return _sweep(args)

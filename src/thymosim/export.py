@@ -54,3 +54,82 @@ def comp_sbml() -> str:
 
 def _sid(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name)
+
+
+SEDML_OUTPUTS = ("CD3", "CD4", "CD8", "NK", "IL2", "IFNg", "IL12", "M1_M2", "f_mDC", "C_TA1", "ANC", "tumour_diameter")
+"""Model ids reported by the SED-ML of an archive (the clinical outputs)."""
+
+
+def omex_archive(scenarios: list[Scenario], path) -> None:
+    """COMBINE archive: per scenario its SBML with dose events, one SED-ML L1V4 file with a
+    uniform time course, a report of the clinical outputs and a CD4/CD8 plot per scenario,
+    the parameter table, and a description."""
+    import tempfile
+    from pathlib import Path
+
+    import libcombine
+    import libsedml
+
+    from thymosim.model import model_dir
+
+    sed = libsedml.SedDocument(1, 4)
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = libcombine.CombineArchive()
+        for scenario in scenarios:
+            sid = _sid(scenario.name)
+            sbml_file = Path(tmp) / f"{sid}.xml"
+            sbml_file.write_text(scenario_sbml(scenario))
+            archive.addFile(str(sbml_file), f"{sid}.xml", libcombine.KnownFormats.lookupFormat("sbml"), False)
+            model = sed.createModel()
+            model.setId(f"model_{sid}")
+            model.setSource(f"{sid}.xml")
+            model.setLanguage("urn:sedml:language:sbml.level-3.version-2")
+            sim = sed.createUniformTimeCourse()
+            sim.setId(f"sim_{sid}")
+            sim.setInitialTime(0.0)
+            sim.setOutputStartTime(0.0)
+            sim.setOutputEndTime(scenario.horizon)
+            sim.setNumberOfPoints(int(round(scenario.horizon / scenario.step)))
+            sim.createAlgorithm().setKisaoID("KISAO:0000019")  # CVODE
+            task = sed.createTask()
+            task.setId(f"task_{sid}")
+            task.setModelReference(f"model_{sid}")
+            task.setSimulationReference(f"sim_{sid}")
+            report = sed.createReport()
+            report.setId(f"report_{sid}")
+            report.setName(scenario.name)
+            plot = sed.createPlot2D()
+            plot.setId(f"plot_{sid}")
+            plot.setName(f"{scenario.name}: CD4 and CD8 (cells/uL)")
+            for var in ("time",) + SEDML_OUTPUTS:
+                generator = sed.createDataGenerator()
+                generator.setId(f"{sid}_{var}")
+                variable = generator.createVariable()
+                variable.setId(f"v_{sid}_{var}")
+                variable.setTaskReference(f"task_{sid}")
+                if var == "time":
+                    variable.setSymbol("urn:sedml:symbol:time")
+                else:
+                    variable.setTarget(f"/sbml:sbml/sbml:model/sbml:listOfParameters/sbml:parameter[@id='{var}']")
+                generator.setMath(libsedml.parseL3Formula(f"v_{sid}_{var}"))
+                dataset = report.createDataSet()
+                dataset.setId(f"ds_{sid}_{var}")
+                dataset.setLabel(var)
+                dataset.setDataReference(f"{sid}_{var}")
+                if var in ("CD4", "CD8"):
+                    curve = plot.createCurve()
+                    curve.setId(f"curve_{sid}_{var}")
+                    curve.setXDataReference(f"{sid}_time")
+                    curve.setYDataReference(f"{sid}_{var}")
+        sedml_file = Path(tmp) / "simulation.sedml"
+        libsedml.writeSedMLToFile(sed, str(sedml_file))
+        archive.addFile(str(sedml_file), "simulation.sedml", libcombine.KnownFormats.lookupFormat("sedml"), True)
+        archive.addFile(str(model_dir() / "parameters.tsv"), "parameters.tsv", "text/tab-separated-values", False)
+        description = libcombine.OmexDescription()
+        description.setAbout(".")
+        description.setDescription("thymosim: thymalfasin immune-restoration QSP model; scenarios "
+                                   + ", ".join(s.name for s in scenarios) + ". Research model, not for clinical use.")
+        description.setCreated(libcombine.OmexDescription.getCurrentDateAndTime())
+        archive.addMetadata(".", description)
+        if not archive.writeToFile(str(path)):
+            raise RuntimeError(f"could not write {path}")
