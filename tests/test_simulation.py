@@ -32,7 +32,7 @@ def test_parameter_and_dose_changes_never_recompile():
     for amt, ii in [(1.6, 3.5), (3.2, 1.0), (0.8, 7.0)]:
         simulate(Patient(parameters={"DC_EC50_TLR9": 10 * amt}),
                  Regimen((Dose("thymalfasin", amt, "mg", ii=ii, addl=3),)), horizon=14)
-    assert COMPILE_COUNT["n"] == before == 1
+    assert COMPILE_COUNT["n"] == before
 
 
 def test_outputs_are_non_negative_over_the_default_scenario():

@@ -36,10 +36,25 @@ def antimony_to_sbml(main: str = MAIN_MODULE, path: Path | None = None) -> str:
     return sbml
 
 
+_OVERRIDE: dict[str, str | None] = {"sbml": None}
+
+
 @functools.lru_cache(maxsize=1)
 def load_sbml() -> str:
-    """The committed flat SBML as a string (read once per process)."""
-    return sbml_path().read_text()
+    """The flat SBML the driver uses: the committed file (read once per process), or the one
+    set by :func:`use_sbml`."""
+    return _OVERRIDE["sbml"] or sbml_path().read_text()
+
+
+def use_sbml(sbml: str | Path | None) -> None:
+    """Drive thymosim with another flat SBML (text or path), e.g. a file exported and edited in
+    another tool, whose ids match this model's; ``None`` restores the committed model. The next
+    simulation compiles it once. Local worker processes inherit it; Dask workers do not."""
+    if isinstance(sbml, Path) or (isinstance(sbml, str) and not sbml.lstrip().startswith("<")):
+        sbml = Path(sbml).read_text()
+    _OVERRIDE["sbml"] = sbml
+    for cached in (load_sbml, get_runner, default_parameters, derived_constants):
+        cached.cache_clear()
 
 
 @functools.lru_cache(maxsize=1)
