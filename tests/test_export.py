@@ -148,3 +148,20 @@ def test_exported_sbml_imports_back_into_thymosim(tmp_path):
         use_sbml(None)
     np.testing.assert_array_equal(again.to_numpy(), reference.to_numpy())
     np.testing.assert_allclose(edited.to_numpy(), doubled_cl.to_numpy(), rtol=1e-12)
+
+
+def test_petab_export_passes_petablint_and_matches_the_table(tmp_path):
+    import petab.v1 as petab
+
+    from thymosim.cli import main
+    from thymosim.parameters import load_parameter_table
+
+    main(["export", "petab", "--out", str(tmp_path)])
+    problem = petab.Problem.from_yaml(str(tmp_path / "problem.yaml"))
+    assert not petab.lint_problem(problem)  # lint_problem returns True when it finds errors
+    table = load_parameter_table()
+    exported = problem.parameter_df
+    assert set(exported.index) == set(table.index)
+    assert set(exported.index[exported.estimate == 1]) == {"PK_ka", "PK_CL", "PK_V"}
+    assert (exported.loc[table.index, "nominalValue"].to_numpy() == table.value.to_numpy()).all()
+    assert len(problem.measurement_df) == 1 and set(problem.observable_df.index) >= {"obs_ta1_plasma", "obs_CD4"}

@@ -9,6 +9,7 @@
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
     thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
     thymosim export omex --scenario S ... --out F.omex   COMBINE archive: SBML per scenario, SED-ML L1V4, table
+    thymosim export petab --out DIR                      PEtab v1 calibration problem (passes petablint)
 """
 
 from __future__ import annotations
@@ -91,17 +92,19 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
         p.add_argument("--quiet", action="store_true")
     export = sub.add_parser("export", help="export the model (sbml)")
-    export.add_argument("format", choices=["sbml", "sbml-comp", "omex"])
+    export.add_argument("format", choices=["sbml", "sbml-comp", "omex", "petab"])
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--scenario", action="append",
                         help="named scenario or TOML file whose patient and doses to embed (omex: repeatable)")
     args = parser.parse_args(argv)
     try:
         if args.command == "export":
-            from thymosim.export import comp_sbml, omex_archive, scenario_sbml
+            from thymosim.export import comp_sbml, omex_archive, petab_problem, scenario_sbml
             from thymosim.model import load_sbml
 
-            if args.format == "sbml-comp":
+            if args.format == "petab":
+                petab_problem(args.out)
+            elif args.format == "sbml-comp":
                 args.out.write_text(comp_sbml())
             elif args.format == "omex":
                 omex_archive([resolve(s) for s in (args.scenario or DEFAULT)], args.out)
