@@ -13,8 +13,7 @@ import numpy as np
 
 from thymosim.export import scenario_sbml
 from thymosim.scenarios import named
-
-IDS = {"mature_DC_fraction": "f_mDC", "ta1_plasma": "C_TA1"}
+from thymosim.simulation import OUTPUTS
 
 
 def main() -> None:
@@ -30,7 +29,7 @@ def main() -> None:
     ours = scenario.simulate(step=1.0)
     print(f"{scenario.name}: COPASI vs thymosim over {scenario.horizon:g} days (daily points)")
     for column in ours.columns.drop("time"):
-        mine, theirs = ours[column].to_numpy(), copasi[IDS.get(column, column)].to_numpy()
+        mine, theirs = ours[column].to_numpy(), copasi[OUTPUTS[column][0]].to_numpy()
         rel = np.max(np.abs(theirs - mine) / np.maximum(np.abs(mine), 1e-300))
         print(f"  {column:20s} max relative difference {rel:.1e}")
 

@@ -7,6 +7,7 @@ import roadrunner
 
 from thymosim.export import scenario_sbml
 from thymosim.scenarios import named
+from thymosim.simulation import OUTPUTS
 
 
 @pytest.mark.parametrize("name", ["cisplatin_vinorelbine_ta1", "prag_ta1_loading"])
@@ -50,9 +51,8 @@ def test_copasi_reproduces_the_default_scenario_from_the_exported_sbml():
         "Relative Tolerance": 1e-8, "Absolute Tolerance": 1e-10, "Max Internal Steps": 1000000}}, model=model)
     copasi = basico.run_time_course(duration=180, intervals=180, model=model, use_sbml_id=True).reset_index()
     ours = scenario.simulate(step=1.0)
-    ids = {"mature_DC_fraction": "f_mDC", "ta1_plasma": "C_TA1"}
     for column in ours.columns.drop("time"):
-        theirs = copasi[ids.get(column, column)].to_numpy()
+        theirs = copasi[OUTPUTS[column][0]].to_numpy()
         mine = ours[column].to_numpy()
         scale = np.abs(mine).max() - np.abs(mine).min()
         np.testing.assert_allclose(theirs, mine, rtol=1e-4, atol=1e-6 * scale, err_msg=column)

@@ -14,6 +14,7 @@ import libsbml
 
 from thymosim.model import load_sbml
 from thymosim.scenario import Scenario
+from thymosim.simulation import OUTPUTS
 
 
 def scenario_sbml(scenario: Scenario) -> str:
@@ -56,7 +57,7 @@ def _sid(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name)
 
 
-SEDML_OUTPUTS = ("CD3", "CD4", "CD8", "NK", "IL2", "IFNg", "IL12", "M1_M2", "f_mDC", "C_TA1", "ANC", "tumour_diameter")
+SEDML_OUTPUTS = tuple(model_id for model_id, _ in OUTPUTS.values())
 """Model ids reported by the SED-ML of an archive (the clinical outputs)."""
 
 
@@ -135,11 +136,8 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
             raise RuntimeError(f"could not write {path}")
 
 
-PETAB_OBSERVABLES = {  # observableId: (model id, proportional measurement error assumed for counts/cytokines)
-    "obs_ta1_plasma": "C_TA1", "obs_CD3": "CD3", "obs_CD4": "CD4", "obs_CD8": "CD8", "obs_NK": "NK",
-    "obs_IL2": "IL2", "obs_IFNg": "IFNg", "obs_IL12": "IL12", "obs_M1_M2": "M1_M2",
-    "obs_mature_DC_fraction": "f_mDC", "obs_ANC": "ANC", "obs_tumour_diameter": "tumour_diameter",
-}
+PETAB_OBSERVABLES = {f"obs_{name}": model_id for name, (model_id, _) in OUTPUTS.items()}
+"""observableId -> model id, one per clinical output."""
 
 
 def petab_problem(out) -> None:

@@ -19,7 +19,7 @@ def tornado(local: pd.DataFrame, endpoint: str, top: int = 15):
     ax.barh(data.index, data.to_numpy(), color=np.where(data.to_numpy() >= 0, "C3", "C0"))
     ax.axvline(0, color="k", lw=0.8)
     ax.set_xlabel("scaled sensitivity d ln y / d ln p")
-    note = " (y0 < 0: a positive bar makes y more negative)" if y0 < 0 else ""
+    note = "\n(y0 < 0: a positive bar makes y more negative)" if y0 < 0 else ""
     ax.set_title(f"Local sensitivity of {endpoint}, y0 = {y0:.3g}{note}", fontsize=9)
     fig.tight_layout()
     return fig

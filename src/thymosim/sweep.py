@@ -193,9 +193,12 @@ def run_sweep(
         if len(buffer) >= chunk * len(endpoints):
             flush()
     flush()
-    table = read_results(out_dir) if out_dir is not None else pd.DataFrame(rows)
-    if len(table):
-        table = table.sort_values(["run", "endpoint"], ignore_index=True)
+    if out_dir is not None:
+        table = read_results(out_dir)
+    else:
+        table = pd.DataFrame(rows)
+        if len(table):
+            table = table.sort_values(["run", "endpoint"], ignore_index=True)
     table.attrs["timecourses"] = courses
     return table
 
