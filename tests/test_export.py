@@ -1,10 +1,13 @@
 """Exported SBML with a scenario's doses reproduces thymosim's simulation on its own."""
 
+from collections import Counter
+
 import libsbml
 import numpy as np
 import pytest
 import roadrunner
 
+from thymosim.build import sbml_consistency
 from thymosim.export import scenario_sbml
 from thymosim.scenarios import named
 from thymosim.simulation import OUTPUTS
@@ -16,8 +19,7 @@ def test_exported_events_reproduce_the_scenario(name):
     sbml = scenario_sbml(scenario)
     doc = libsbml.readSBMLFromString(sbml)
     assert doc.getModel().getNumEvents() == len(scenario.regimen.actions(scenario.patient.bsa))
-    assert doc.checkConsistency() == 0 or all(
-        doc.getError(i).getSeverity() < libsbml.LIBSBML_SEV_ERROR for i in range(doc.getNumErrors()))
+    assert sbml_consistency(sbml) == Counter()  # units checked: event times in days, doses in ug/mg/MU
     ours = scenario.simulate(step=1.0)
     rr = roadrunner.RoadRunner(sbml)
     rr.getIntegrator().setValue("relative_tolerance", 1e-8)
@@ -69,14 +71,19 @@ def test_annotations_are_identifiers_org_uris_from_the_listed_namespaces():
 
     model = libsbml.readSBMLFromString(load_sbml()).getModel()
     pattern = re.compile(r"^https://identifiers\.org/(CL:\d{7}|GO:\d{7}|CHEBI:\d+|uniprot:[A-Z0-9]{6})$")
-    uris = []
-    for species in model.getListOfSpecies():
-        terms = species.getCVTerms() or []
-        for term in terms:
-            uris += [term.getResourceURI(i) for i in range(term.getNumResources())]
-    assert len(uris) >= 28
-    bad = [u for u in uris if not pattern.match(u)]
-    assert not bad
+    def uris(elements):
+        return [term.getResourceURI(i) for e in elements for term in (e.getCVTerms() or [])
+                for i in range(term.getNumResources())]
+
+    species, reactions = uris(model.getListOfSpecies()), uris(model.getListOfReactions())
+    assert len(species) >= 29 and len(reactions) >= 30
+    assert not [u for u in species + reactions if not pattern.match(u)]
+    assert all(u.startswith("https://identifiers.org/GO:") for u in reactions)  # processes
+    annotated = {s.getId() for s in model.getListOfSpecies() if s.getCVTerms()}
+    drugs = {"PK_depot", "PK_central", "CHEMO_cis", "CHEMO_ifo", "IT_ifna", "IT_gmcsf"}
+    cells = {"TC_naive4", "TC_eff4", "TC_mem4", "TC_naive8", "TC_eff8", "TC_mem8", "TC_nk", "ANC",
+             "MAC_m1", "MAC_m2", "DC_DC_immature", "DC_DC_mature"}
+    assert drugs | cells | {"CK_il2", "CK_ifng", "CK_il12", "CK_il7", "CK_il10"} <= annotated
 
 
 def test_hierarchical_export_is_valid_and_flattens_to_the_same_model(tmp_path):

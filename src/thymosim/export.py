@@ -31,12 +31,15 @@ def scenario_sbml(scenario: Scenario) -> str:
         trigger = event.createTrigger()
         trigger.setInitialValue(False)
         trigger.setPersistent(True)
-        trigger.setMath(libsbml.parseL3Formula(f"time >= {time!r}"))
+        trigger.setMath(libsbml.parseL3Formula(f"time >= {time!r} {model.getTimeUnits()}"))
         if model.getParameter(target) is not None:
             model.getParameter(target).setConstant(False)  # an event changes it
+            unit = model.getParameter(target).getUnits()
+        else:
+            unit = model.getSpecies(target).getSubstanceUnits()  # dose species hold amounts
         assignment = event.createEventAssignment()
         assignment.setVariable(target)
-        assignment.setMath(libsbml.parseL3Formula(f"{target} + {increment!r}"))
+        assignment.setMath(libsbml.parseL3Formula(f"{target} + {increment!r} {unit}"))
     return libsbml.writeSBMLToString(document)
 
 

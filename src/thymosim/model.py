@@ -81,17 +81,20 @@ def derived_constants() -> tuple[str, ...]:
     import libsbml
 
     model = libsbml.readSBMLFromString(load_sbml()).getModel()
-    return tuple(r.getVariable() for r in model.getListOfRules() if r.isRate())
+    return tuple(r.getVariable() for r in model.getListOfRules()
+                 if r.isRate() and r.getMath().isNumber() and r.getMath().getValue() == 0)
 
 
 @functools.lru_cache(maxsize=1)
 def default_parameters() -> dict[str, float]:
-    """Settable parameters (constant, not derived by a rule or initial assignment) and their SBML values."""
+    """Settable parameters (constant, not derived by a rule or initial assignment, not a species'
+    unit conversion factor) and their SBML values."""
     import libsbml
 
     model = libsbml.readSBMLFromString(load_sbml()).getModel()
     derived = {model.getInitialAssignment(i).getSymbol() for i in range(model.getNumInitialAssignments())}
     derived |= {model.getRule(i).getVariable() for i in range(model.getNumRules())}
+    derived |= {s.getConversionFactor() for s in model.getListOfSpecies() if s.isSetConversionFactor()}
     return {
         p.getId(): p.getValue()
         for p in model.getListOfParameters()
