@@ -124,12 +124,45 @@ def test_omex_archive_is_valid_sedml_and_tellurium_reproduces_our_report(tmp_pat
     sedml = libsedml.readSedMLFromString(archive.extractEntryToString("simulation.sedml"))
     assert (sedml.getLevel(), sedml.getVersion()) == (1, 4)
     assert sedml.getErrorLog().getNumFailsWithSeverity(libsedml.LIBSEDML_SEV_ERROR) == 0
+    assert omex_problems(path, tmp_path / "unpacked") == ([], [])
     results = next(iter(te.executeCombineArchive(str(path)).values()))["dataGenerators"]
     for name in ("cisplatin_vinorelbine", "prag_ta1"):
         ours = named(name).simulate()
         for var in ("CD4", "CD8", "NK", "tumour_diameter"):
             theirs = np.asarray(results[f"{name}_{var}"]).ravel()
             np.testing.assert_allclose(theirs, ours[var].to_numpy(), rtol=1e-4, err_msg=f"{name} {var}")
+
+
+def omex_problems(path, workdir) -> tuple[list, list]:
+    """(errors, warnings) of BioSimulators' COMBINE/SED-ML validation: manifest and formats,
+    SED-ML semantics (references, XPath targets resolved in the SBML), and each SBML model."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its import and L1V4 feature notes
+        from biosimulators_utils.combine.io import CombineArchiveReader
+        from biosimulators_utils.combine.validation import validate
+
+        archive = CombineArchiveReader().run(str(path), str(workdir))
+        return validate(archive, str(workdir))
+
+
+def test_omex_validation_catches_a_broken_target(tmp_path):
+    """The check above can fail: a SED-ML variable pointing at a missing model id is an error."""
+    import zipfile
+
+    from thymosim.cli import main
+
+    path, bad = tmp_path / "one.omex", tmp_path / "bad.omex"
+    main(["export", "omex", "--scenario", "prag", "--out", str(path)])
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(bad, "w") as target:
+        for name in source.namelist():
+            text = source.read(name)
+            if name == "simulation.sedml":
+                text = text.replace(b"&apos;CD4&apos;", b"&apos;no_such_id&apos;")
+            target.writestr(name, text)
+    errors, _ = omex_problems(bad, tmp_path / "unpacked")
+    assert errors and "no_such_id" in str(errors)
 
 
 def test_exported_sbml_imports_back_into_thymosim(tmp_path):

@@ -64,6 +64,14 @@ SEDML_OUTPUTS = tuple(model_id for model_id, _ in OUTPUTS.values())
 """Model ids reported by the SED-ML of an archive (the clinical outputs)."""
 
 
+def _xpath(sid: str) -> str:
+    """SED-ML target of a model species or parameter."""
+    model = libsbml.readSBMLFromString(load_sbml()).getModel()
+    kind = "species" if model.getSpecies(sid) is not None else "parameter"
+    plural = "Species" if kind == "species" else "Parameters"
+    return f"/sbml:sbml/sbml:model/sbml:listOf{plural}/sbml:{kind}[@id='{sid}']"
+
+
 def omex_archive(scenarios: list[Scenario], path) -> None:
     """COMBINE archive: per scenario its SBML with dose events, one SED-ML L1V4 file with a
     uniform time course, a report of the clinical outputs and a CD4/CD8 plot per scenario,
@@ -77,6 +85,7 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
     from thymosim.model import model_dir
 
     sed = libsedml.SedDocument(1, 4)
+    sed.getNamespaces().add("http://www.sbml.org/sbml/level3/version2/core", "sbml")  # for the XPath targets
     with tempfile.TemporaryDirectory() as tmp:
         archive = libcombine.CombineArchive()
         for scenario in scenarios:
@@ -114,7 +123,7 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
                 if var == "time":
                     variable.setSymbol("urn:sedml:symbol:time")
                 else:
-                    variable.setTarget(f"/sbml:sbml/sbml:model/sbml:listOfParameters/sbml:parameter[@id='{var}']")
+                    variable.setTarget(_xpath(var))
                 generator.setMath(libsedml.parseL3Formula(f"v_{sid}_{var}"))
                 dataset = report.createDataSet()
                 dataset.setId(f"ds_{sid}_{var}")
@@ -128,13 +137,17 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
         sedml_file = Path(tmp) / "simulation.sedml"
         libsedml.writeSedMLToFile(sed, str(sedml_file))
         archive.addFile(str(sedml_file), "simulation.sedml", libcombine.KnownFormats.lookupFormat("sedml"), True)
-        archive.addFile(str(model_dir() / "parameters.tsv"), "parameters.tsv", "text/tab-separated-values", False)
+        archive.addFile(str(model_dir() / "parameters.tsv"), "parameters.tsv",
+                        "http://purl.org/NET/mediatypes/text/tab-separated-values", False)
         description = libcombine.OmexDescription()
         description.setAbout(".")
         description.setDescription("thymosim: thymalfasin immune-restoration QSP model; scenarios "
                                    + ", ".join(s.name for s in scenarios) + ". Research model, not for clinical use.")
         description.setCreated(libcombine.OmexDescription.getCurrentDateAndTime())
         archive.addMetadata(".", description)
+        itself = archive.getManifest().createContent()  # the manifest lists its archive (OMEX spec)
+        itself.setLocation(".")
+        itself.setFormat("http://identifiers.org/combine.specifications/omex")
         if not archive.writeToFile(str(path)):
             raise RuntimeError(f"could not write {path}")
 
