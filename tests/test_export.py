@@ -202,6 +202,28 @@ def test_petab_export_passes_petablint_and_matches_the_table(tmp_path):
     table = load_parameter_table()
     exported = problem.parameter_df
     assert set(exported.index) == set(table.index)
-    assert set(exported.index[exported.estimate == 1]) == {"PK_ka", "PK_CL", "PK_V"}
+    assert set(exported.index[exported.estimate == 1]) == {"PK_ka", "PK_CL", "PK_V", "DC_E_DC_NFkB"}
     assert (exported.loc[table.index, "nominalValue"].to_numpy() == table.value.to_numpy()).all()
-    assert len(problem.measurement_df) == 1 and set(problem.observable_df.index) >= {"obs_ta1_plasma", "obs_CD4"}
+    assert len(problem.measurement_df) == 3 and set(problem.observable_df.index) >= {"obs_ta1_plasma", "obs_CD4"}
+
+
+def test_petab_conditions_reproduce_thymosims_calibration_simulations(tmp_path):
+    """Simulating the PEtab model under each condition (as a PEtab tool would) gives what
+    thymosim's calibration computes: the single-dose PK and the ETASS DC-maturation shift."""
+    from thymosim.calibration import DC_TARGETS, dc_maturation_shift
+    from thymosim.cli import main
+    from thymosim.model import default_parameters
+
+    main(["export", "petab", "--out", str(tmp_path)])
+    rr = roadrunner.RoadRunner(str(tmp_path / "model.xml"))
+    rr.getIntegrator().setValue("relative_tolerance", 1e-10)
+    rr.getIntegrator().setValue("absolute_tolerance", 1e-12)
+    rr["PK_depot"], rr["ta1_q12h_dose"] = 1600.0, 1600.0  # the ETASS condition
+    days = list(DC_TARGETS)
+    result = rr.simulate(times=[0.0] + days, selections=["time", "f_mDC", "DC_f_mDC_0", "PK_eliminated", "PK_central",
+                                                          "PK_depot"])
+    shift = result["f_mDC"][1:] - result["DC_f_mDC_0"][1:]
+    np.testing.assert_allclose(shift, dc_maturation_shift(default_parameters()["DC_E_DC_NFkB"]), rtol=1e-5)
+    doses_by_day7 = 14  # q12h from t = 0: the last one at 6.5 days
+    amount = result["PK_eliminated"][-1] + result["PK_central"][-1] + result["PK_depot"][-1]
+    assert amount == pytest.approx(1600.0 * doses_by_day7, rel=1e-8)

@@ -25,22 +25,32 @@ def scenario_sbml(scenario: Scenario) -> str:
         model.getParameter(pid).setValue(float(value))
     model.setId(f"thymosim_{_sid(scenario.name)}")
     for k, (time, target, increment) in enumerate(scenario.regimen.actions(scenario.patient.bsa)):
-        event = model.createEvent()
-        event.setId(f"dose_{k}")
-        event.setUseValuesFromTriggerTime(True)
-        trigger = event.createTrigger()
-        trigger.setInitialValue(False)
-        trigger.setPersistent(True)
-        trigger.setMath(libsbml.parseL3Formula(f"time >= {time!r} {model.getTimeUnits()}"))
-        if model.getParameter(target) is not None:
-            model.getParameter(target).setConstant(False)  # an event changes it
-            unit = model.getParameter(target).getUnits()
-        else:
-            unit = model.getSpecies(target).getSubstanceUnits()  # dose species hold amounts
-        assignment = event.createEventAssignment()
-        assignment.setVariable(target)
-        assignment.setMath(libsbml.parseL3Formula(f"{target} + {increment!r} {unit}"))
+        _add_dose_event(model, f"dose_{k}", time, target, f"{increment!r} {_amount_unit(model, target)}")
     return libsbml.writeSBMLToString(document)
+
+
+def _amount_unit(model: libsbml.Model, target: str) -> str:
+    """Unit of a dose target: a rate-input parameter, or a dose species (which holds amounts)."""
+    if model.getParameter(target) is not None:
+        return model.getParameter(target).getUnits()
+    return model.getSpecies(target).getSubstanceUnits()
+
+
+def _add_dose_event(model: libsbml.Model, event_id: str, time: float, target: str, increment: str) -> None:
+    """Event adding ``increment`` (a number with its unit, or a parameter id) to ``target`` once,
+    when ``time >= t`` (never ``time == t``, which simulators can skip)."""
+    event = model.createEvent()
+    event.setId(event_id)
+    event.setUseValuesFromTriggerTime(True)
+    trigger = event.createTrigger()
+    trigger.setInitialValue(False)
+    trigger.setPersistent(True)
+    trigger.setMath(libsbml.parseL3Formula(f"time >= {time!r} {model.getTimeUnits()}"))
+    if model.getParameter(target) is not None:
+        model.getParameter(target).setConstant(False)  # an event changes it
+    assignment = event.createEventAssignment()
+    assignment.setVariable(target)
+    assignment.setMath(libsbml.parseL3Formula(f"{target} + {increment}"))
 
 
 def comp_sbml() -> str:
@@ -153,50 +163,87 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
 
 
 PETAB_OBSERVABLES = {f"obs_{name}": model_id for name, (model_id, _) in OUTPUTS.items()}
-"""observableId -> model id, one per clinical output."""
+"""observableId -> model formula: one per clinical output, plus the ETASS mHLA-DR shift."""
+PETAB_OBSERVABLES["obs_mHLA_DR_shift"] = "f_mDC - DC_f_mDC_0"
+PETAB_ESTIMATED = ("PK_ka", "PK_CL", "PK_V", "DC_E_DC_NFkB")
+"""The parameters thymosim's own calibrations fit (``python -m thymosim.calibration``)."""
+
+
+def petab_model() -> str:
+    """The flat SBML plus what the calibration conditions need: 13 events adding
+    ``ta1_q12h_dose`` [ug] (0 unless a condition sets it) to the SC depot every 12 h from
+    t = 0.5 day. The dose at t = 0 is the depot's initial amount, set by the condition: a t = 0
+    event would fire when a simulator initialises the model, before the condition's value is
+    set (roadrunner does so)."""
+    document = libsbml.readSBMLFromString(load_sbml())
+    model = document.getModel()
+    dose = model.createParameter()
+    dose.setId("ta1_q12h_dose")
+    dose.setName("thymalfasin dose given every 12 h for 7 days (ETASS condition)")
+    dose.setValue(0.0)
+    dose.setUnits("ug")
+    dose.setConstant(True)
+    dose.setSBOTerm("SBO:0000002")
+    for k in range(1, 14):
+        _add_dose_event(model, f"ta1_q12h_{k}", 0.5 * k, "PK_depot", "ta1_q12h_dose")
+    return libsbml.writeSBMLToString(document)
 
 
 def petab_problem(out) -> None:
-    """PEtab v1 problem for the calibration that a PEtab measurement table can hold: the Ta1
-    SC PK after one 1.6 mg dose (condition: 1600 ug in the depot at t0), with the BE study's
-    mean Cmax at the mean Tmax as a measurement (SD as noise). Parameters: every table row with
-    bounds; estimated: the fitted PK parameters (log10 scale, uniform prior on that scale).
-    Observables cover all clinical outputs. Not expressible in PEtab v1: AUC, the derived
-    half-life, and the ETASS multiple-dose condition (needs dosing events)."""
+    """PEtab v1 problem of thymosim's calibrations, as far as PEtab v1 can hold them.
+
+    - Conditions: one 1.6 mg SC dose (1600 ug in the depot at t0); 1.6 mg SC every 12 h for
+      7 days (ETASS: the first dose in the depot at t0, the next 13 by events in the model
+      switched on by ``ta1_q12h_dose``).
+    - Measurements: the BE study's mean Cmax at the mean Tmax (SD as noise); the ETASS monocyte
+      HLA-DR improvement at days 3 and 7 as the change of the mature-DC fraction.
+    - Parameters: every table row with its bounds; estimated: the PK and DC-maturation
+      parameters thymosim fits (log10 scale, uniform prior on that scale).
+    - Observables: every clinical output and the mHLA-DR shift.
+    Not expressible in PEtab v1: AUC and the derived half-life of the PK fit.
+    """
     from pathlib import Path
 
     import pandas as pd
     import yaml
 
+    from thymosim.calibration import DC_TARGETS
     from thymosim.parameters import load_parameter_table
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "model.xml").write_text(load_sbml())
+    (out / "model.xml").write_text(petab_model())
     table = load_parameter_table()
-    estimated = {"PK_ka", "PK_CL", "PK_V"}
     log = (table.lower > 0) & (table.upper / table.lower >= 10)
+    estimated = [pid in PETAB_ESTIMATED for pid in table.index]
     parameters = pd.DataFrame({
         "parameterId": table.index,
         "parameterName": table.description,
-        "parameterScale": ["log10" if (pid in estimated or log[pid]) and table.lower[pid] > 0 else "lin"
-                           for pid in table.index],
+        "parameterScale": ["log10" if (est or log[pid]) and table.lower[pid] > 0 else "lin"
+                           for pid, est in zip(table.index, estimated, strict=True)],
         "lowerBound": table.lower, "upperBound": table.upper, "nominalValue": table.value,
-        "estimate": [int(pid in estimated) for pid in table.index],
-        "objectivePriorType": ["parameterScaleUniform" if pid in estimated else "" for pid in table.index],
+        "estimate": [int(est) for est in estimated],
+        "objectivePriorType": ["parameterScaleUniform" if est else "" for est in estimated],
         "unit": table.unit, "evidence": table.evidence, "source": table.source,
     })
     parameters.to_csv(out / "parameters.tsv", sep="\t", index=False)
-    pd.DataFrame({"conditionId": ["ta1_1p6mg_sc"], "conditionName": ["thymalfasin 1.6 mg SC, single dose"],
-                  "PK_depot": [1600.0]}).to_csv(out / "conditions.tsv", sep="\t", index=False)
+    pd.DataFrame({
+        "conditionId": ["ta1_1p6mg_sc", "etass_ta1_q12h"],
+        "conditionName": ["thymalfasin 1.6 mg SC, single dose", "thymalfasin 1.6 mg SC q12h for 7 days (ETASS)"],
+        "PK_depot": [1600.0, 1600.0], "ta1_q12h_dose": [0.0, 1600.0],
+    }).to_csv(out / "conditions.tsv", sep="\t", index=False)
     observables = pd.DataFrame({
         "observableId": list(PETAB_OBSERVABLES), "observableFormula": list(PETAB_OBSERVABLES.values()),
         "noiseFormula": [f"noiseParameter1_{o}" for o in PETAB_OBSERVABLES], "noiseDistribution": "normal"})
     observables.to_csv(out / "observables.tsv", sep="\t", index=False)
+    etass = list(DC_TARGETS.items())
     pd.DataFrame({
-        "observableId": ["obs_ta1_plasma"], "simulationConditionId": ["ta1_1p6mg_sc"],
-        "measurement": [90.95 + 0.65], "time": [1.8 / 24], "noiseParameters": [35.05],
-        "datasetId": ["BE_study_1p6mg"],
+        "observableId": ["obs_ta1_plasma"] + ["obs_mHLA_DR_shift"] * len(etass),
+        "simulationConditionId": ["ta1_1p6mg_sc"] + ["etass_ta1_q12h"] * len(etass),
+        "measurement": [90.95 + 0.65] + [shift for _, shift in etass],
+        "time": [1.8 / 24] + [day for day, _ in etass],
+        "noiseParameters": [35.05] + [ETASS_NOISE] * len(etass),
+        "datasetId": ["BE_study_1p6mg"] + ["ETASS_Wu2013"] * len(etass),
     }).to_csv(out / "measurements.tsv", sep="\t", index=False)
     problem = {"format_version": 1, "parameter_file": "parameters.tsv", "problems": [{
         "sbml_files": ["model.xml"], "condition_files": ["conditions.tsv"],
@@ -204,7 +251,14 @@ def petab_problem(out) -> None:
     (out / "problem.yaml").write_text(yaml.safe_dump(problem, sort_keys=False))
     (out / "README.md").write_text(
         "PEtab v1 problem exported by thymosim (`thymosim export petab`).\n\n"
-        "Measurement: mean Cmax 90.95 +- 35.05 ng/mL (exogenous; +0.65 endogenous baseline) at mean Tmax 1.8 h "
-        "after 1.6 mg SC, Chinese bioequivalence study, n = 20 (see models/parameters.tsv sources). "
-        "AUC0-12 (435.4 +- 192.8 ug*h/L) and the ETASS mHLA-DR shifts are used by thymosim's own fits "
-        "(python -m thymosim.calibration) but cannot be written as PEtab v1 measurements.\n")
+        "- BE_study_1p6mg: mean Cmax 90.95 +- 35.05 ng/mL (exogenous; +0.65 endogenous baseline) at mean "
+        "Tmax 1.8 h after 1.6 mg SC, Chinese bioequivalence study, n = 20 (see parameters.tsv sources). "
+        "AUC0-12 (435.4 +- 192.8 ug*h/L) is used by thymosim's own fit (python -m thymosim.calibration) "
+        "but cannot be written as a PEtab v1 measurement.\n"
+        "- ETASS_Wu2013: monocyte HLA-DR improvement vs control, +3.9 and +5.8 percentage points at days "
+        "3 and 7 under 1.6 mg SC q12h (Wu 2013, Crit Care 17:R8), observed as the change of the model's "
+        f"mature-DC fraction; noise SD {ETASS_NOISE} is assumed (not reported in a usable form).\n")
+
+
+ETASS_NOISE = 0.01
+"""Assumed SD of the ETASS mHLA-DR shifts (fraction points) in the PEtab problem."""
