@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -128,6 +129,9 @@ def main(argv: list[str] | None = None) -> None:
             run_scenarios(chosen, args.out, args.step, args.parquet, args.quiet)
     except ScenarioError as err:
         raise SystemExit(f"thymosim: {err}") from None
+    except BrokenPipeError:  # output piped into a command that stopped reading (e.g. head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(1) from None
     if not args.quiet:
         print(f"wrote {args.out / 'timecourse.csv'} and {args.out / 'timecourse.png'}", file=sys.stderr)
 
