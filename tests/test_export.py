@@ -25,9 +25,15 @@ def test_exported_events_reproduce_the_scenario(name):
     rr.getIntegrator().setValue("relative_tolerance", 1e-8)
     rr.getIntegrator().setValue("absolute_tolerance", 1e-10)
     columns = ["CD3", "CD4", "CD8", "NK", "IL2", "M1_M2", "ANC", "tumour_diameter"]
-    result = rr.simulate(times=ours.time.to_numpy(), selections=["time"] + columns)
-    theirs = np.asarray(result)[:, 1:]
+    ta1 = ["PK_depot", "PK_central", "PK_eliminated"]
+    result = rr.simulate(times=ours.time.to_numpy(), selections=["time"] + columns + ta1)
+    theirs = np.asarray(result)[:, 1:len(columns) + 1]
     np.testing.assert_allclose(theirs[1:], ours[columns].to_numpy()[1:], rtol=1e-5, atol=1e-8)
+    # each Ta1 dose event fired exactly once: the Ta1 mass equals the doses given by then
+    given = scenario.regimen.administrations().query("drug == 'thymalfasin'")
+    total = np.asarray(result)[:, len(columns) + 1:].sum(axis=1)
+    expected = [1000.0 * given.amt[given.time <= t].sum() for t in ours.time]  # mg -> ug
+    np.testing.assert_allclose(total, expected, rtol=1e-8, atol=1e-6)
 
 
 def test_export_command_writes_sbml(tmp_path):
