@@ -90,6 +90,11 @@ def test_annotations_are_identifiers_org_uris_from_the_listed_namespaces():
     cells = {"TC_naive4", "TC_eff4", "TC_mem4", "TC_naive8", "TC_eff8", "TC_mem8", "TC_nk", "ANC",
              "MAC_m1", "MAC_m2", "DC_DC_immature", "DC_DC_mature"}
     assert drugs | cells | {"CK_il2", "CK_ifng", "CK_il12", "CK_il7", "CK_il10"} <= annotated
+    # parameter sources: isDescribedBy the PMIDs, DOIs and PMC ids their table rows cite
+    cited = re.compile(r"^https://identifiers\.org/(pubmed:\d+|doi:10\.\d{4,9}/\S+|pmc:PMC\d+)$")
+    sources = uris(model.getListOfParameters())
+    assert len(sources) >= 40 and all(cited.match(u) for u in sources)
+    assert "https://identifiers.org/pubmed:30770905" in uris([model.getParameter("MAC_IL12_50")])
 
 
 def test_hierarchical_export_is_valid_and_flattens_to_the_same_model(tmp_path):

@@ -67,3 +67,13 @@ def test_each_module_loads_and_simulates_on_its_own(module):
         assert values[-1, 0] == pytest.approx(values[0, 0] * np.exp(30 * rr["TUM_g_net"]), rel=1e-6)
     else:
         np.testing.assert_allclose(values[-1], values[0], rtol=1e-6, atol=1e-12)
+
+
+def test_cited_sources_become_identifiers_org_uris():
+    from thymosim.build import source_uris
+
+    assert source_uris("platinum doublet (Campian 2013 doi:10.3109/07357907.2013.767342), decline") == [
+        "https://identifiers.org/doi:10.3109/07357907.2013.767342"]
+    assert source_uris("QSPIO (Altan-Bonnet 2019 PMID 30770905); PMC321350 Table 3.") == [
+        "https://identifiers.org/pubmed:30770905", "https://identifiers.org/pmc:PMC321350"]
+    assert source_uris("assumed; biology.md 2") == []

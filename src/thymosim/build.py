@@ -243,6 +243,35 @@ def _sbo_terms(model: libsbml.Model, table: pd.DataFrame, variables: pd.DataFram
             p.setSBOTerm(SBO_KINETIC_CONSTANT if kinetic else SBO_PARAMETER)
 
 
+SOURCE_IDS = {  # citation in a parameters.tsv source -> identifiers.org URI
+    r"PMID:? ?(\d+)": "https://identifiers.org/pubmed:{}",
+    r"doi:(10\.\d{4,9}/[^\s,;)]+)": "https://identifiers.org/doi:{}",
+    r"\b(PMC\d+)": "https://identifiers.org/pmc:{}",
+}
+
+
+def source_uris(source: str) -> list[str]:
+    """identifiers.org URIs of the PMIDs, DOIs and PMC ids cited in a source text."""
+    return [uri.format(match.rstrip(".")) for pattern, uri in SOURCE_IDS.items()
+            for match in re.findall(pattern, source)]
+
+
+def _source_annotations(model: libsbml.Model, table: pd.DataFrame) -> None:
+    """bqbiol:isDescribedBy on each parameter whose source cites a PMID, DOI or PMC id."""
+    for pid, row in table.iterrows():
+        uris = source_uris(str(row.source))
+        if not uris:
+            continue
+        parameter = model.getParameter(pid)
+        if not parameter.isSetMetaId():
+            parameter.setMetaId(f"meta_{pid}")
+        term = libsbml.CVTerm(libsbml.BIOLOGICAL_QUALIFIER)
+        term.setBiologicalQualifierType(libsbml.BQB_IS_DESCRIBED_BY)
+        for uri in uris:
+            term.addResource(uri)
+        parameter.addCVTerm(term)
+
+
 def _notes(table: pd.DataFrame) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(pid)}</td><td>{row.value:g}</td><td>{html.escape(row.unit)}</td>"
@@ -271,6 +300,7 @@ def build_sbml() -> str:
     table, variables = load_parameter_table(), load_variable_table()
     _declare_units(model, table, variables)
     _sbo_terms(model, table, variables)
+    _source_annotations(model, table)
     model.setNotes(_notes(table))
     return libsbml.writeSBMLToString(document)
 
