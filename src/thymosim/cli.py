@@ -92,15 +92,18 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--workers", type=int, default=1)
         p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
         p.add_argument("--quiet", action="store_true")
-    export = sub.add_parser("export", help="export the model (sbml)")
+    export = sub.add_parser("export", help="export the model: SBML, comp SBML, COMBINE/OMEX, PEtab")
     export.add_argument("format", choices=["sbml", "sbml-comp", "omex", "petab"])
     export.add_argument("--out", type=Path, required=True)
     export.add_argument("--scenario", action="append",
                         help="named scenario or TOML file whose patient and doses to embed (omex: repeatable)")
+    export.add_argument("--sbml-version", choices=["3.2", "3.1"], default="3.2",
+                        help="SBML level.version of `export sbml` (3.1 for tools that read only L3V1, "
+                             "e.g. MATLAB SimBiology)")
     args = parser.parse_args(argv)
     try:
         if args.command == "export":
-            from thymosim.export import comp_sbml, omex_archive, petab_problem, scenario_sbml
+            from thymosim.export import as_level3_version1, comp_sbml, omex_archive, petab_problem, scenario_sbml
             from thymosim.model import load_sbml
 
             if args.format == "petab":
@@ -112,7 +115,8 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 if args.scenario and len(args.scenario) > 1:
                     raise ScenarioError("export sbml: give one --scenario (use omex for several)")
-                args.out.write_text(scenario_sbml(resolve(args.scenario[0])) if args.scenario else load_sbml())
+                sbml = scenario_sbml(resolve(args.scenario[0])) if args.scenario else load_sbml()
+                args.out.write_text(sbml if args.sbml_version == "3.2" else as_level3_version1(sbml))
             return
         if args.command == "sweep":
             return _sweep(args)

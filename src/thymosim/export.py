@@ -53,6 +53,15 @@ def _add_dose_event(model: libsbml.Model, event_id: str, time: float, target: st
     assignment.setMath(libsbml.parseL3Formula(f"{target} + {increment}"))
 
 
+def as_level3_version1(sbml: str) -> str:
+    """The same model as SBML Level 3 Version 1 (libsbml's strict conversion: it fails rather
+    than drop anything), for tools that read only L3V1."""
+    document = libsbml.readSBMLFromString(sbml)
+    if not document.setLevelAndVersion(3, 1, True) or document.getNumErrors(libsbml.LIBSBML_SEV_ERROR):
+        raise ValueError("this SBML cannot be written as Level 3 Version 1 without loss")
+    return libsbml.writeSBMLToString(document)
+
+
 def comp_sbml() -> str:
     """Hierarchical SBML (comp package): each module a model definition, wired by
     ports and replacements, for reusing single modules in other models."""
