@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         if args.command == "export":
-            from thymosim.export import as_level3_version1, comp_sbml, omex_archive, petab_problem, scenario_sbml
+            from thymosim.comp_export import comp_sbml
+            from thymosim.export import as_level3_version1, omex_archive, petab_problem, scenario_sbml
             from thymosim.model import load_sbml
 
             if args.format == "petab":

@@ -62,19 +62,6 @@ def as_level3_version1(sbml: str) -> str:
     return libsbml.writeSBMLToString(document)
 
 
-def comp_sbml() -> str:
-    """Hierarchical SBML (comp package): each module a model definition, wired by
-    ports and replacements, for reusing single modules in other models."""
-    import antimony
-
-    from thymosim.model import MAIN_MODULE, model_dir
-
-    antimony.clearPreviousLoads()
-    if antimony.loadAntimonyFile(str(model_dir() / f"{MAIN_MODULE}.ant")) < 0:
-        raise RuntimeError(antimony.getLastError())
-    return antimony.getCompSBMLString(MAIN_MODULE)
-
-
 def _sid(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name)
 
