@@ -1,5 +1,6 @@
-"""Export: the flat SBML (or its hierarchical comp form), optionally with a scenario's patient values and doses written
-into it as SBML events, so the file alone reproduces the scenario in any SBML tool.
+"""Export: the flat SBML, optionally with a scenario's patient values and doses written into it
+as SBML events, so the file alone reproduces the scenario in any SBML tool; COMBINE/OMEX
+archives with SED-ML; PEtab problems. (The hierarchical comp form: :mod:`thymosim.comp_export`.)
 
 Each administration becomes its own event with a ``time >= t`` trigger (never
 ``time == t``, which simulators can skip; one event per dose, because some tools
@@ -70,9 +71,8 @@ SEDML_OUTPUTS = tuple(model_id for model_id, _ in OUTPUTS.values())
 """Model ids reported by the SED-ML of an archive (the clinical outputs)."""
 
 
-def _xpath(sid: str) -> str:
+def _xpath(model: libsbml.Model, sid: str) -> str:
     """SED-ML target of a model species or parameter."""
-    model = libsbml.readSBMLFromString(load_sbml()).getModel()
     kind = "species" if model.getSpecies(sid) is not None else "parameter"
     plural = "Species" if kind == "species" else "Parameters"
     return f"/sbml:sbml/sbml:model/sbml:listOf{plural}/sbml:{kind}[@id='{sid}']"
@@ -90,6 +90,7 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
 
     from thymosim.model import model_dir
 
+    flat = libsbml.readSBMLFromString(load_sbml()).getModel()
     sed = libsedml.SedDocument(1, 4)
     sed.getNamespaces().add("http://www.sbml.org/sbml/level3/version2/core", "sbml")  # for the XPath targets
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +130,7 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
                 if var == "time":
                     variable.setSymbol("urn:sedml:symbol:time")
                 else:
-                    variable.setTarget(_xpath(var))
+                    variable.setTarget(_xpath(flat, var))
                 generator.setMath(libsedml.parseL3Formula(f"v_{sid}_{var}"))
                 dataset = report.createDataSet()
                 dataset.setId(f"ds_{sid}_{var}")
