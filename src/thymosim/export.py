@@ -164,6 +164,8 @@ PETAB_OBSERVABLES = {f"obs_{name}": model_id for name, (model_id, _) in OUTPUTS.
 PETAB_OBSERVABLES["obs_mHLA_DR_shift"] = "f_mDC - DC_f_mDC_0"
 PETAB_ESTIMATED = ("PK_ka", "PK_CL", "PK_V", "DC_E_DC_NFkB")
 """The parameters thymosim's own calibrations fit (``python -m thymosim.calibration``)."""
+ETASS_NOISE = 0.01
+"""Assumed SD of the ETASS mHLA-DR shifts (fraction points) in the PEtab problem."""
 
 
 def petab_model() -> str:
@@ -255,7 +257,3 @@ def petab_problem(out) -> None:
         "- ETASS_Wu2013: monocyte HLA-DR improvement vs control, +3.9 and +5.8 percentage points at days "
         "3 and 7 under 1.6 mg SC q12h (Wu 2013, Crit Care 17:R8), observed as the change of the model's "
         f"mature-DC fraction; noise SD {ETASS_NOISE} is assumed (not reported in a usable form).\n")
-
-
-ETASS_NOISE = 0.01
-"""Assumed SD of the ETASS mHLA-DR shifts (fraction points) in the PEtab problem."""
