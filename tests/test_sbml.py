@@ -76,4 +76,6 @@ def test_cited_sources_become_identifiers_org_uris():
         "https://identifiers.org/doi:10.3109/07357907.2013.767342"]
     assert source_uris("QSPIO (Altan-Bonnet 2019 PMID 30770905); PMC321350 Table 3.") == [
         "https://identifiers.org/pubmed:30770905", "https://identifiers.org/pmc:PMC321350"]
+    assert source_uris("(Int J Immunopharmacol, doi:10.1016/0192-0561(89)90133-1)") == [
+        "https://identifiers.org/doi:10.1016/0192-0561(89)90133-1"]
     assert source_uris("assumed; biology.md 2") == []

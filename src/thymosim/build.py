@@ -50,7 +50,7 @@ def _sbo_terms(model: libsbml.Model, table: pd.DataFrame, variables: pd.DataFram
 
 SOURCE_IDS = {  # citation in a parameters.tsv source -> identifiers.org URI
     r"PMID:? ?(\d+)": "https://identifiers.org/pubmed:{}",
-    r"doi:(10\.\d{4,9}/[^\s,;)]+)": "https://identifiers.org/doi:{}",
+    r"doi:(10\.\d{4,9}/(?:[^\s,;()]|\([^\s()]*\))+)": "https://identifiers.org/doi:{}",  # DOIs may hold (..)
     r"\b(PMC\d+)": "https://identifiers.org/pmc:{}",
 }
 

@@ -20,6 +20,8 @@ TA1_DOSE_UG = 1600.0
 # ETASS (Wu 2013, Crit Care 17:R8): monocyte HLA-DR improvement vs control,
 # +3.9 (day 3) and +5.8 (day 7) percentage points under Ta1 1.6 mg q12h.
 DC_TARGETS = {3.0: 0.039, 7.0: 0.058}
+ETASS_DOSING = {"amt_ug": TA1_DOSE_UG, "ii_day": 0.5, "n": 14}
+"""ETASS Ta1 schedule up to day 7: 1.6 mg SC every 12 h from t = 0, 14 doses."""
 
 
 def sc_concentration(t_h, ka_h, ke_h, v_l, dose_ug=TA1_DOSE_UG):
@@ -71,7 +73,8 @@ def dc_maturation_shift(e_dc: float) -> np.ndarray:
     from thymosim.regimen import Dose, Regimen
     from thymosim.simulation import simulate
 
-    regimen = Regimen((Dose("thymalfasin", 1.6, "mg", time=0, ii=0.5, addl=13),))
+    regimen = Regimen((Dose("thymalfasin", ETASS_DOSING["amt_ug"], "ug", time=0, ii=ETASS_DOSING["ii_day"],
+                            addl=ETASS_DOSING["n"] - 1),))
     df = simulate(Patient(parameters={"DC_E_DC_NFkB": e_dc}), regimen, horizon=7, step=0.5,
                   outputs=["mature_DC_fraction"]).set_index("time")["mature_DC_fraction"]
     return np.array([df[t] - df[0.0] for t in DC_TARGETS])

@@ -56,11 +56,7 @@ def _carry(flat: libsbml.Model, target: libsbml.Model, to_flat: dict[str, str]) 
 
     def localised(math: libsbml.ASTNode) -> libsbml.ASTNode:
         math = math.deepCopy()
-        names = set()
-        _names(math, names)
-        for name in names:
-            if name in to_local and to_local[name] != name:
-                math.renameSIdRefs(name, to_local[name])
+        _rename(math, to_local)
         return math
 
     for definition in flat.getListOfUnitDefinitions():
@@ -101,8 +97,9 @@ def _copy_sbo(source: libsbml.SBase, target: libsbml.SBase) -> None:
         target.setSBOTerm(source.getSBOTerm())
 
 
-def _names(node: libsbml.ASTNode, out: set[str]) -> None:
-    if node.isName():
-        out.add(node.getName())
+def _rename(node: libsbml.ASTNode, names: dict[str, str]) -> None:
+    """Rename identifiers in one pass (so a new name is never renamed again)."""
+    if node.isName() and node.getName() in names:
+        node.setName(names[node.getName()])
     for i in range(node.getNumChildren()):
-        _names(node.getChild(i), out)
+        _rename(node.getChild(i), names)

@@ -169,11 +169,13 @@ ETASS_NOISE = 0.01
 
 
 def petab_model() -> str:
-    """The flat SBML plus what the calibration conditions need: 13 events adding
-    ``ta1_q12h_dose`` [ug] (0 unless a condition sets it) to the SC depot every 12 h from
-    t = 0.5 day. The dose at t = 0 is the depot's initial amount, set by the condition: a t = 0
-    event would fire when a simulator initialises the model, before the condition's value is
-    set (roadrunner does so)."""
+    """The flat SBML plus what the calibration conditions need: events adding
+    ``ta1_q12h_dose`` [ug] (0 unless a condition sets it) to the SC depot at the ETASS dose
+    times after t = 0. The dose at t = 0 is the depot's initial amount, set by the condition: a
+    t = 0 event would fire when a simulator initialises the model, before the condition's value
+    is set (roadrunner does so)."""
+    from thymosim.calibration import ETASS_DOSING
+
     document = libsbml.readSBMLFromString(load_sbml())
     model = document.getModel()
     dose = model.createParameter()
@@ -183,8 +185,8 @@ def petab_model() -> str:
     dose.setUnits("ug")
     dose.setConstant(True)
     dose.setSBOTerm("SBO:0000002")
-    for k in range(1, 14):
-        _add_dose_event(model, f"ta1_q12h_{k}", 0.5 * k, "PK_depot", "ta1_q12h_dose")
+    for k in range(1, ETASS_DOSING["n"]):
+        _add_dose_event(model, f"ta1_q12h_{k}", k * ETASS_DOSING["ii_day"], "PK_depot", "ta1_q12h_dose")
     return libsbml.writeSBMLToString(document)
 
 
@@ -206,7 +208,7 @@ def petab_problem(out) -> None:
     import pandas as pd
     import yaml
 
-    from thymosim.calibration import DC_TARGETS
+    from thymosim.calibration import DC_TARGETS, ETASS_DOSING, PK_TARGETS, TA1_DOSE_UG
     from thymosim.parameters import load_parameter_table
 
     out = Path(out)
@@ -229,19 +231,21 @@ def petab_problem(out) -> None:
     pd.DataFrame({
         "conditionId": ["ta1_1p6mg_sc", "etass_ta1_q12h"],
         "conditionName": ["thymalfasin 1.6 mg SC, single dose", "thymalfasin 1.6 mg SC q12h for 7 days (ETASS)"],
-        "PK_depot": [1600.0, 1600.0], "ta1_q12h_dose": [0.0, 1600.0],
+        "PK_depot": [TA1_DOSE_UG, ETASS_DOSING["amt_ug"]], "ta1_q12h_dose": [0.0, ETASS_DOSING["amt_ug"]],
     }).to_csv(out / "conditions.tsv", sep="\t", index=False)
     observables = pd.DataFrame({
         "observableId": list(PETAB_OBSERVABLES), "observableFormula": list(PETAB_OBSERVABLES.values()),
         "noiseFormula": [f"noiseParameter1_{o}" for o in PETAB_OBSERVABLES], "noiseDistribution": "normal"})
     observables.to_csv(out / "observables.tsv", sep="\t", index=False)
     etass = list(DC_TARGETS.items())
+    (cmax, cmax_sd), (tmax_h, _) = PK_TARGETS["Cmax"], PK_TARGETS["Tmax_h"]
+    endogenous = table.value["PK_C_endo"]  # the model's plasma Ta1 includes the endogenous level
     pd.DataFrame({
         "observableId": ["obs_ta1_plasma"] + ["obs_mHLA_DR_shift"] * len(etass),
         "simulationConditionId": ["ta1_1p6mg_sc"] + ["etass_ta1_q12h"] * len(etass),
-        "measurement": [90.95 + 0.65] + [shift for _, shift in etass],
-        "time": [1.8 / 24] + [day for day, _ in etass],
-        "noiseParameters": [35.05] + [ETASS_NOISE] * len(etass),
+        "measurement": [cmax + endogenous] + [shift for _, shift in etass],
+        "time": [tmax_h / 24] + [day for day, _ in etass],
+        "noiseParameters": [cmax_sd] + [ETASS_NOISE] * len(etass),
         "datasetId": ["BE_study_1p6mg"] + ["ETASS_Wu2013"] * len(etass),
     }).to_csv(out / "measurements.tsv", sep="\t", index=False)
     problem = {"format_version": 1, "parameter_file": "parameters.tsv", "problems": [{
@@ -250,7 +254,7 @@ def petab_problem(out) -> None:
     (out / "problem.yaml").write_text(yaml.safe_dump(problem, sort_keys=False))
     (out / "README.md").write_text(
         "PEtab v1 problem exported by thymosim (`thymosim export petab`).\n\n"
-        "- BE_study_1p6mg: mean Cmax 90.95 +- 35.05 ng/mL (exogenous; +0.65 endogenous baseline) at mean "
+        f"- BE_study_1p6mg: mean Cmax {cmax} +- {cmax_sd} ng/mL (exogenous; +{endogenous} endogenous baseline) at mean "
         "Tmax 1.8 h after 1.6 mg SC, Chinese bioequivalence study, n = 20 (see parameters.tsv sources). "
         "AUC0-12 (435.4 +- 192.8 ug*h/L) is used by thymosim's own fit (python -m thymosim.calibration) "
         "but cannot be written as a PEtab v1 measurement.\n"

@@ -75,14 +75,18 @@ def get_runner():
     return rr
 
 
+def holds_constant(rule) -> bool:
+    """True for a libsbml rate rule ``x' = 0``: x is derived at t0 (initial assignment) and held."""
+    return rule.isRate() and rule.getMath().isNumber() and rule.getMath().getValue() == 0
+
+
 @functools.lru_cache(maxsize=1)
 def derived_constants() -> tuple[str, ...]:
     """Rates derived at t0 from the patient's baseline (held by zero rate rules); all must be >= 0."""
     import libsbml
 
     model = libsbml.readSBMLFromString(load_sbml()).getModel()
-    return tuple(r.getVariable() for r in model.getListOfRules()
-                 if r.isRate() and r.getMath().isNumber() and r.getMath().getValue() == 0)
+    return tuple(r.getVariable() for r in model.getListOfRules() if holds_constant(r))
 
 
 @functools.lru_cache(maxsize=1)

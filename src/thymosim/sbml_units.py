@@ -19,6 +19,8 @@ import re
 import libsbml
 import pandas as pd
 
+from thymosim.model import holds_constant
+
 _S, _G, _L = libsbml.UNIT_KIND_SECOND, libsbml.UNIT_KIND_GRAM, libsbml.UNIT_KIND_LITRE
 # unit string in the tables -> (SBML unit id, [(kind, exponent, scale, multiplier)])
 UNIT_DEFINITIONS: dict[str, tuple[str, list[tuple[int, int, int, float]]]] = {
@@ -56,6 +58,7 @@ UNIT_DEFINITIONS: dict[str, tuple[str, list[tuple[int, int, int, float]]]] = {
 }
 # state unit -> (substance unit, compartment unit) for concentrations; amounts map to themselves
 CONCENTRATIONS = {"cells/uL": ("cells", "uL"), "pM": ("pmol", "L")}
+
 
 def _definition(parts: list[tuple[int, int, int, float]]) -> libsbml.UnitDefinition:
     definition = libsbml.UnitDefinition(3, 2)
@@ -175,7 +178,6 @@ def _declare_species_units(model: libsbml.Model, variables: pd.DataFrame) -> dic
                 p.setValue(1.0)
                 p.setConstant(True)
                 p.setUnits(_unit_id(model, substance))
-                p.setSBOTerm("SBO:0000002")
             s.setConversionFactor(conversion)
             factor.append(f"/ {conversion}")
         factors[s.getId()] = " ".join(factor)
@@ -216,7 +218,7 @@ def _infer_parameter_units(model: libsbml.Model) -> None:
         raise ValueError(f"cannot infer units of {undeclared}")
     model.populateListFormulaUnitsData()
     for rule in model.getListOfRules():
-        if rule.isRate() and rule.getMath().isNumber() and rule.getMath().getValue() == 0:
+        if holds_constant(rule):
             variable = model.getParameter(rule.getVariable()).getDerivedUnitDefinition()
             per_day = libsbml.UnitDefinition.combine(variable, _definition(UNIT_DEFINITIONS["1/day"][1]))
             math = rule.getMath().deepCopy()
