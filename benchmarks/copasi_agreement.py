@@ -11,8 +11,8 @@ import argparse
 import basico
 import numpy as np
 
-from thymosim.export import scenario_sbml
-from thymosim.scenarios import named
+from thymosim.sbml.export import scenario_sbml
+from thymosim.scenario import named
 from thymosim.simulation import OUTPUTS
 
 

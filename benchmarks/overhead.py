@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from thymosim.model import get_runner
-from thymosim.scenarios import named
+from thymosim.scenario import named
 from thymosim.simulation import output_grid
 
 

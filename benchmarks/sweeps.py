@@ -15,13 +15,12 @@ import time
 import numpy as np
 
 from thymosim import Dose, Regimen
-from thymosim import sensitivity as sa
-from thymosim.endpoints import ENDPOINTS
+from thymosim.analysis import sensitivity as sa
+from thymosim.analysis.endpoints import ENDPOINTS
+from thymosim.analysis.sweep import run_sweep, sample
 from thymosim.model import get_runner
-from thymosim.scenario import Scenario
-from thymosim.scenarios import named
+from thymosim.scenario import Scenario, named
 from thymosim.simulation import _restore, output_grid
-from thymosim.sweep import run_sweep, sample
 
 FACTORS = {"PK_CL": (40.0, 200.0), "TC_E_thy_TA1": (1.0, 60.0), "CHEMO_k_T_vnr": (0.05, 1.5)}
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from thymosim import Patient, simulate
-from thymosim.scenarios import named
+from thymosim.scenario import named
 
 
 def at(df, day, col):

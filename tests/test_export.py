@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import roadrunner
 
-from thymosim.build import sbml_consistency
-from thymosim.export import scenario_sbml
-from thymosim.scenarios import named
+from thymosim.sbml.build import sbml_consistency
+from thymosim.sbml.export import scenario_sbml
+from thymosim.scenario import named
 from thymosim.simulation import OUTPUTS
 
 
@@ -227,7 +227,7 @@ def test_petab_export_passes_petablint_and_matches_the_table(tmp_path):
     import petab.v1 as petab
 
     from thymosim.cli import main
-    from thymosim.parameters import load_parameter_table
+    from thymosim.tables import load_parameter_table
 
     main(["export", "petab", "--out", str(tmp_path)])
     problem = petab.Problem.from_yaml(str(tmp_path / "problem.yaml"))
@@ -243,7 +243,7 @@ def test_petab_export_passes_petablint_and_matches_the_table(tmp_path):
 def test_petab_conditions_reproduce_thymosims_calibration_simulations(tmp_path):
     """Simulating the PEtab model under each condition (as a PEtab tool would) gives what
     thymosim's calibration computes: the single-dose PK and the ETASS DC-maturation shift."""
-    from thymosim.calibration import DC_TARGETS, dc_maturation_shift
+    from thymosim.analysis.calibration import DC_TARGETS, dc_maturation_shift
     from thymosim.cli import main
     from thymosim.model import default_parameters
 

@@ -3,8 +3,8 @@
 import numpy as np
 
 from thymosim.model import default_parameters
-from thymosim.parameters import EVIDENCE, load_parameter_table
-from thymosim.sbml_units import UNIT_DEFINITIONS
+from thymosim.sbml.units import UNIT_DEFINITIONS
+from thymosim.tables import EVIDENCE, load_parameter_table
 
 
 def test_every_model_parameter_has_a_row_and_every_row_a_parameter():

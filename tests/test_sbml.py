@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import roadrunner
 
-from thymosim.build import build_sbml
-from thymosim.build import sbml_consistency as consistency
 from thymosim.model import antimony_to_sbml, load_sbml, model_dir
+from thymosim.sbml.build import build_sbml
+from thymosim.sbml.build import sbml_consistency as consistency
 
 
 def test_committed_sbml_is_in_sync_with_antimony_and_table():
-    assert load_sbml() == build_sbml(), "models/thymosim.xml is stale: run python -m thymosim.build"
+    assert load_sbml() == build_sbml(), "models/thymosim.xml is stale: run python -m thymosim.sbml.build"
 
 
 def test_sbml_is_level3_version2_flat():
@@ -70,7 +70,7 @@ def test_each_module_loads_and_simulates_on_its_own(module):
 
 
 def test_cited_sources_become_identifiers_org_uris():
-    from thymosim.build import source_uris
+    from thymosim.sbml.build import source_uris
 
     assert source_uris("platinum doublet (Campian 2013 doi:10.3109/07357907.2013.767342), decline") == [
         "https://identifiers.org/doi:10.3109/07357907.2013.767342"]

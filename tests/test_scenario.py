@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 
 from thymosim import Patient
 from thymosim.regimen import Dose, Regimen
-from thymosim.scenario import TOP_KEYS, Scenario, ScenarioError
-from thymosim.scenarios import named, names
+from thymosim.scenario import TOP_KEYS, Scenario, ScenarioError, named, names
 
 VALID = {
     "name": "example",

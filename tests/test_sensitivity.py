@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from thymosim import Dose, Regimen
-from thymosim.endpoints import value_at
+from thymosim.analysis.endpoints import value_at
+from thymosim.analysis.sensitivity import local_sensitivity, morris_indices, sobol_indices
 from thymosim.model import default_parameters
 from thymosim.scenario import Scenario
-from thymosim.sensitivity import local_sensitivity, morris_indices, sobol_indices
 
 
 def ta1_exogenous(t_day, ka, cl, v, dose_ug=1600.0):

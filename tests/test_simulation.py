@@ -5,7 +5,7 @@ import pytest
 
 from thymosim import Dose, Patient, Regimen, simulate
 from thymosim.model import COMPILE_COUNT, get_runner
-from thymosim.scenarios import DEFAULT, named
+from thymosim.scenario import DEFAULT, named
 
 
 def test_doses_are_applied_exactly_whatever_the_grid():

@@ -5,9 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from thymosim.scenario import Scenario
-from thymosim.scenarios import named
-from thymosim.sweep import apply_point, grid, run_sweep, sample
+from thymosim.analysis.sweep import apply_point, grid, run_sweep, sample
+from thymosim.scenario import Scenario, named
 
 ENDPOINTS = ["lymphocyte_nadir", "pct_change_CD4_end", "tumour_best_change"]
 

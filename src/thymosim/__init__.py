@@ -8,10 +8,10 @@ Time is in days everywhere; blood counts are cells/uL.
 """
 
 from thymosim.model import get_runner, load_sbml
-from thymosim.parameters import load_parameter_table
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
 from thymosim.simulation import OUTPUTS, simulate
+from thymosim.tables import load_parameter_table
 
 __all__ = [
     "OUTPUTS",

@@ -21,9 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from thymosim.plotting import plot_arms
-from thymosim.scenario import ScenarioError
-from thymosim.scenarios import DEFAULT, named, names, resolve
+from thymosim.plots.timecourse import plot_arms
+from thymosim.scenario import DEFAULT, ScenarioError, named, names, resolve
 
 
 def _progress(items, quiet: bool, desc: str):
@@ -103,9 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         if args.command == "export":
-            from thymosim.comp_export import comp_sbml
-            from thymosim.export import as_level3_version1, omex_archive, petab_problem, scenario_sbml
             from thymosim.model import load_sbml
+            from thymosim.sbml.comp import comp_sbml
+            from thymosim.sbml.export import as_level3_version1, omex_archive, petab_problem, scenario_sbml
 
             if args.format == "petab":
                 petab_problem(args.out)
@@ -149,8 +148,8 @@ def _parse_value(text: str):
 
 
 def _sweep(args) -> None:
-    from thymosim.sensitivity_plots import dose_response, heatmap
-    from thymosim.sweep import grid, run_sweep
+    from thymosim.analysis.sweep import grid, run_sweep
+    from thymosim.plots.sensitivity import dose_response, heatmap
 
     factors = {}
     for spec in args.factor:
@@ -172,8 +171,8 @@ def _sweep(args) -> None:
 
 
 def _sensitivity(args) -> None:
-    from thymosim import sensitivity as sa
-    from thymosim.sensitivity_plots import morris_plot, sobol_plot, tornado
+    from thymosim.analysis import sensitivity as sa
+    from thymosim.plots.sensitivity import morris_plot, sobol_plot, tornado
 
     scenario = resolve(args.scenario)
     endpoints = args.endpoint or list(sa.DEFAULT_ENDPOINTS)

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from thymosim.analysis.sweep import _execute, endpoint_label, run_sweep
 from thymosim.model import get_runner
-from thymosim.parameters import load_parameter_table
 from thymosim.scenario import Scenario
-from thymosim.sweep import _execute, endpoint_label, run_sweep
+from thymosim.tables import load_parameter_table
 
 DEFAULT_ENDPOINTS = ("lymphocyte_nadir", "auc_CD4", "pct_change_CD4_end", "tumour_best_change")
 

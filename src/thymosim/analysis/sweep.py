@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from thymosim.endpoints import ENDPOINTS
+from thymosim.analysis.endpoints import ENDPOINTS
 from thymosim.model import default_parameters
 from thymosim.scenario import Scenario, ScenarioError
 

@@ -2,7 +2,7 @@
 and replacements, for reusing single modules in other models.
 
 Antimony writes the structure; the units, SBO terms and unit-consistent math of the flat
-SBML (``thymosim.build``) are then carried into every model definition, so a module taken
+SBML (``thymosim.sbml.build``) are then carried into every model definition, so a module taken
 alone has the same declarations as the flat model. An element of submodel ``S`` with local
 id ``x`` is ``S_x`` in the flat model, or the main-model element that replaces it.
 """

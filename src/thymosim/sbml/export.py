@@ -1,6 +1,6 @@
 """Export: the flat SBML, optionally with a scenario's patient values and doses written into it
 as SBML events, so the file alone reproduces the scenario in any SBML tool; COMBINE/OMEX
-archives with SED-ML; PEtab problems. (The hierarchical comp form: :mod:`thymosim.comp_export`.)
+archives with SED-ML; PEtab problems. (The hierarchical comp form: :mod:`thymosim.sbml.comp`.)
 
 Each administration becomes its own event with a ``time >= t`` trigger (never
 ``time == t``, which simulators can skip; one event per dose, because some tools
@@ -163,7 +163,7 @@ PETAB_OBSERVABLES = {f"obs_{name}": model_id for name, (model_id, _) in OUTPUTS.
 """observableId -> model formula: one per clinical output, plus the ETASS mHLA-DR shift."""
 PETAB_OBSERVABLES["obs_mHLA_DR_shift"] = "f_mDC - DC_f_mDC_0"
 PETAB_ESTIMATED = ("PK_ka", "PK_CL", "PK_V", "DC_E_DC_NFkB")
-"""The parameters thymosim's own calibrations fit (``python -m thymosim.calibration``)."""
+"""The parameters thymosim's own calibrations fit (``python -m thymosim.analysis.calibration``)."""
 ETASS_NOISE = 0.01
 """Assumed SD of the ETASS mHLA-DR shifts (fraction points) in the PEtab problem."""
 
@@ -174,7 +174,7 @@ def petab_model() -> str:
     times after t = 0. The dose at t = 0 is the depot's initial amount, set by the condition: a
     t = 0 event would fire when a simulator initialises the model, before the condition's value
     is set (roadrunner does so)."""
-    from thymosim.calibration import ETASS_DOSING
+    from thymosim.analysis.calibration import ETASS_DOSING
 
     document = libsbml.readSBMLFromString(load_sbml())
     model = document.getModel()
@@ -208,8 +208,8 @@ def petab_problem(out) -> None:
     import pandas as pd
     import yaml
 
-    from thymosim.calibration import DC_TARGETS, ETASS_DOSING, PK_TARGETS, TA1_DOSE_UG
-    from thymosim.parameters import load_parameter_table
+    from thymosim.analysis.calibration import DC_TARGETS, ETASS_DOSING, PK_TARGETS, TA1_DOSE_UG
+    from thymosim.tables import load_parameter_table
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -256,7 +256,7 @@ def petab_problem(out) -> None:
         "PEtab v1 problem exported by thymosim (`thymosim export petab`).\n\n"
         f"- BE_study_1p6mg: mean Cmax {cmax} +- {cmax_sd} ng/mL (exogenous; +{endogenous} endogenous baseline) at mean "
         "Tmax 1.8 h after 1.6 mg SC, Chinese bioequivalence study, n = 20 (see parameters.tsv sources). "
-        "AUC0-12 (435.4 +- 192.8 ug*h/L) is used by thymosim's own fit (python -m thymosim.calibration) "
+        "AUC0-12 (435.4 +- 192.8 ug*h/L) is used by thymosim's own fit (python -m thymosim.analysis.calibration) "
         "but cannot be written as a PEtab v1 measurement.\n"
         "- ETASS_Wu2013: monocyte HLA-DR improvement vs control, +3.9 and +5.8 percentage points at days "
         "3 and 7 under 1.6 mg SC q12h (Wu 2013, Crit Care 17:R8), observed as the change of the model's "

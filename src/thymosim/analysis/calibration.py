@@ -1,6 +1,6 @@
 """Calibrations: real fits of model parameters to published data, rerunnable.
 
-``python -m thymosim.calibration`` prints each fit, its residuals and what it
+``python -m thymosim.analysis.calibration`` prints each fit, its residuals and what it
 fails to fit. The fitted values are copied into ``models/parameters.tsv``
 (evidence ``fitted``); tests check that the table still reproduces the targets.
 """

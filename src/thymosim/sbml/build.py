@@ -2,12 +2,12 @@
 tables in ``models/``: flat SBML Level 3 Version 2 with declared, consistent units,
 SBO terms and model notes naming each parameter's source.
 
-Units: see :mod:`thymosim.sbml_units`. SBO terms: compartments implicit, species from
+Units: see :mod:`thymosim.sbml.units`. SBO terms: compartments implicit, species from
 ``variables.tsv``, reactions by structure, parameters kinetic constant or parameter.
 MIRIAM: the Antimony modules' annotations, plus isDescribedBy on every parameter whose
 source cites a PMID, DOI or PMC id.
 
-Run ``python -m thymosim.build`` after editing ``models/``; a test fails when the
+Run ``python -m thymosim.sbml.build`` after editing ``models/``; a test fails when the
 committed SBML is out of date.
 """
 
@@ -21,8 +21,8 @@ import libsbml
 import pandas as pd
 
 from thymosim.model import antimony_to_sbml, model_dir, sbml_path
-from thymosim.parameters import load_parameter_table
-from thymosim.sbml_units import declare_units
+from thymosim.sbml.units import declare_units
+from thymosim.tables import load_parameter_table
 
 SBO_PARAMETER, SBO_KINETIC_CONSTANT, SBO_COMPARTMENT = "SBO:0000002", "SBO:0000009", "SBO:0000410"
 SBO_CONVERSION, SBO_DEGRADATION, SBO_PRODUCTION = "SBO:0000182", "SBO:0000179", "SBO:0000393"
