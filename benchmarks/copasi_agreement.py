@@ -13,7 +13,7 @@ import numpy as np
 
 from thymosim.sbml.export import scenario_sbml
 from thymosim.scenario import named
-from thymosim.simulation import OUTPUTS
+from thymosim import default_model
 
 
 def main() -> None:
@@ -29,7 +29,7 @@ def main() -> None:
     ours = scenario.simulate(step=1.0)
     print(f"{scenario.name}: COPASI vs thymosim over {scenario.horizon:g} days (daily points)")
     for column in ours.columns.drop("time"):
-        mine, theirs = ours[column].to_numpy(), copasi[OUTPUTS[column][0]].to_numpy()
+        mine, theirs = ours[column].to_numpy(), copasi[default_model().outputs[column].id].to_numpy()
         rel = np.max(np.abs(theirs - mine) / np.maximum(np.abs(mine), 1e-300))
         print(f"  {column:20s} max relative difference {rel:.1e}")
 

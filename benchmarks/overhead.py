@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from thymosim.model import get_runner
+from thymosim.model import default_model
 from thymosim.scenario import named
 from thymosim.simulation import output_grid
 
@@ -44,8 +44,8 @@ def main() -> None:
     parser.add_argument("--scenario", default="cisplatin_vinorelbine_ta1")
     args = parser.parse_args()
     scenario = named(args.scenario)
-    rr = get_runner()
-    values = scenario.patient.parameter_values()
+    rr = default_model().runner()
+    values = default_model().values(scenario.patient)
     actions = scenario.regimen.actions(scenario.patient.bsa)
     grid = output_grid(scenario.horizon, scenario.step)
     api = lambda: scenario.simulate()  # noqa: E731

@@ -18,9 +18,9 @@ from thymosim import Dose, Regimen
 from thymosim.analysis import sensitivity as sa
 from thymosim.analysis.endpoints import ENDPOINTS
 from thymosim.analysis.sweep import run_sweep, sample
-from thymosim.model import get_runner
+from thymosim.model import default_model
 from thymosim.scenario import Scenario, named
-from thymosim.simulation import _restore, output_grid
+from thymosim.simulation import output_grid
 
 FACTORS = {"PK_CL": (40.0, 200.0), "TC_E_thy_TA1": (1.0, 60.0), "CHEMO_k_T_vnr": (0.05, 1.5)}
 
@@ -39,14 +39,15 @@ def bare_sweep(s: Scenario, points, endpoint: str) -> list[float]:
     """What a user would hand-write: set values by name, integrate between doses, compute the endpoint."""
     import pandas as pd
 
-    rr = get_runner()
+    model = default_model()
+    rr = model.runner()
     actions = s.regimen.actions(s.patient.bsa)
     grid = output_grid(s.horizon, s.step)
     columns = ["time", "CD3", "CD4", "CD8", "NK", "IL2", "IFNg", "M1_M2", "tumour_diameter"]
     rr.timeCourseSelections = columns
     out = []
     for point in points.to_dict("records"):
-        _restore(rr, s.patient.parameter_values() | point)
+        model.reset(model.values(s.patient) | point)  # public API: set every value, reset, check the baseline
         rows, t0, k = [], 0.0, 0
         for t1 in sorted({a[0] for a in actions if 0 < a[0] <= grid[-1]} | {grid[-1]}):
             while k < len(actions) and actions[k][0] <= t0:

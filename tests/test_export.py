@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import roadrunner
 
+from thymosim.model import default_model
 from thymosim.sbml.build import sbml_consistency
 from thymosim.sbml.export import scenario_sbml
 from thymosim.scenario import named
-from thymosim.simulation import OUTPUTS
 
 
 @pytest.mark.parametrize("name", ["cisplatin_vinorelbine_ta1", "prag_ta1_loading"])
@@ -74,7 +74,7 @@ def test_copasi_reproduces_the_default_scenario_from_the_exported_sbml():
     copasi = basico.run_time_course(duration=180, intervals=180, model=model, use_sbml_id=True).reset_index()
     ours = scenario.simulate(step=1.0)
     for column in ours.columns.drop("time"):
-        theirs = copasi[OUTPUTS[column][0]].to_numpy()
+        theirs = copasi[default_model().outputs[column].id].to_numpy()
         mine = ours[column].to_numpy()
         scale = np.abs(mine).max() - np.abs(mine).min()
         np.testing.assert_allclose(theirs, mine, rtol=1e-4, atol=1e-6 * scale, err_msg=column)
@@ -87,9 +87,8 @@ def test_copasi_reproduces_the_default_scenario_from_the_exported_sbml():
 def test_annotations_are_identifiers_org_uris_from_the_listed_namespaces():
     import re
 
-    from thymosim.model import load_sbml
 
-    model = libsbml.readSBMLFromString(load_sbml()).getModel()
+    model = libsbml.readSBMLFromString(default_model().sbml).getModel()
     pattern = re.compile(r"^https://identifiers\.org/(CL:\d{7}|GO:\d{7}|CHEBI:\d+|uniprot:[A-Z0-9]{6})$")
     def uris(elements):
         return [term.getResourceURI(i) for e in elements for term in (e.getCVTerms() or [])
@@ -113,7 +112,6 @@ def test_annotations_are_identifiers_org_uris_from_the_listed_namespaces():
 
 def test_hierarchical_export_is_valid_and_flattens_to_the_same_model(tmp_path):
     from thymosim.cli import main
-    from thymosim.model import load_sbml
 
     main(["export", "sbml-comp", "--out", str(tmp_path / "comp.xml")])
     doc = libsbml.readSBMLFromFile(str(tmp_path / "comp.xml"))
@@ -131,7 +129,7 @@ def test_hierarchical_export_is_valid_and_flattens_to_the_same_model(tmp_path):
     options.addOption("flatten comp", True)
     assert doc.convert(options) == libsbml.LIBSBML_OPERATION_SUCCESS
     assert sbml_consistency(libsbml.writeSBMLToString(doc)) == Counter()  # flattened: units consistent
-    flattened, flat = roadrunner.RoadRunner(libsbml.writeSBMLToString(doc)), roadrunner.RoadRunner(load_sbml())
+    flattened, flat = roadrunner.RoadRunner(libsbml.writeSBMLToString(doc)), roadrunner.RoadRunner(default_model().sbml)
     columns = ["time", "CD4", "CD8", "NK", "IL2", "f_mDC", "M1_M2", "C_TA1"]
     for rr in (flattened, flat):  # the same perturbation: one Ta1 dose in the SC depot
         depot = next(s for s in rr.model.getFloatingSpeciesIds() if s.startswith("PK_") and s.endswith("depot"))
@@ -203,7 +201,6 @@ def test_exported_sbml_imports_back_into_thymosim(tmp_path):
     like the same parameter override on the committed model."""
     from thymosim import Patient, simulate
     from thymosim.cli import main
-    from thymosim.model import use_sbml
 
     regimen = named("cisplatin_vinorelbine_ta1").regimen
     reference = simulate(Patient(), regimen, horizon=60, step=1)
@@ -212,13 +209,8 @@ def test_exported_sbml_imports_back_into_thymosim(tmp_path):
     doc = libsbml.readSBMLFromFile(str(tmp_path / "m.xml"))
     doc.getModel().getParameter("PK_CL").setValue(2 * 76.33)
     libsbml.writeSBMLToFile(doc, str(tmp_path / "edited.xml"))
-    try:
-        use_sbml(tmp_path / "m.xml")
-        again = simulate(Patient(), regimen, horizon=60, step=1)
-        use_sbml(tmp_path / "edited.xml")
-        edited = simulate(Patient(), regimen, horizon=60, step=1)
-    finally:
-        use_sbml(None)
+    again = simulate(Patient(), regimen, horizon=60, step=1, model=default_model().with_sbml(tmp_path / "m.xml"))
+    edited = simulate(Patient(), regimen, horizon=60, step=1, model=default_model().with_sbml(tmp_path / "edited.xml"))
     np.testing.assert_array_equal(again.to_numpy(), reference.to_numpy())
     np.testing.assert_allclose(edited.to_numpy(), doubled_cl.to_numpy(), rtol=1e-12)
 
@@ -245,7 +237,6 @@ def test_petab_conditions_reproduce_thymosims_calibration_simulations(tmp_path):
     thymosim's calibration computes: the single-dose PK and the ETASS DC-maturation shift."""
     from thymosim.analysis.calibration import DC_TARGETS, dc_maturation_shift
     from thymosim.cli import main
-    from thymosim.model import default_parameters
 
     main(["export", "petab", "--out", str(tmp_path)])
     rr = roadrunner.RoadRunner(str(tmp_path / "model.xml"))
@@ -256,7 +247,7 @@ def test_petab_conditions_reproduce_thymosims_calibration_simulations(tmp_path):
     result = rr.simulate(times=[0.0] + days, selections=["time", "f_mDC", "DC_f_mDC_0", "PK_eliminated", "PK_central",
                                                           "PK_depot"])
     shift = result["f_mDC"][1:] - result["DC_f_mDC_0"][1:]
-    np.testing.assert_allclose(shift, dc_maturation_shift(default_parameters()["DC_E_DC_NFkB"]), rtol=1e-5)
+    np.testing.assert_allclose(shift, dc_maturation_shift(default_model().defaults["DC_E_DC_NFkB"]), rtol=1e-5)
     doses_by_day7 = 14  # q12h from t = 0: the last one at 6.5 days
     amount = result["PK_eliminated"][-1] + result["PK_central"][-1] + result["PK_depot"][-1]
     assert amount == pytest.approx(1600.0 * doses_by_day7, rel=1e-8)

@@ -1,31 +1,72 @@
-"""The parameter table is complete and agrees with the model."""
+"""models/parameters.tsv is the only place a parameter value is written: complete, and the
+simulation follows it."""
+
+import shutil
 
 import numpy as np
 
-from thymosim.model import default_parameters
+from thymosim import Patient, simulate
+from thymosim.model import Model, default_model, model_dir
+from thymosim.patient import HEALTHY
+from thymosim.sbml.build import build_sbml
 from thymosim.sbml.units import UNIT_DEFINITIONS
-from thymosim.tables import EVIDENCE, load_parameter_table
+from thymosim.scenario import named
+from thymosim.tables import EVIDENCE, ROLES, load_covariates, load_drugs, load_outputs, load_parameter_table
 
 
 def test_every_model_parameter_has_a_row_and_every_row_a_parameter():
     table = load_parameter_table()
-    assert sorted(table.index) == sorted(default_parameters())
+    assert sorted(table.index) == sorted(default_model().defaults)
     assert table.index.is_unique
 
 
-def test_rows_have_unit_source_flag_and_bounds():
+def test_rows_have_unit_source_flag_role_and_bounds():
     table = load_parameter_table()
     for pid, row in table.iterrows():
         assert row.unit in UNIT_DEFINITIONS, f"{pid}: unit {row.unit!r}"
         assert isinstance(row.source, str) and len(row.source) > 5, f"{pid}: source"
         assert row.evidence in EVIDENCE, f"{pid}: evidence {row.evidence!r}"
+        assert row.role in ROLES, f"{pid}: role {row.role!r}"
         assert isinstance(row.description, str) and row.description, f"{pid}: description"
         assert row.lower <= row.value <= row.upper, f"{pid}: {row.lower} <= {row.value} <= {row.upper}"
         assert row.lower < row.upper, f"{pid}: empty range"
 
 
-def test_table_values_equal_model_values():
+def test_roles_covariates_and_dosing_inputs_come_from_the_maps():
     table = load_parameter_table()
-    model = default_parameters()
-    for pid, row in table.iterrows():
-        assert np.isclose(model[pid], row.value, rtol=1e-12), f"{pid}: model {model[pid]} table {row.value}"
+    covariates = set(load_covariates().values())
+    inputs = {d.rate for d in load_drugs() if d.rate}
+    assert set(table.index[table.role == "covariate"]) == covariates
+    assert set(table.index[table.role == "input"]) == inputs
+    assert {o.name for o in load_outputs()} == set(default_model().outputs)
+
+
+def test_changing_a_value_in_the_table_and_rebuilding_changes_the_simulation(tmp_path):
+    models = shutil.copytree(model_dir(), tmp_path / "models")
+    table = (models / "parameters.tsv").read_text().splitlines()
+    row = next(i for i, line in enumerate(table) if line.startswith("PK_CL\t"))
+    fields = table[row].split("\t")
+    fields[1] = str(2 * float(fields[1]))
+    table[row] = "\t".join(fields)
+    (models / "parameters.tsv").write_text("\n".join(table) + "\n")
+    rebuilt = default_model().with_sbml(build_sbml(models))
+    assert rebuilt.defaults["PK_CL"] == 2 * default_model().defaults["PK_CL"]
+    regimen = named("cisplatin_vinorelbine_ta1").regimen
+    before = simulate(Patient(), regimen, horizon=14, model=default_model())
+    after = simulate(Patient(), regimen, horizon=14, model=rebuilt)
+    assert after.ta1_plasma.max() < 0.8 * before.ta1_plasma.max()  # doubled clearance, lower peaks
+    np.testing.assert_allclose(after.ta1_plasma.iloc[0], before.ta1_plasma.iloc[0])  # endogenous level kept
+
+
+def test_committed_model_built_from_the_table_is_what_runs():
+    assert isinstance(default_model(), Model)
+    assert default_model().sbml == build_sbml()
+
+
+def test_patient_defaults_and_healthy_read_the_table():
+    table = load_parameter_table()
+    covariates = load_covariates()
+    for field, pid in covariates.items():
+        assert getattr(Patient(), field) == table.value[pid]
+    assert (HEALTHY.cd3, HEALTHY.cd4, HEALTHY.cd8, HEALTHY.nk) == tuple(
+        table.value[p] for p in ("CD3_set", "CD4_set", "CD8_set", "NK_set"))

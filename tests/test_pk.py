@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from thymosim import Dose, Patient, Regimen, simulate
-from thymosim.model import default_parameters
+from thymosim.model import default_model
 
 
 def closed_form(t_day, doses_ug, dose_times):
-    p = default_parameters()
+    p = default_model().defaults
     ka, ke, v = p["PK_ka"], p["PK_CL"] / p["PK_V"], p["PK_V"]
     c = np.zeros_like(t_day)
     for amount, t0 in zip(doses_ug, dose_times, strict=True):
@@ -34,7 +34,7 @@ def test_repeated_doses_match_superposition():
 def test_single_dose_reproduces_published_exposure():
     """1.6 mg SC: Cmax ~ 91 ng/mL at ~1.8 h, t1/2 within 2.6-3.9 h (Chinese BE study)."""
     df = simulate(Patient(), Regimen((Dose("thymalfasin", 1.6, "mg"),)), horizon=2, step=1 / 1440)
-    c = df.ta1_plasma.to_numpy() - default_parameters()["PK_C_endo"]
+    c = df.ta1_plasma.to_numpy() - default_model().defaults["PK_C_endo"]
     i = int(np.argmax(c))
     assert c[i] == pytest.approx(90.95, rel=0.10)
     assert df.time[i] * 24 == pytest.approx(1.8, abs=0.2)

@@ -7,36 +7,37 @@ import numpy as np
 import pytest
 import roadrunner
 
-from thymosim.model import antimony_to_sbml, load_sbml, model_dir
-from thymosim.sbml.build import build_sbml
+from thymosim.model import default_model, model_dir
+from thymosim.sbml.build import antimony_to_sbml, build_sbml, set_parameter_values
 from thymosim.sbml.build import sbml_consistency as consistency
+from thymosim.tables import load_parameter_table
 
 
 def test_committed_sbml_is_in_sync_with_antimony_and_table():
-    assert load_sbml() == build_sbml(), "models/thymosim.xml is stale: run python -m thymosim.sbml.build"
+    assert default_model().sbml == build_sbml(), "models/thymosim.xml is stale: run python -m thymosim.sbml.build"
 
 
 def test_sbml_is_level3_version2_flat():
-    doc = libsbml.readSBMLFromString(load_sbml())
+    doc = libsbml.readSBMLFromString(default_model().sbml)
     assert (doc.getLevel(), doc.getVersion()) == (3, 2)
     assert doc.getNumPlugins() == 0 or not doc.isPackageEnabled("comp")
     assert doc.getModel().getTimeUnits() == "day"
 
 
 def test_sbml_is_consistent_with_units_checked_no_errors_no_warnings():
-    assert consistency(load_sbml()) == Counter()
+    assert consistency(default_model().sbml) == Counter()
 
 
 def test_unit_checks_catch_a_wrong_unit():
     """The check above can fail: one rate constant declared in mm breaks unit consistency."""
-    doc = libsbml.readSBMLFromString(load_sbml())
+    doc = libsbml.readSBMLFromString(default_model().sbml)
     doc.getModel().getParameter("TC_d_N4").setUnits("mm")
     counts = consistency(libsbml.writeSBMLToString(doc))
     assert counts and all(severity == libsbml.LIBSBML_SEV_WARNING for severity, _ in counts)
 
 
 def test_every_entity_has_units_and_an_sbo_term():
-    model = libsbml.readSBMLFromString(load_sbml()).getModel()
+    model = libsbml.readSBMLFromString(default_model().sbml).getModel()
     assert model.getExtentUnits() == "dimensionless"
     for c in model.getListOfCompartments():
         assert c.isSetUnits() and libsbml.SBO.isPhysicalEntityRepresentation(c.getSBOTerm()), c.getId()
@@ -56,8 +57,10 @@ MODULES = ["ta1_pk", "dc_signalling", "cytokines", "tcells", "macrophages", "che
 def test_each_module_loads_and_simulates_on_its_own(module):
     """Each module file compiles alone; its harness (constant inputs) sits at steady state."""
     path = model_dir() / "modules" / f"{module}.ant"
-    main = module if module == "ta1_pk" else f"{module}_alone"
-    rr = roadrunner.RoadRunner(antimony_to_sbml(main, path))
+    main = f"{module}_alone"
+    doc = libsbml.readSBMLFromString(antimony_to_sbml(main, path))
+    set_parameter_values(doc.getModel(), load_parameter_table(), require_all=False)  # values: the table's
+    rr = roadrunner.RoadRunner(libsbml.writeSBMLToString(doc))
     rr.getIntegrator().setValue("relative_tolerance", 1e-10)
     states = list(rr.model.getFloatingSpeciesIds()) + (["TUM_V_tum"] if module == "tumour" else [])
     result = rr.simulate(0, 30, 31, selections=["time"] + states)

@@ -4,10 +4,10 @@ a model with known analytic indices (Ishigami); Morris screening ranks a dummy l
 import numpy as np
 import pytest
 
-from thymosim import Dose, Regimen
+from thymosim import Dose, Patient, Regimen
 from thymosim.analysis.endpoints import value_at
 from thymosim.analysis.sensitivity import local_sensitivity, morris_indices, sobol_indices
-from thymosim.model import default_parameters
+from thymosim.model import default_model
 from thymosim.scenario import Scenario
 
 
@@ -18,7 +18,7 @@ def ta1_exogenous(t_day, ka, cl, v, dose_ug=1600.0):
 
 def test_finite_differences_match_analytic_pk_derivatives():
     """d ln C / d ln p of the closed-form SC model, by complex step (exact to rounding)."""
-    p = default_parameters()
+    p = default_model().defaults
     scenario = Scenario("pk", Regimen((Dose("thymalfasin", "1.6 mg"),)), horizon=1.0, step=1 / 96)
     t = 0.25
     c_endo = p["PK_C_endo"]
@@ -73,12 +73,12 @@ def test_morris_ranks_an_inert_parameter_last():
 
 def test_local_sensitivity_matches_a_tighter_tolerance_reference():
     """Sensitivities at the default solver tolerance agree with a run at 1000x tighter tolerances."""
-    from thymosim.model import get_runner
+    from thymosim.model import default_model
 
     scenario = Scenario("short", Regimen((Dose("thymalfasin", "1.6 mg", ii=3.5, addl=7),)), horizon=28, step=1)
     params = ["TC_E_thy_TA1", "DC_EC50_TLR9", "PK_CL"]
     default = local_sensitivity(scenario, params, endpoints=["auc_CD4", "peak_IL2"])
-    integrator = get_runner().getIntegrator()
+    integrator = default_model().runner().getIntegrator()
     rtol, atol = integrator.getValue("relative_tolerance"), integrator.getValue("absolute_tolerance")
     try:
         integrator.setValue("relative_tolerance", rtol / 1000)
@@ -88,3 +88,17 @@ def test_local_sensitivity_matches_a_tighter_tolerance_reference():
         integrator.setValue("relative_tolerance", rtol)
         integrator.setValue("absolute_tolerance", atol)
     np.testing.assert_allclose(default.sensitivity, tight.sensitivity, rtol=1e-3, atol=1e-7)
+
+
+@pytest.mark.parametrize("patient", [Patient(), Patient(cd3=700, cd4=400, cd8=250)])
+def test_sensitivity_to_a_covariate_is_taken_at_the_patients_value(patient):
+    """AUC of CD4 scales almost in proportion to baseline CD4 (the patient starts at steady
+    state there), whatever the patient: the step is taken around the value the simulation uses."""
+    from dataclasses import replace
+
+    from thymosim.scenario import named
+
+    scenario = replace(named("cisplatin_vinorelbine_ta1"), step=1.0)
+    result = local_sensitivity(scenario, ["CD4_0"], ["auc_CD4"])
+    assert result.status.tolist() == ["ok"]
+    assert result.sensitivity.iloc[0] == pytest.approx(1.0, abs=0.06)

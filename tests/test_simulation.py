@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from thymosim import Dose, Patient, Regimen, simulate
-from thymosim.model import COMPILE_COUNT, get_runner
+from thymosim.model import compilations, default_model
 from thymosim.scenario import DEFAULT, named
 
 
@@ -27,12 +27,12 @@ def test_second_run_is_identical_to_first():
 
 
 def test_parameter_and_dose_changes_never_recompile():
-    get_runner()
-    before = COMPILE_COUNT["n"]
+    default_model().runner()
+    before = compilations()
     for amt, ii in [(1.6, 3.5), (3.2, 1.0), (0.8, 7.0)]:
         simulate(Patient(parameters={"DC_EC50_TLR9": 10 * amt}),
                  Regimen((Dose("thymalfasin", amt, "mg", ii=ii, addl=3),)), horizon=14)
-    assert COMPILE_COUNT["n"] == before
+    assert compilations() == before
 
 
 def test_outputs_are_non_negative_over_the_default_scenario():

@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from thymosim import Patient, simulate
-from thymosim.model import get_runner
+from thymosim.model import default_model
 from thymosim.patient import HEALTHY
-from thymosim.simulation import _restore
 
 PATIENTS = {
     "seed advanced cancer": Patient(),
@@ -17,8 +16,8 @@ PATIENTS = {
 
 @pytest.mark.parametrize("name", PATIENTS)
 def test_untreated_derivatives_vanish(name):
-    rr = get_runner()
-    _restore(rr, PATIENTS[name].parameter_values())
+    model = default_model()
+    rr = model.reset(model.values(PATIENTS[name]))
     rates = rr.getRatesOfChangeNamedArray()
     ids = [c.rstrip("'") for c in rates.colnames]
     dx = np.asarray(rates).ravel()

@@ -1,11 +1,14 @@
 """Sweeps: failures recorded and isolated, interrupt-and-resume, identical results in
 serial, multiprocess and Dask execution."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from thymosim.analysis.sweep import apply_point, grid, run_sweep, sample
+from thymosim.model import default_model
 from thymosim.scenario import Scenario, named
 
 ENDPOINTS = ["lymphocyte_nadir", "pct_change_CD4_end", "tumour_best_change"]
@@ -81,15 +84,24 @@ def test_interrupt_and_resume_gives_the_uninterrupted_result(scenario, points, t
     pd.testing.assert_frame_equal(resumed, full, check_dtype=False)
 
 
-def test_serial_multiprocess_and_dask_give_identical_tables(scenario, points):
-    serial = run_sweep(scenario, points, endpoints=ENDPOINTS)
-    multi = run_sweep(scenario, points, endpoints=ENDPOINTS, workers=2)
-    pd.testing.assert_frame_equal(serial, multi)
+@pytest.mark.slow
+def test_a_sweep_on_an_edited_model_is_identical_serial_multiprocess_and_dask(scenario, points):
+    """Workers run the model the sweep names (sent by value), not the committed one."""
     import distributed
+    import libsbml
 
+    doc = libsbml.readSBMLFromString(default_model().sbml)
+    doc.getModel().getParameter("DC_EC50_TLR9").setValue(5.0)  # a stronger Ta1 effect on DCs
+    edited = replace(scenario, model=default_model().with_sbml(libsbml.writeSBMLToString(doc)))
+    committed = run_sweep(scenario, points, endpoints=ENDPOINTS)
+    serial = run_sweep(edited, points, endpoints=ENDPOINTS)
+    assert (serial.status == "ok").all()
+    assert not np.allclose(serial.value, committed.value, rtol=1e-6)  # the edit changes the results
+    multi = run_sweep(edited, points, endpoints=ENDPOINTS, workers=2)
+    pd.testing.assert_frame_equal(serial, multi)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        dask = run_sweep(scenario, points, endpoints=ENDPOINTS, scheduler=client)
+        dask = run_sweep(edited, points, endpoints=ENDPOINTS, scheduler=client)
     pd.testing.assert_frame_equal(serial, dask)
 
 

@@ -1,26 +1,42 @@
 """thymosim: a mechanistic QSP model of thymalfasin (thymosin alpha 1) restoring
-immune function after chemotherapy.
+immune function after chemotherapy, and a driver that doses any SBML model.
 
-Layers: Antimony modules (``models/``) -> compiled model (:mod:`thymosim.model`)
--> patient and regimen (:mod:`thymosim.patient`, :mod:`thymosim.regimen`)
--> simulation (:mod:`thymosim.simulate`) -> scenarios, figures and CLI.
-Time is in days everywhere; blood counts are cells/uL.
+Layers, each importing only the ones before it (checked by ``tests/test_architecture.py``):
+
+1. core: :mod:`~thymosim.model` (the Model object: SBML, compiled runner, drug/output/covariate
+   maps) -> :mod:`~thymosim.tables` (``models/*.tsv``), :mod:`~thymosim.units`,
+   :mod:`~thymosim.patient`, :mod:`~thymosim.regimen` -> :mod:`~thymosim.simulation`
+   -> :mod:`~thymosim.scenario` (TOML scenarios, named scenarios);
+2. :mod:`thymosim.sbml` (build, units, comp, export: SBML, OMEX/SED-ML, PEtab) and
+   :mod:`thymosim.analysis` (endpoints, sweeps, sensitivity, calibration), which never import
+   each other;
+3. :mod:`thymosim.plots` (figures of simulations and analyses);
+4. :mod:`thymosim.cli`.
+
+Time is in days everywhere (another SBML model: its own time unit); blood counts are cells/uL.
 """
 
-from thymosim.model import get_runner, load_sbml
-from thymosim.patient import Patient
+from thymosim.model import Drug, InfeasibleBaseline, Model, ModelError, Output, default_model
+from thymosim.patient import HEALTHY, Patient
 from thymosim.regimen import Dose, Regimen
-from thymosim.simulation import OUTPUTS, simulate
+from thymosim.scenario import Scenario, ScenarioError
+from thymosim.simulation import simulate
 from thymosim.tables import load_parameter_table
 
 __all__ = [
-    "OUTPUTS",
+    "HEALTHY",
     "Dose",
+    "Drug",
+    "InfeasibleBaseline",
+    "Model",
+    "ModelError",
+    "Output",
     "Patient",
     "Regimen",
-    "get_runner",
+    "Scenario",
+    "ScenarioError",
+    "default_model",
     "load_parameter_table",
-    "load_sbml",
     "simulate",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         if args.command == "export":
-            from thymosim.model import load_sbml
+            from thymosim.model import default_model
             from thymosim.sbml.comp import comp_sbml
             from thymosim.sbml.export import as_level3_version1, omex_archive, petab_problem, scenario_sbml
 
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 if args.scenario and len(args.scenario) > 1:
                     raise ScenarioError("export sbml: give one --scenario (use omex for several)")
-                sbml = scenario_sbml(resolve(args.scenario[0])) if args.scenario else load_sbml()
+                sbml = scenario_sbml(resolve(args.scenario[0])) if args.scenario else default_model().sbml
                 args.out.write_text(sbml if args.sbml_version == "3.2" else as_level3_version1(sbml))
             return
         if args.command == "sweep":

@@ -1,16 +1,47 @@
-"""Compiled model: Antimony sources -> flat SBML -> one cached RoadRunner per process."""
+"""The model object: everything the driver derives from one flat SBML file.
+
+A :class:`Model` holds the SBML text and the maps that let the driver run it: settable
+parameters and their defaults, derived constants, the drug map (drug -> bolus target and/or
+infusion-rate input, amount unit, routes), the output map (output name -> model id, unit)
+and the patient covariates (``Patient`` field -> parameter id).
+
+- :func:`default_model` is thymosim, built from ``models/`` (``thymosim.xml``, ``drugs.tsv``,
+  ``outputs.tsv``, ``covariates.tsv``, ``parameters.tsv``).
+- :meth:`Model.from_sbml` wraps any flat SBML: an export edited in COPASI, a BioModels file.
+- :meth:`Model.with_sbml` keeps thymosim's maps on an edited copy of its SBML.
+
+The only module-level state is a per-process cache keyed by the SBML content (parsed ids and
+one compiled RoadRunner per content and tolerance). A Model pickles as its text and maps, so
+worker processes and Dask workers run exactly the model they are given, compiling it once.
+"""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from thymosim import units
 
 MAIN_MODULE = "thymosim"
-COMPILE_COUNT = {"n": 0}  # incremented on every RoadRunner compilation (tested)
+RTOL, ATOL = 1e-8, 1e-10  # integrator tolerances of the default model
+MAX_STEPS = 100_000
+
+
+class ModelError(ValueError):
+    """A model file or a drug/output/covariate map is unusable; the message names the field."""
+
+
+class InfeasibleBaseline(ValueError):
+    """The parameter set cannot hold the patient's baseline at steady state."""
 
 
 def model_dir() -> Path:
-    """Directory holding the Antimony modules, the parameter table and the SBML."""
+    """Directory holding the Antimony modules, the tables and the committed SBML."""
     packaged = Path(__file__).parent / "models"
     if packaged.is_dir():
         return packaged
@@ -22,57 +53,75 @@ def sbml_path() -> Path:
     return model_dir() / "thymosim.xml"
 
 
-def antimony_to_sbml(main: str = MAIN_MODULE, path: Path | None = None) -> str:
-    """Load an Antimony file (its imports resolved) and return module `main` as flat SBML."""
-    import antimony
+@dataclass(frozen=True)
+class Drug:
+    """How a drug enters a model: bolus ``target`` (species or parameter), infusion ``rate``
+    input (parameter, amount unit per time unit), the target's amount ``unit`` (``"ug"``,
+    ``"mg"``, ``"MU"``, ``"Gy"``, ``"umol"``, ... or ``"dimensionless"``), allowed ``routes``
+    (the first is the default) and the duration [day] used when a dose gives none."""
 
-    path = path or model_dir() / f"{MAIN_MODULE}.ant"
-    antimony.clearPreviousLoads()
-    if antimony.loadAntimonyFile(str(path)) < 0:
-        raise RuntimeError(f"Antimony failed to load {path}: {antimony.getLastError()}")
-    sbml = antimony.getSBMLString(main)
-    if not sbml:
-        raise RuntimeError(f"Antimony module {main!r} not found in {path}")
-    return sbml
+    name: str
+    target: str | None = None
+    rate: str | None = None
+    unit: str = "dimensionless"
+    routes: tuple[str, ...] = ("iv", "sc", "oral", "im")
+    default_dur: float = 0.0
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not (self.target or self.rate):
+            raise ModelError(f"drugs.{self.name}: give a target (bolus) or a rate input (infusion)")
+        try:
+            units.dimension(self.unit)
+        except ValueError as err:
+            raise ModelError(f"drugs.{self.name}.unit: {err}") from None
+        object.__setattr__(self, "routes", tuple(self.routes))
+
+    @property
+    def dimension(self) -> str:
+        return units.dimension(self.unit)[0]
+
+    @property
+    def model_per_canonical(self) -> float:
+        """Model amount units per canonical unit of the dimension (1000 ug per mg)."""
+        return 1.0 / units.dimension(self.unit)[1]
 
 
-_OVERRIDE: dict[str, str | None] = {"sbml": None}
+@dataclass(frozen=True)
+class Output:
+    """A reported quantity: column ``name``, model ``id`` (``"[X]"``: concentration of
+    species X), ``unit`` and a description."""
+
+    name: str
+    id: str
+    unit: str = ""
+    description: str = ""
 
 
-@functools.lru_cache(maxsize=1)
-def load_sbml() -> str:
-    """The flat SBML the driver uses: the committed file (read once per process), or the one
-    set by :func:`use_sbml`."""
-    return _OVERRIDE["sbml"] or sbml_path().read_text()
+@dataclass
+class _Info:
+    """What the driver needs from an SBML text, parsed once per process."""
+
+    defaults: dict[str, float]
+    derived: tuple[str, ...]
+    species: frozenset[str]
+    ids: frozenset[str]
+    time_unit: str
 
 
-def use_sbml(sbml: str | Path | None) -> None:
-    """Drive thymosim with another flat SBML (text or path), e.g. a file exported and edited in
-    another tool, whose ids match this model's; ``None`` restores the committed model. The next
-    simulation compiles it once. Local worker processes inherit it; Dask workers do not."""
-    if isinstance(sbml, Path) or (isinstance(sbml, str) and not sbml.lstrip().startswith("<")):
-        sbml = Path(sbml).read_text()
-    _OVERRIDE["sbml"] = sbml
-    for cached in (load_sbml, get_runner, default_parameters, derived_constants):
-        cached.cache_clear()
+@dataclass
+class _Cache:
+    info: dict[str, _Info] = field(default_factory=dict)
+    runners: dict[tuple, Any] = field(default_factory=dict)
+    compilations: int = 0
 
 
-@functools.lru_cache(maxsize=1)
-def get_runner():
-    """The compiled model: one RoadRunner instance per process, compiled once.
+_CACHE = _Cache()
 
-    Callers must not change it outside :func:`thymosim.simulate.simulate`, which
-    restores every parameter before each run.
-    """
-    import roadrunner
 
-    COMPILE_COUNT["n"] += 1
-    rr = roadrunner.RoadRunner(load_sbml())
-    integrator = rr.getIntegrator()
-    integrator.setValue("relative_tolerance", 1e-8)
-    integrator.setValue("absolute_tolerance", 1e-10)
-    integrator.setValue("maximum_num_steps", 100000)
-    return rr
+def compilations() -> int:
+    """RoadRunner compilations in this process so far (each model content compiles once)."""
+    return _CACHE.compilations
 
 
 def holds_constant(rule) -> bool:
@@ -80,27 +129,231 @@ def holds_constant(rule) -> bool:
     return rule.isRate() and rule.getMath().isNumber() and rule.getMath().getValue() == 0
 
 
-@functools.lru_cache(maxsize=1)
-def derived_constants() -> tuple[str, ...]:
-    """Rates derived at t0 from the patient's baseline (held by zero rate rules); all must be >= 0."""
+def _parse(sbml: str, origin: str) -> _Info:
     import libsbml
 
-    model = libsbml.readSBMLFromString(load_sbml()).getModel()
-    return tuple(r.getVariable() for r in model.getListOfRules() if holds_constant(r))
-
-
-@functools.lru_cache(maxsize=1)
-def default_parameters() -> dict[str, float]:
-    """Settable parameters (constant, not derived by a rule or initial assignment, not a species'
-    unit conversion factor) and their SBML values."""
-    import libsbml
-
-    model = libsbml.readSBMLFromString(load_sbml()).getModel()
-    derived = {model.getInitialAssignment(i).getSymbol() for i in range(model.getNumInitialAssignments())}
-    derived |= {model.getRule(i).getVariable() for i in range(model.getNumRules())}
+    document = libsbml.readSBMLFromString(sbml)
+    fatal = [document.getError(i) for i in range(document.getNumErrors())
+             if document.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+    model = document.getModel()
+    if fatal or model is None:
+        detail = fatal[0].getShortMessage() if fatal else "no <model> element"
+        raise ModelError(f"{origin}: not a readable SBML model ({detail})")
+    if model.getPlugin("comp") is not None and model.getPlugin("comp").getNumSubmodels():
+        raise ModelError(f"{origin}: hierarchical (comp) SBML; flatten it first (thymosim export sbml)")
+    derived = {a.getSymbol() for a in model.getListOfInitialAssignments()}
+    derived |= {r.getVariable() for r in model.getListOfRules()}
     derived |= {s.getConversionFactor() for s in model.getListOfSpecies() if s.isSetConversionFactor()}
-    return {
-        p.getId(): p.getValue()
-        for p in model.getListOfParameters()
-        if p.getConstant() and p.getId() not in derived
-    }
+    defaults = {p.getId(): p.getValue() for p in model.getListOfParameters()
+                if p.getConstant() and p.getId() not in derived}
+    ids = {e.getId() for listing in (model.getListOfSpecies(), model.getListOfParameters(),
+                                     model.getListOfCompartments(), model.getListOfReactions()) for e in listing}
+    return _Info(
+        defaults=defaults,
+        derived=tuple(r.getVariable() for r in model.getListOfRules() if holds_constant(r)),
+        species=frozenset(s.getId() for s in model.getListOfSpecies()),
+        ids=frozenset(ids),
+        time_unit=_time_unit(model),
+    )
+
+
+def _time_unit(model) -> str:
+    """``"day"``, ``"hour"``, ``"minute"``, ``"second"``, another unit id, or ``""`` if undeclared."""
+    import libsbml
+
+    unit_id = model.getTimeUnits()
+    definition = model.getUnitDefinition(unit_id) if unit_id else None
+    if definition is not None and definition.getNumUnits() == 1:
+        unit = definition.getUnit(0)
+        if unit.getKind() == libsbml.UNIT_KIND_SECOND and unit.getExponent() == 1:
+            seconds = unit.getMultiplier() * 10.0 ** unit.getScale()
+            names = {86400.0: "day", 3600.0: "hour", 60.0: "minute", 1.0: "second"}
+            return next((n for s, n in names.items() if math.isclose(seconds, s)), unit_id)
+    return unit_id or ""
+
+
+class Model:
+    """A flat SBML model and its drug, output and covariate maps (see module docstring)."""
+
+    def __init__(
+        self,
+        sbml: str,
+        *,
+        name: str = "model",
+        drugs: Iterable[Drug] = (),
+        outputs: Iterable[Output] = (),
+        covariates: Mapping[str, str] | None = None,
+        check_derived: bool = False,
+        rtol: float = RTOL,
+        atol: float = ATOL,
+        origin: str = "",
+    ) -> None:
+        self.sbml = sbml
+        self.name = name
+        self.origin = origin or name
+        self.drugs: dict[str, Drug] = {d.name: d for d in drugs}
+        self.outputs: dict[str, Output] = {o.name: o for o in outputs}
+        self.covariates: dict[str, str] = dict(covariates or {})
+        self.check_derived = check_derived
+        self.rtol, self.atol = float(rtol), float(atol)
+        self.key = hashlib.sha256(sbml.encode()).hexdigest()
+        self._validate_maps()
+
+    # --- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_sbml(cls, sbml: str | Path, *, drugs: Iterable[Drug] = (), outputs: Iterable[Output] | None = None,
+                  name: str | None = None, **kwargs: Any) -> Model:
+        """Wrap a flat SBML file (path) or text. Without ``outputs``, every species is reported."""
+        text, origin = read_sbml(sbml)
+        info = _info(text, origin)
+        if outputs is None:
+            outputs = [Output(s, s) for s in sorted(info.species)]
+        default_name = Path(origin).stem if origin != "SBML text" else "model"
+        return cls(text, name=name or default_name, drugs=drugs, outputs=outputs, origin=origin, **kwargs)
+
+    def with_sbml(self, sbml: str | Path) -> Model:
+        """This model's maps and settings on another SBML (e.g. an exported, edited copy)."""
+        text, origin = read_sbml(sbml)
+        return Model(text, name=self.name, drugs=self.drugs.values(), outputs=self.outputs.values(),
+                     covariates=self.covariates, check_derived=self.check_derived, rtol=self.rtol,
+                     atol=self.atol, origin=origin)
+
+    def __reduce__(self):
+        return (_rebuild, (self.sbml, self.name, tuple(self.drugs.values()), tuple(self.outputs.values()),
+                           self.covariates, self.check_derived, self.rtol, self.atol, self.origin))
+
+    def __repr__(self) -> str:
+        return (f"Model({self.name!r}, {len(self.defaults)} parameters, {len(self.drugs)} drugs, "
+                f"{len(self.outputs)} outputs, sha256 {self.key[:12]})")
+
+    # --- what the SBML holds -------------------------------------------------------------------
+    @property
+    def info(self) -> _Info:
+        return _info(self.sbml, self.origin)
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        """Settable parameters (constant, not derived by a rule or initial assignment, not a
+        species' conversion factor) and their SBML values."""
+        return self.info.defaults
+
+    @property
+    def derived(self) -> tuple[str, ...]:
+        """Constants derived at t0 and held by a zero rate rule."""
+        return self.info.derived
+
+    def _validate_maps(self) -> None:
+        info = self.info
+        for drug in self.drugs.values():
+            if drug.target and drug.target not in info.species and drug.target not in info.defaults:
+                raise ModelError(f"drugs.{drug.name}.target: {drug.target!r} is not a species or settable "
+                                 f"parameter of {self.origin}")
+            if drug.rate and drug.rate not in info.defaults:
+                raise ModelError(f"drugs.{drug.name}.rate: {drug.rate!r} is not a settable parameter of "
+                                 f"{self.origin}")
+        for output in self.outputs.values():
+            bare = output.id[1:-1] if output.id.startswith("[") and output.id.endswith("]") else output.id
+            if bare not in info.ids or (bare != output.id and bare not in info.species):
+                raise ModelError(f"outputs.{output.name}: {output.id!r} is not a species, parameter or "
+                                 f"compartment of {self.origin}")
+        for name, pid in self.covariates.items():
+            if pid not in info.defaults:
+                raise ModelError(f"covariates.{name}: {pid!r} is not a settable parameter of {self.origin}")
+
+    # --- running ---------------------------------------------------------------------------------
+    def runner(self):
+        """The compiled model (one RoadRunner per process and content). Set values only through
+        :meth:`reset`, which restores every parameter before a run."""
+        key = (self.key, self.rtol, self.atol)
+        rr = _CACHE.runners.get(key)
+        if rr is None:
+            import roadrunner
+
+            _CACHE.compilations += 1
+            try:
+                rr = roadrunner.RoadRunner(self.sbml)
+            except RuntimeError as err:
+                raise ModelError(f"{self.origin}: roadrunner cannot compile it ({str(err)[:300]})") from None
+            integrator = rr.getIntegrator()
+            integrator.setValue("relative_tolerance", self.rtol)
+            integrator.setValue("absolute_tolerance", self.atol)
+            integrator.setValue("maximum_num_steps", MAX_STEPS)
+            _CACHE.runners[key] = rr
+        return rr
+
+    def values(self, patient=None) -> dict[str, float]:
+        """Parameter values a simulation of ``patient`` uses: defaults, then the patient's
+        covariates, then its parameter overrides."""
+        values = dict(self.defaults)
+        if patient is not None:
+            values.update({pid: float(getattr(patient, name)) for name, pid in self.covariates.items()})
+            values.update(patient.parameters)
+        return values
+
+    def reset(self, overrides: Mapping[str, float]):
+        """The runner with every settable parameter at its default or override, all states reset
+        (initial assignments, derived constants included, re-evaluated); returns it."""
+        unknown = sorted(set(overrides) - set(self.defaults))
+        if unknown:
+            raise KeyError(f"unknown parameter(s) {unknown} for model {self.name!r}; see Model.defaults")
+        rr = self.runner()
+        for pid, default in self.defaults.items():
+            value = float(overrides.get(pid, default))
+            if not math.isfinite(value):
+                raise ValueError(f"parameter {pid} must be finite, got {value!r}")
+            rr.setValue(pid, value)
+        rr.reset()
+        if self.check_derived:
+            negative = {d: rr.getValue(d) for d in self.derived if rr.getValue(d) < 0}
+            if negative:
+                detail = ", ".join(f"{k} = {v:.3g}" for k, v in negative.items())
+                raise InfeasibleBaseline(
+                    f"derived rate(s) {detail} < 0: with these parameters the patient's baseline counts cannot be "
+                    "a steady state (e.g. IL-2-driven effector proliferation exceeds effector loss)")
+        return rr
+
+
+def _info(sbml: str, origin: str) -> _Info:
+    key = hashlib.sha256(sbml.encode()).hexdigest()
+    if key not in _CACHE.info:
+        _CACHE.info[key] = _parse(sbml, origin)
+    return _CACHE.info[key]
+
+
+def _rebuild(sbml, name, drugs, outputs, covariates, check_derived, rtol, atol, origin) -> Model:
+    return Model(sbml, name=name, drugs=drugs, outputs=outputs, covariates=covariates,
+                 check_derived=check_derived, rtol=rtol, atol=atol, origin=origin)
+
+
+def read_sbml(sbml: str | Path) -> tuple[str, str]:
+    """(text, origin) of an SBML path or text; a byte-order mark is dropped. Empty, unreadable
+    or non-SBML input is a :class:`ModelError` naming the file."""
+    if isinstance(sbml, Path) or (isinstance(sbml, str) and not sbml.lstrip("\ufeff \t\r\n").startswith("<")):
+        path = Path(sbml)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ModelError(f"{path}: cannot read the model file ({err})") from None
+        origin = str(path)
+    else:
+        text, origin = sbml, "SBML text"
+    text = text.lstrip("\ufeff")
+    if "<sbml" not in text[:2000]:
+        raise ModelError(f"{origin}: not an SBML file (no <sbml> element)")
+    return text, origin
+
+
+@functools.cache
+def default_model() -> Model:
+    """thymosim: ``models/thymosim.xml`` with the drug, output and covariate tables of ``models/``."""
+    from thymosim import tables
+
+    return Model(
+        sbml_path().read_text(),
+        name=MAIN_MODULE,
+        drugs=tables.load_drugs(),
+        outputs=tables.load_outputs(),
+        covariates=tables.load_covariates(),
+        check_derived=True,
+        origin=str(sbml_path()),
+    )

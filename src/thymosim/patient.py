@@ -1,26 +1,30 @@
-"""A patient is a set of model parameter values: baseline counts plus overrides."""
+"""A patient is a set of model parameter values: covariates (baseline counts, tumour size, body
+surface area) plus overrides. Defaults are the parameter table's values."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from thymosim.tables import parameter_value
 
 
 @dataclass(frozen=True)
 class Patient:
     """Baseline blood counts [cells/uL], tumour diameter [mm], body surface area [m2].
 
-    The default is the seed's advanced-cancer baseline (CD3 422.5, CD4 244.5,
-    CD8 159.0 cells/uL). ``parameters`` overrides any other model parameter by id.
-    The untreated model starts at its steady state for these values.
+    Defaults are the table's (``models/parameters.tsv``, role ``covariate``): the seed's
+    advanced-cancer baseline, CD3 422.5, CD4 244.5, CD8 159.0 cells/uL. ``parameters``
+    overrides any other model parameter by id. The untreated model starts at its steady
+    state for these values. Fields map to parameters through ``models/covariates.tsv``.
     """
 
-    cd3: float = 422.5
-    cd4: float = 244.5
-    cd8: float = 159.0
-    nk: float = 200.0
-    anc: float = 5220.0
-    tumour_diameter: float = 37.0
-    bsa: float = 1.8
+    cd3: float = parameter_value("CD3_0")
+    cd4: float = parameter_value("CD4_0")
+    cd8: float = parameter_value("CD8_0")
+    nk: float = parameter_value("NK_0")
+    anc: float = parameter_value("ANC_0")
+    tumour_diameter: float = parameter_value("D0")
+    bsa: float = parameter_value("BSA")
     parameters: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -33,19 +37,7 @@ class Patient:
                 f"Patient.cd3 ({self.cd3}) must be >= cd4 + cd8 ({self.cd4 + self.cd8})"
             )
 
-    def parameter_values(self) -> dict[str, float]:
-        """Model parameter values for this patient (baseline inputs first, then overrides)."""
-        values = {
-            "CD3_0": self.cd3,
-            "CD4_0": self.cd4,
-            "CD8_0": self.cd8,
-            "NK_0": self.nk,
-            "ANC_0": self.anc,
-            "D0": self.tumour_diameter,
-        }
-        values.update(self.parameters)
-        return values
 
-
-HEALTHY = Patient(cd3=1609, cd4=837, cd8=660, nk=472, parameters={})
-"""Healthy adult at the homeostatic set point (PMC321350, Table 3, male means)."""
+HEALTHY = Patient(cd3=parameter_value("CD3_set"), cd4=parameter_value("CD4_set"),
+                  cd8=parameter_value("CD8_set"), nk=parameter_value("NK_set"))
+"""Healthy adult at the homeostatic set points of the table (PMC321350, Table 3)."""

@@ -14,36 +14,22 @@ its exact time; nothing is compiled.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from thymosim import units
+from thymosim.model import Drug
 
 
-@dataclass(frozen=True)
-class Drug:
-    """How a drug enters the model: bolus target, optional infusion-rate input, units."""
+@functools.cache
+def default_drugs() -> dict[str, Drug]:
+    """The default model's drug map (``models/drugs.tsv``), by name."""
+    from thymosim.tables import load_drugs
 
-    target: str | None  # species receiving a bolus (None: exposure through `rate` only)
-    rate: str | None  # rate parameter receiving an infusion [model unit/day]
-    dimension: str  # "mass", "activity" or "radiation"
-    model_per_canonical: float  # model amount unit per canonical unit (e.g. 1000 ug per mg)
-    routes: tuple[str, ...]
-    default_dur: float = 0.0  # duration used when none is given [day]
-
-
-DRUGS: dict[str, Drug] = {
-    "thymalfasin": Drug("PK_depot", None, "mass", 1e3, ("sc",)),
-    "cisplatin": Drug("CHEMO_cis", "CHEMO_cis_rate", "mass", 1.0, ("iv",)),
-    "vinorelbine": Drug("CHEMO_vnr", "CHEMO_vnr_rate", "mass", 1.0, ("iv",)),
-    "ifosfamide": Drug("CHEMO_ifo", "CHEMO_ifo_rate", "mass", 1.0, ("iv",)),
-    "ifn_alpha": Drug("IT_ifna_depot", None, "activity", 1.0, ("sc",)),
-    "gm_csf": Drug("IT_gmcsf_depot", None, "mass", 1e3, ("sc",)),
-    "pd1_inhibitor": Drug("IT_pd1", "IT_pd1_rate", "mass", 1.0, ("iv",)),
-    "radiotherapy": Drug(None, "RT_RT_rate", "radiation", 1.0, ("ebrt",), default_dur=10 / 1440),
-}
+    return {d.name: d for d in load_drugs()}
 
 
 MAX_ADDL = 100_000  # guards against an interval typo expanding into millions of doses
@@ -52,9 +38,12 @@ MAX_ADDL = 100_000  # guards against an interval typo expanding into millions of
 @dataclass(frozen=True)
 class Dose:
     """One dosing record (see module docstring). Stored canonically: amounts in mg
-    (MU, Gy) or per m2, times in days, ``until`` folded into ``addl``, ``rate`` into ``dur``."""
+    (MU, Gy, umol) or per m2, times in days, ``until`` folded into ``addl``, ``rate`` into ``dur``.
 
-    drug: str
+    ``drug`` is a name in the default model's drug map (``models/drugs.tsv``) or a
+    :class:`~thymosim.model.Drug` of another model (``model.drugs["name"]``)."""
+
+    drug: str | Drug
     amt: float | str
     unit: str | None = None
     time: float | str = 0.0
@@ -65,12 +54,21 @@ class Dose:
     dur: float | str = 0.0
     route: str | None = None
     per_bsa: bool = field(default=False, compare=True)
+    spec: Drug | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        if self.drug not in DRUGS:
-            raise ValueError(f"drug: unknown drug {self.drug!r}; allowed: {', '.join(DRUGS)}")
-        drug = DRUGS[self.drug]
+        if isinstance(self.drug, Drug):
+            drug = self.drug
+        elif self.spec is not None and self.spec.name == self.drug:
+            drug = self.spec
+        elif self.drug in default_drugs():
+            drug = default_drugs()[self.drug]
+        else:
+            raise ValueError(f"drug: unknown drug {self.drug!r}; allowed: {', '.join(default_drugs())} "
+                             "(or a Drug of another model)")
+        set_(self, "drug", drug.name)
+        set_(self, "spec", drug)
         try:
             amt, per_bsa = units.amount(self.amt, self.unit, drug.dimension)
         except ValueError as err:
@@ -133,7 +131,7 @@ class Dose:
     def model_amount(self, bsa: float) -> float:
         """Amount per administration in the model's unit for this drug."""
         amount = self.amt * bsa if self.per_bsa else self.amt
-        return amount * DRUGS[self.drug].model_per_canonical
+        return amount * self.spec.model_per_canonical
 
     def shift(self, dt: float | str) -> Dose:
         return replace(self, time=self.time + units.days(dt))
@@ -205,7 +203,7 @@ class Regimen:
     def to_frame(self) -> pd.DataFrame:
         """NONMEM-like event table: one row per record (EVID 1 = dose)."""
         rows = [
-            {"TIME": d.time, "DRUG": d.drug, "CMT": DRUGS[d.drug].target or DRUGS[d.drug].rate, "AMT": d.amt,
+            {"TIME": d.time, "DRUG": d.drug, "CMT": d.spec.target or d.spec.rate, "AMT": d.amt,
              "UNIT": d.unit + ("/m2" if d.per_bsa else ""), "EVID": 1, "II": d.ii, "ADDL": d.addl,
              "RATE": d.amt / d.dur if d.dur else 0.0, "DUR": d.dur, "ROUTE": d.route}
             for d in self.doses
@@ -229,7 +227,7 @@ class Regimen:
         for dose in self.doses:
             if dose.amt == 0:
                 continue
-            drug, amount = DRUGS[dose.drug], dose.model_amount(bsa)
+            drug, amount = dose.spec, dose.model_amount(bsa)
             for t in dose.times:
                 if dose.dur > 0:
                     out += [(t, drug.rate, amount / dose.dur), (t + dose.dur, drug.rate, -amount / dose.dur)]

@@ -16,12 +16,28 @@ Schema (every key optional except ``name`` and ``doses``)::
     PK_CL = 80.0
 
     [[doses]]                      # one table per dosing record (see thymosim.regimen.Dose)
-    drug = "thymalfasin"           # thymosim.regimen.DRUGS
+    drug = "thymalfasin"           # a drug of the model's drug map (models/drugs.tsv)
     amt = "1.6 mg"                 # or amt = 1.6 with unit = "mg"; "80 mg/m2" scales with BSA
     time = 0                       # first dose [day] or "12 h"
     ii = "3.5 day"                 # interval (> 0 when repeated)
     until = "180 day"              # exclusive end; or addl = N additional doses
     dur = "1 h"                    # infusion duration; or rate = "80 mg/h"
+
+Another SBML model (any flat SBML, e.g. from BioModels) is named by ``model`` and declares its
+drugs and outputs; times are then plain numbers in the model's own time unit::
+
+    name = "my_model_arm"
+    model = "some_model.xml"       # SBML path, relative to this file
+    horizon = 100                  # in the model's time unit
+    outputs = ["X", "[Y]"]         # model ids (species amounts, parameters, rules); [Y]: concentration
+    [drugs.mydrug]
+    target = "X"                   # species or parameter receiving each bolus
+    rate = "k_in"                  # optional: parameter receiving an infusion rate
+    unit = "dimensionless"         # amount unit of the target (mg, ug, umol, nmol, MU, ...)
+    [[doses]]
+    drug = "mydrug"
+    amt = 1000
+    time = 10
 
 Files are parsed with ``tomllib`` only: nothing in them is evaluated as code. Every
 problem raises :class:`ScenarioError` naming the key, the value and what is allowed.
@@ -39,12 +55,13 @@ import pandas as pd
 import tomli_w
 
 from thymosim import units
-from thymosim.model import default_parameters, model_dir
+from thymosim.model import Drug, Model, ModelError, default_model, model_dir
 from thymosim.patient import Patient
-from thymosim.regimen import DRUGS, Dose, Regimen
-from thymosim.simulation import OUTPUTS, simulate
+from thymosim.regimen import Dose, Regimen
+from thymosim.simulation import simulate
 
-TOP_KEYS = ("name", "description", "source", "horizon", "step", "outputs", "patient", "doses")
+TOP_KEYS = ("name", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs", "doses")
+DRUG_KEYS = ("target", "rate", "unit", "routes", "description")
 PATIENT_KEYS = tuple(f.name for f in fields(Patient))
 DOSE_KEYS = ("drug", "amt", "unit", "time", "ii", "addl", "until", "rate", "dur", "route")
 
@@ -55,25 +72,32 @@ class ScenarioError(ValueError):
 
 @dataclass(frozen=True)
 class Scenario:
-    """Patient + regimen + horizon [day] + output grid step [day] + outputs."""
+    """Model + patient + regimen + horizon [day] + output grid step [day] + outputs.
+
+    ``outputs`` empty means all of the model's outputs. ``declared`` holds a file's ``model``
+    (absolute path) and ``drugs`` tables, so that :meth:`to_dict` writes them back."""
 
     name: str
     regimen: Regimen
     patient: Patient = field(default_factory=Patient)
     horizon: float = 180.0
     step: float = 0.25
-    outputs: tuple[str, ...] = tuple(OUTPUTS)
+    outputs: tuple[str, ...] = ()
     description: str = ""
     source: str = ""
+    model: Model = field(default_factory=default_model, compare=False, repr=False)
+    declared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def simulate(self, **overrides) -> pd.DataFrame:
         """Run the scenario; keyword arguments override simulate()'s (e.g. ``step``)."""
-        kwargs = {"horizon": self.horizon, "step": self.step, "outputs": list(self.outputs)} | overrides
+        kwargs = {"horizon": self.horizon, "step": self.step, "outputs": list(self.outputs) or None,
+                  "model": self.model} | overrides
         return simulate(self.patient, self.regimen, **kwargs)
 
     # --- data form -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        patient = {k: getattr(self.patient, k) for k in PATIENT_KEYS if k != "parameters"}
+        patient = {k: getattr(self.patient, k) for k in PATIENT_KEYS
+                   if k != "parameters" and (k in self.model.covariates or k == "bsa")}
         if self.patient.parameters:
             patient["parameters"] = dict(self.patient.parameters)
         doses = []
@@ -85,23 +109,31 @@ class Scenario:
             if d.dur:
                 record["dur"] = d.dur
             doses.append(record)
-        return {"name": self.name, "description": self.description, "source": self.source,
-                "horizon": self.horizon, "step": self.step, "outputs": list(self.outputs),
-                "patient": patient, "doses": doses}
+        data = {"name": self.name, "description": self.description, "source": self.source,
+                **self.declared, "horizon": self.horizon, "step": self.step, "patient": patient, "doses": doses}
+        return data | ({"outputs": list(self.outputs)} if self.outputs else {})
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Scenario:
+    def from_dict(cls, data: dict[str, Any], model: Model | None = None, base_dir: Path | None = None) -> Scenario:
+        """A validated scenario from its data form. ``model``: use this model instead of loading
+        the one the data names (sweeps pass it); ``base_dir``: folder of relative model paths."""
         if not isinstance(data, dict):
             raise ScenarioError(f"scenario: expected a table of keys, got {type(data).__name__}")
         _check_keys("", data, TOP_KEYS)
+        declared = {k: data[k] for k in ("model", "drugs") if k in data}
+        if "model" in declared:
+            declared["model"] = _model_path(declared["model"], base_dir)
+        model = model or _model(declared)
         name = data.get("name")
         if not isinstance(name, str) or not name:
             raise ScenarioError(f"name: {name!r}; allowed: a non-empty string")
         for key in ("description", "source"):
             if not isinstance(data.get(key, ""), str):
                 raise ScenarioError(f"{key}: {data[key]!r}; allowed: a string")
-        patient = _patient(data.get("patient", {}))
-        regimen = _regimen(data.get("doses"))
+        if model.info.time_unit != "day":
+            _numbers_only(data, model)
+        patient = _patient(data.get("patient", {}), model)
+        regimen = _regimen(data.get("doses"), model)
         horizon = _time("horizon", data.get("horizon", 180.0), positive=True)
         step = _time("step", data.get("step", 0.25), positive=True)
         if step > horizon:
@@ -110,11 +142,12 @@ class Scenario:
             raise ScenarioError(
                 f"horizon: {data.get('horizon')!r} ({horizon} days) ends before the last dose at day "
                 f"{regimen.last_time():g}; allowed: horizon >= {regimen.last_time():g} days")
-        outputs = data.get("outputs", list(OUTPUTS))
-        if not isinstance(outputs, list) or not outputs or any(o not in OUTPUTS for o in outputs):
-            raise ScenarioError(f"outputs: {outputs!r}; allowed: a non-empty list from {list(OUTPUTS)}")
+        outputs = data.get("outputs", [])
+        if not isinstance(outputs, list) or ("outputs" in data and not outputs) or any(
+                not isinstance(o, str) or o not in model.outputs for o in outputs):
+            raise ScenarioError(f"outputs: {str(outputs)[:200]}; allowed: a non-empty list from {list(model.outputs)}")
         return cls(name, regimen, patient, horizon, step, tuple(outputs),
-                   data.get("description", ""), data.get("source", ""))
+                   data.get("description", ""), data.get("source", ""), model, declared)
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -129,7 +162,7 @@ class Scenario:
         except tomllib.TOMLDecodeError as err:
             raise ScenarioError(f"{path}: not valid TOML ({err})") from None
         try:
-            return cls.from_dict(data)
+            return cls.from_dict(data, base_dir=path.parent)
         except ScenarioError as err:
             raise ScenarioError(f"{path.name}: {err}") from None
 
@@ -158,18 +191,70 @@ def _time(key: str, value: Any, positive: bool = False) -> float:
     return result
 
 
-def _patient(table: Any) -> Patient:
+def _model_path(value: Any, base_dir: Path | None) -> str:
+    if not isinstance(value, str) or not value:
+        raise ScenarioError(f"model: {str(value)[:100]!r}; allowed: the path of an SBML file")
+    path = Path(value)
+    return str(path if path.is_absolute() else (base_dir or Path.cwd()) / path)
+
+
+def _model(declared: dict[str, Any]) -> Model:
+    """The default model, or the declared SBML file, with any declared drugs added."""
+    drugs = declared.get("drugs", {})
+    if not isinstance(drugs, dict):
+        raise ScenarioError(f"drugs: {str(drugs)[:100]}; allowed: tables [drugs.NAME] with keys {DRUG_KEYS}")
+    specs = []
+    for name, spec in drugs.items():
+        if not isinstance(spec, dict):
+            raise ScenarioError(f"drugs.{name}: {str(spec)[:100]}; allowed: a table with keys {', '.join(DRUG_KEYS)}")
+        _check_keys(f"drugs.{name}.", spec, DRUG_KEYS)
+        for key, value in spec.items():
+            if not isinstance(value, str) and not (key == "routes" and isinstance(value, list)):
+                raise ScenarioError(f"drugs.{name}.{key}: {str(value)[:100]!r}; allowed: a string")
+        try:
+            specs.append(Drug(name, **spec))
+        except (TypeError, ModelError) as err:
+            raise ScenarioError(str(err)) from None
+    try:
+        if "model" in declared:
+            return Model.from_sbml(Path(declared["model"]), drugs=specs)
+        base = default_model()
+        return base if not specs else Model(base.sbml, name=base.name, drugs=[*base.drugs.values(), *specs],
+                                            outputs=base.outputs.values(), covariates=base.covariates,
+                                            check_derived=base.check_derived, origin=base.origin)
+    except ModelError as err:
+        raise ScenarioError(str(err)) from None
+
+
+def _numbers_only(data: dict[str, Any], model: Model) -> None:
+    """Unit strings mean days; a model in another time unit takes plain numbers."""
+    fields_ = [("horizon", data.get("horizon")), ("step", data.get("step"))]
+    doses = data.get("doses") if isinstance(data.get("doses"), list) else []
+    fields_ += [(f"doses[{i}].{k}", d.get(k)) for i, d in enumerate(doses) if isinstance(d, dict)
+                for k in ("time", "ii", "until", "dur")]
+    for key, value in fields_:
+        if isinstance(value, str):
+            raise ScenarioError(f"{key}: {value[:50]!r}; allowed: a plain number in the model's time unit "
+                                f"({model.info.time_unit or 'undeclared'})")
+
+
+def _patient(table: Any, model: Model) -> Patient:
     if not isinstance(table, dict):
         raise ScenarioError(f"patient: {table!r}; allowed: a table with keys {', '.join(PATIENT_KEYS)}")
     _check_keys("patient.", table, PATIENT_KEYS)
+    fields_given = [k for k in table if k not in ("parameters", "bsa") and k not in model.covariates]
+    if fields_given:
+        raise ScenarioError(f"patient.{fields_given[0]}: model {model.name!r} has no such covariate; "
+                            f"allowed: {', '.join(model.covariates) or 'none (use patient.parameters)'}")
     values = {k: _number(f"patient.{k}", v, minimum=1e-12) for k, v in table.items() if k != "parameters"}
     parameters = table.get("parameters", {})
     if not isinstance(parameters, dict):
         raise ScenarioError(f"patient.parameters: {parameters!r}; allowed: a table of parameter id = value")
-    known = default_parameters()
+    known = model.defaults
     for pid, value in parameters.items():
         if pid not in known:
-            raise ScenarioError(f"patient.parameters.{pid}: unknown parameter; allowed: ids in models/parameters.tsv")
+            raise ScenarioError(f"patient.parameters.{pid}: unknown parameter of model {model.name!r}; "
+                                "allowed: its settable parameters (models/parameters.tsv for thymosim)")
         _number(f"patient.parameters.{pid}", value)
     try:
         return Patient(**values, parameters={k: float(v) for k, v in parameters.items()})
@@ -177,7 +262,7 @@ def _patient(table: Any) -> Patient:
         raise ScenarioError(f"patient: {err}") from None
 
 
-def _regimen(doses: Any) -> Regimen:
+def _regimen(doses: Any, model: Model) -> Regimen:
     if not isinstance(doses, list):
         raise ScenarioError(f"doses: {doses!r}; allowed: a list of dose tables ([[doses]])")
     records = []
@@ -187,7 +272,7 @@ def _regimen(doses: Any) -> Regimen:
             raise ScenarioError(f"doses[{i}]: {record!r}; allowed: a table with keys {', '.join(DOSE_KEYS)}")
         _check_keys(prefix, record, DOSE_KEYS)
         if "drug" not in record or "amt" not in record:
-            raise ScenarioError(f"{prefix}drug/amt: required; allowed drugs: {', '.join(DRUGS)}")
+            raise ScenarioError(f"{prefix}drug/amt: required; allowed drugs: {', '.join(model.drugs)}")
         for key, value in record.items():
             if key in ("drug", "unit", "route") and not isinstance(value, str):
                 raise ScenarioError(f"{prefix}{key}: {value!r}; allowed: a string")
@@ -196,8 +281,11 @@ def _regimen(doses: Any) -> Regimen:
             if key in ("amt", "time", "ii", "until", "rate", "dur") and (
                     isinstance(value, bool) or not isinstance(value, int | float | str)):
                 raise ScenarioError(f"{prefix}{key}: {value!r}; allowed: a number or a quantity string")
+        if isinstance(record["drug"], str) and record["drug"] not in model.drugs:
+            raise ScenarioError(f"{prefix}drug: {record['drug'][:50]!r}: unknown drug of model "
+                                f"{model.name!r}; allowed: {', '.join(model.drugs)}")
         try:
-            records.append(Dose(**record))
+            records.append(Dose(**(record | {"drug": model.drugs[record["drug"]]})))
         except ValueError as err:
             message = str(err)
             key = message.split(":", 1)[0] if ":" in message else "dose"

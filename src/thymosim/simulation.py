@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from thymosim.model import default_parameters, derived_constants, get_runner
+from thymosim.model import InfeasibleBaseline, Model, default_model
 from thymosim.patient import Patient
 from thymosim.regimen import Regimen
 
-# output column -> (model id, unit)
-OUTPUTS: dict[str, tuple[str, str]] = {
-    "CD3": ("CD3", "cells/uL"),
-    "CD4": ("CD4", "cells/uL"),
-    "CD8": ("CD8", "cells/uL"),
-    "NK": ("NK", "cells/uL"),
-    "IL2": ("IL2", "pM"),
-    "IFNg": ("IFNg", "pM"),
-    "IL12": ("IL12", "pM"),
-    "IL7": ("IL7", "pM"),
-    "M1_M2": ("M1_M2", "ratio"),
-    "mature_DC_fraction": ("f_mDC", "fraction"),
-    "MHC_I": ("MHC_I", "fold of untreated"),
-    "ta1_plasma": ("C_TA1", "ng/mL"),
-    "ANC": ("ANC", "cells/uL"),
-    "tumour_diameter": ("tumour_diameter", "mm"),
-}
-
-
-class InfeasibleBaseline(ValueError):
-    """The parameter set cannot hold the patient's baseline at steady state."""
-
+__all__ = ["InfeasibleBaseline", "output_grid", "simulate"]
 
 def output_grid(horizon: float, step: float) -> np.ndarray:
     """Output times 0, step, ..., horizon [day]."""
@@ -45,27 +24,6 @@ def output_grid(horizon: float, step: float) -> np.ndarray:
     return grid if np.isclose(grid[-1], horizon) else np.append(grid, horizon)
 
 
-def _restore(rr, values: Mapping[str, float]) -> None:
-    """Set every settable parameter (defaults overridden by ``values``), then reset
-    all states; initial assignments, including the derived constants, are re-evaluated."""
-    defaults = default_parameters()
-    unknown = sorted(set(values) - set(defaults))
-    if unknown:
-        raise KeyError(f"unknown parameter(s) {unknown}; see thymosim.load_parameter_table()")
-    for pid, default in defaults.items():
-        value = float(values.get(pid, default))
-        if not np.isfinite(value):
-            raise ValueError(f"parameter {pid} must be finite, got {value!r}")
-        rr.setValue(pid, value)
-    rr.reset()
-    negative = {d: rr.getValue(d) for d in derived_constants() if rr.getValue(d) < 0}
-    if negative:
-        detail = ", ".join(f"{k} = {v:.3g}" for k, v in negative.items())
-        raise InfeasibleBaseline(
-            f"derived rate(s) {detail} < 0: with these parameters the patient's baseline counts cannot be a "
-            "steady state (e.g. IL-2-driven effector proliferation exceeds effector loss)")
-
-
 def simulate(
     patient: Patient | None = None,
     regimen: Regimen | None = None,
@@ -74,28 +32,34 @@ def simulate(
     times: Sequence[float] | None = None,
     outputs: Sequence[str] | None = None,
     extra: Sequence[str] = (),
+    model: Model | None = None,
 ) -> pd.DataFrame:
-    """Simulate ``patient`` under ``regimen`` from day 0 to ``horizon`` [day].
+    """Simulate ``patient`` under ``regimen`` from 0 to ``horizon`` (days; for another model,
+    its own time unit) with ``model`` (default: thymosim).
 
     Doses are applied at their exact times (the integration is split there), so
     the result does not depend on the output grid. Returns a DataFrame with a
-    ``time`` column [day] and one column per output (units in ``df.attrs["units"]``);
+    ``time`` column and one column per output (units in ``df.attrs["units"]``);
     ``extra`` adds raw model ids (species, parameters, rules) as columns.
     """
+    model = model or default_model()
     patient = patient or Patient()
     regimen = regimen or Regimen()
-    names = list(outputs or OUTPUTS)
-    bad = [n for n in names if n not in OUTPUTS]
+    names = list(outputs or model.outputs)
+    bad = [n for n in names if n not in model.outputs]
     if bad:
-        raise KeyError(f"unknown output(s) {bad}; allowed: {list(OUTPUTS)}")
+        raise KeyError(f"unknown output(s) {bad}; allowed: {list(model.outputs)}")
+    foreign = sorted({d.drug for d in regimen.doses if model.drugs.get(d.drug) != d.spec})
+    if foreign:
+        raise KeyError(f"drug(s) {foreign} are not in the drug map of model {model.name!r}; "
+                       f"allowed: {list(model.drugs)}")
     grid = np.asarray(times, float) if times is not None else output_grid(horizon, step)
     if grid.ndim != 1 or grid.size < 2 or grid[0] != 0 or np.any(np.diff(grid) <= 0):
         raise ValueError("times must start at 0 and increase strictly")
     horizon = float(grid[-1])
 
-    rr = get_runner()
-    _restore(rr, patient.parameter_values())
-    selections = ["time"] + [OUTPUTS[n][0] for n in names] + list(extra)
+    rr = model.reset(model.values(patient))
+    selections = ["time"] + [model.outputs[n].id for n in names] + list(extra)
     rr.timeCourseSelections = selections
 
     actions = [a for a in regimen.actions(patient.bsa) if a[0] <= horizon]
@@ -117,7 +81,7 @@ def simulate(
     data = np.vstack(rows)
     columns = ["time"] + names + list(extra)
     df = pd.DataFrame(data, columns=columns)
-    df.attrs["units"] = {"time": "day"} | {n: OUTPUTS[n][1] for n in names}
+    df.attrs["units"] = {"time": model.info.time_unit or "day"} | {n: model.outputs[n].unit for n in names}
     return df
 
 

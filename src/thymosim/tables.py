@@ -1,20 +1,64 @@
-"""The parameter table (models/parameters.tsv): the single source of truth for
-every parameter's value, unit, source, evidence flag and plausible bounds."""
+"""The data tables in ``models/``: parameters (the only place a parameter value is written:
+value, unit, bounds, role, evidence flag, source), drugs, outputs and patient covariates.
+
+Parameter ids follow one prefix legend (see ``models/parameters.tsv``'s header and
+:data:`PREFIXES`); ``role`` is ``parameter`` (screened by default), ``covariate`` (a patient
+characteristic) or ``input`` (a dosing input set by the driver).
+"""
 
 from __future__ import annotations
 
+import functools
+import tomllib
+from pathlib import Path
+
 import pandas as pd
 
-from thymosim.model import model_dir
+from thymosim.model import Drug, Output, model_dir
 
-COLUMNS = ["id", "value", "unit", "lower", "upper", "evidence", "source", "module", "description"]
+COLUMNS = ["id", "value", "unit", "lower", "upper", "role", "evidence", "source", "module", "description"]
 EVIDENCE = ("measured", "derived", "fitted", "assumed")
+ROLES = ("parameter", "covariate", "input")
 
 
-def load_parameter_table() -> pd.DataFrame:
-    """Read ``models/parameters.tsv`` indexed by parameter id."""
-    table = pd.read_csv(model_dir() / "parameters.tsv", sep="\t", comment="#", dtype={"source": str})
+def _read(name: str, directory: Path | None = None) -> pd.DataFrame:
+    return pd.read_csv((directory or model_dir()) / name, sep="\t", comment="#", dtype=str, keep_default_na=False)
+
+
+def load_parameter_table(directory: Path | None = None) -> pd.DataFrame:
+    """``models/parameters.tsv`` (or that of another models/ ``directory``) indexed by id."""
+    table = pd.read_csv((directory or model_dir()) / "parameters.tsv", sep="\t", comment="#",
+                        dtype={"source": str})
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"parameters.tsv lacks column(s) {missing}; required: {COLUMNS}")
     return table.set_index("id")
+
+
+@functools.cache
+def parameter_value(pid: str) -> float:
+    """The table's value of one parameter (read once per process)."""
+    return float(load_parameter_table().value[pid])
+
+
+def load_drugs(directory: Path | None = None) -> list[Drug]:
+    """The drug map, ``models/drugs.tsv``."""
+    return [Drug(r.drug, r.target or None, r.rate or None, r.unit, tuple(r.routes.split(",")),
+                 float(r.default_dur or 0), r.description)
+            for r in _read("drugs.tsv", directory).itertuples()]
+
+
+def load_outputs(directory: Path | None = None) -> list[Output]:
+    """The output map, ``models/outputs.tsv``."""
+    return [Output(r.output, r.id, r.unit, r.description) for r in _read("outputs.tsv", directory).itertuples()]
+
+
+def load_covariates(directory: Path | None = None) -> dict[str, str]:
+    """Patient field -> parameter id, ``models/covariates.tsv``."""
+    return {r.field: r.parameter for r in _read("covariates.tsv", directory).itertuples()}
+
+
+@functools.cache
+def calibration_targets() -> dict:
+    """The published data the calibrations fit, ``models/data/calibration_targets.toml``."""
+    return tomllib.loads((model_dir() / "data" / "calibration_targets.toml").read_text())

@@ -10,11 +10,24 @@ AMOUNT_UNITS: dict[str, dict[str, float]] = {
     "mass": {"g": 1e3, "mg": 1.0, "ug": 1e-3, "µg": 1e-3, "mcg": 1e-3, "ng": 1e-6},
     "activity": {"MU": 1.0, "MIU": 1.0, "IU": 1e-6},
     "radiation": {"Gy": 1.0, "cGy": 1e-2},
+    "substance": {"mol": 1e6, "mmol": 1e3, "umol": 1.0, "µmol": 1.0, "nmol": 1e-3, "pmol": 1e-6},
+    "dimensionless": {"dimensionless": 1.0, "1": 1.0},
 }
-CANONICAL = {"mass": "mg", "activity": "MU", "radiation": "Gy"}
+CANONICAL = {"mass": "mg", "activity": "MU", "radiation": "Gy", "substance": "umol", "dimensionless": "dimensionless"}
 PER_BSA = ("/m2", "/m^2", "/m²")
 TIME_UNITS = {"min": 1 / 1440, "h": 1 / 24, "hour": 1 / 24, "d": 1.0, "day": 1.0, "week": 7.0, "wk": 7.0}
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+
+
+def dimension(unit: str) -> tuple[str, float]:
+    """The dimension of an amount unit and its size in the canonical unit of that dimension:
+    ``"ug" -> ("mass", 1e-3)``. Raises ValueError naming the allowed units."""
+    unit = unit.replace("μ", "µ").strip()
+    for dim, allowed in AMOUNT_UNITS.items():
+        if unit in allowed:
+            return dim, allowed[unit]
+    names = ", ".join(u for allowed in AMOUNT_UNITS.values() for u in allowed)
+    raise ValueError(f"unit {unit!r} is not an amount unit; allowed: {names}")
 
 
 def split_quantity(text: str) -> tuple[float, str]:

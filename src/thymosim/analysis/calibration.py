@@ -10,17 +10,17 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import least_squares
 
-# Chinese bioequivalence study of Ta1 1.6 mg SC, n = 20 (LC-MS/MS), test product:
-# Cmax 90.95 +- 35.05 ug/L, Tmax 1.8 +- 0.4 h, AUC0-12 435.4 +- 192.8 ug*h/L, t1/2 3.9 h.
-PK_TARGETS = {"Cmax": (90.95, 35.05), "Tmax_h": (1.8, 0.4), "AUC0_12": (435.4, 192.8)}
-PK_N = 20
-PK_THALF_BOUNDS_H = (2.6, 3.9)  # published range (Chinese BE study; Rost 1999 "< 3 h")
-TA1_DOSE_UG = 1600.0
+from thymosim.tables import calibration_targets
 
-# ETASS (Wu 2013, Crit Care 17:R8): monocyte HLA-DR improvement vs control,
-# +3.9 (day 3) and +5.8 (day 7) percentage points under Ta1 1.6 mg q12h.
-DC_TARGETS = {3.0: 0.039, 7.0: 0.058}
-ETASS_DOSING = {"amt_ug": TA1_DOSE_UG, "ii_day": 0.5, "n": 14}
+_PK, _ETASS = calibration_targets()["ta1_pk"], calibration_targets()["etass"]
+PK_TARGETS = {k: tuple(_PK[k]) for k in ("Cmax", "Tmax_h", "AUC0_12")}
+"""Chinese BE study of Ta1 1.6 mg SC (mean, SD): Cmax [ug/L], Tmax [h], AUC0-12 [ug*h/L]."""
+PK_N = _PK["n"]
+PK_THALF_BOUNDS_H = tuple(_PK["thalf_bounds_h"])
+TA1_DOSE_UG = _PK["dose_ug"]
+DC_TARGETS = dict(zip(_ETASS["days"], _ETASS["hla_dr_shift"], strict=True))
+"""ETASS (Wu 2013): monocyte HLA-DR improvement vs control [fraction points] by day, Ta1 1.6 mg q12h."""
+ETASS_DOSING = {"amt_ug": _ETASS["dose_ug"], "ii_day": _ETASS["ii_day"], "n": _ETASS["n_doses"]}
 """ETASS Ta1 schedule up to day 7: 1.6 mg SC every 12 h from t = 0, 14 doses."""
 
 

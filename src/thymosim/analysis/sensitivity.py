@@ -18,24 +18,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from thymosim.analysis.sweep import _execute, endpoint_label, run_sweep
-from thymosim.model import get_runner
+from thymosim.analysis.sweep import Job, endpoint_label, execute, run_sweep
+from thymosim.model import Model, default_model
 from thymosim.scenario import Scenario
 from thymosim.tables import load_parameter_table
 
 DEFAULT_ENDPOINTS = ("lymphocyte_nadir", "auc_CD4", "pct_change_CD4_end", "tumour_best_change")
 
 
-def default_step() -> float:
-    """Relative finite-difference step for the integrator's relative tolerance."""
-    return float(get_runner().getIntegrator().getValue("relative_tolerance")) ** (1 / 3)
+def default_step(model: Model | None = None) -> float:
+    """Relative finite-difference step for the model's integrator relative tolerance."""
+    return (model or default_model()).rtol ** (1 / 3)
 
 
-def sensitive_parameters() -> list[str]:
-    """Model parameters to screen by default: non-zero values, excluding dosing inputs and
-    the patient's baseline counts (covariates, not parameters; pass them explicitly)."""
-    table = load_parameter_table()
-    return [pid for pid, row in table.iterrows() if row.value != 0 and row.module != "patient"]
+def sensitive_parameters(model: Model | None = None) -> list[str]:
+    """Parameters to screen by default. thymosim: table rows of role ``parameter`` (not dosing
+    inputs or patient covariates; pass those explicitly) with a non-zero value; another model:
+    every settable parameter with a non-zero value."""
+    model = model or default_model()
+    if model.name == default_model().name and model.defaults.keys() == default_model().defaults.keys():
+        table = load_parameter_table()
+        return [pid for pid, row in table.iterrows() if row.role == "parameter" and model.defaults[pid] != 0]
+    return [pid for pid, value in model.defaults.items() if value != 0]
 
 
 def local_sensitivity(
@@ -54,34 +58,39 @@ def local_sensitivity(
     (e.g. ``"CD4"``) the returned frame also carries, in ``attrs["timecourse"]``, the
     scaled sensitivity of that output at every time (time x parameter).
     """
-    h = rel_step or default_step()
-    base = scenario.to_dict()
-    values = {**_defaults(), **scenario.patient.parameters}
-    parameters = list(parameters or sensitive_parameters())
-    tasks = [(0, base, {}, tuple(endpoints), output is not None)]
+    model = scenario.model
+    h = rel_step or default_step(model)
+    values = model.values(scenario.patient)  # the values the simulation uses, covariates included
+    parameters = list(parameters or sensitive_parameters(model))
+    unknown = [p for p in parameters if p not in values]
+    if unknown:
+        raise KeyError(f"unknown parameter(s) {unknown} of model {model.name!r}")
+    fields = {pid: name for name, pid in model.covariates.items()}  # covariates move their patient field
+    tasks = [(0, {})]
     for k, pid in enumerate(parameters):
-        p0 = values[pid]
-        tasks.append((2 * k + 1, base, {pid: p0 * (1 + h)}, tuple(endpoints), output is not None))
-        tasks.append((2 * k + 2, base, {pid: p0 * (1 - h)}, tuple(endpoints), output is not None))
-    results = {run_id: (outcome, course) for run_id, outcome, course in _execute(tasks, workers, scheduler)}
-    base_out, base_course = results[0]
-    if base_out["status"] != "ok":
-        raise RuntimeError(f"baseline simulation failed: {base_out['error']}")
+        p0, factor = values[pid], f"patient.{fields[pid]}" if pid in fields else pid
+        tasks += [(2 * k + 1, {factor: p0 * (1 + h)}), (2 * k + 2, {factor: p0 * (1 - h)})]
+    job = Job.of(scenario, endpoints, timecourses=output is not None)
+    results = {o.run: o for o in execute(job, tasks, workers, scheduler)}
+    base_out, base_course = results[0], results[0].timecourse
+    if base_out.status != "ok":
+        raise RuntimeError(f"baseline simulation failed: {base_out.error}")
     rows, curves = [], {}
     labels = [endpoint_label(e) for e in endpoints]
     for k, pid in enumerate(parameters):
-        (up, c_up), (down, c_down) = results[2 * k + 1], results[2 * k + 2]
+        up, down = results[2 * k + 1], results[2 * k + 2]
+        c_up, c_down = up.timecourse, down.timecourse
         p0 = values[pid]
         for label in labels:
-            y0 = base_out["values"][label]
-            if up["status"] == "ok" and down["status"] == "ok":
-                dy = up["values"][label] - down["values"][label]
+            y0 = base_out.values[label]
+            if up.status == "ok" and down.status == "ok":
+                dy = up.values[label] - down.values[label]
                 deriv = dy / (2 * h * p0)
                 sens = dy / (2 * h * y0) if y0 != 0 else np.nan
                 rows.append({"parameter": pid, "endpoint": label, "sensitivity": sens, "derivative": deriv,
                              "value": y0, "status": "ok", "error": ""})
             else:
-                error = up["error"] or down["error"]
+                error = up.error or down.error
                 rows.append({"parameter": pid, "endpoint": label, "sensitivity": np.nan, "derivative": np.nan,
                              "value": y0, "status": "failed", "error": error})
         if output is not None and c_up is not None and c_down is not None:
@@ -95,14 +104,17 @@ def local_sensitivity(
     return table
 
 
-def _defaults() -> dict[str, float]:
-    return load_parameter_table().value.to_dict()
-
-
 # --- global ---------------------------------------------------------------------------
-def problem(parameters: Sequence[str]) -> dict[str, Any]:
-    """SALib problem over the table's bounds; log10 space where upper/lower >= 10."""
-    table = load_parameter_table().loc[list(parameters)]
+def problem(parameters: Sequence[str], bounds: dict[str, tuple[float, float]] | None = None) -> dict[str, Any]:
+    """SALib problem over ``bounds`` (default: the parameter table's lower/upper; required for
+    parameters of another model); log10 space where upper/lower >= 10."""
+    if bounds is None:
+        table = load_parameter_table()
+        missing = [p for p in parameters if p not in table.index]
+        if missing:
+            raise KeyError(f"no bounds for {missing}: pass bounds={{id: (lower, upper)}}")
+        bounds = {p: (table.lower[p], table.upper[p]) for p in parameters}
+    table = pd.DataFrame(bounds, index=["lower", "upper"]).T.loc[list(parameters)]
     log = (table.lower > 0) & (table.upper / table.lower >= 10)
     bounds = [[np.log10(r.lower), np.log10(r.upper)] if log[p] else [r.lower, r.upper] for p, r in table.iterrows()]
     return {"num_vars": len(parameters), "names": list(parameters), "bounds": bounds, "log": log.to_numpy()}

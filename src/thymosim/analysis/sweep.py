@@ -10,17 +10,22 @@ complete, and rerunning the same sweep resumes where it stopped.
 
 Execution: serial, local processes (``workers=N``; one compiled model per worker,
 values set by name), or Dask (``scheduler="tcp://..."`` or a ``distributed.Client``).
-The same points give identical tables in every mode.
+Every back end receives the :class:`Job` (scenario, its model, endpoints) and runs the
+model it names, so the same points give identical tables in every mode, for an edited or
+third-party model too. :func:`execute` is the public executor that sensitivity analyses
+and trials build on.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +33,16 @@ import numpy as np
 import pandas as pd
 
 from thymosim.analysis.endpoints import ENDPOINTS
-from thymosim.model import default_parameters
+from thymosim.model import Model, default_model
 from thymosim.scenario import Scenario, ScenarioError
 
 _PATH = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)(?:\[(\d+)\])?")
 
 
-def factor_path(name: str) -> list[str | int]:
-    """``"doses[4].amt" -> ["doses", 4, "amt"]``; a bare parameter id maps into patient.parameters."""
-    if name in default_parameters():
+def factor_path(name: str, model: Model | None = None) -> list[str | int]:
+    """``"doses[4].amt" -> ["doses", 4, "amt"]``; a bare parameter id of ``model`` (default:
+    thymosim) maps into patient.parameters."""
+    if name in (model or default_model()).defaults:
         return ["patient", "parameters", name]
     path: list[str | int] = []
     for part in name.split("."):
@@ -49,12 +55,12 @@ def factor_path(name: str) -> list[str | int]:
     return path
 
 
-def apply_point(base: dict[str, Any], point: Mapping[str, Any]) -> Scenario:
-    """The scenario ``base`` (data form) with each factor set to its value, validated."""
+def apply_point(base: dict[str, Any], point: Mapping[str, Any], model: Model | None = None) -> Scenario:
+    """The scenario ``base`` (data form) of ``model`` with each factor set to its value, validated."""
     data = copy.deepcopy(base)
     for name, value in point.items():
         node: Any = data
-        path = factor_path(name)
+        path = factor_path(name, model)
         for key in path[:-1]:
             if isinstance(node, dict):
                 node = node.setdefault(key, {})
@@ -63,7 +69,7 @@ def apply_point(base: dict[str, Any], point: Mapping[str, Any]) -> Scenario:
             else:
                 raise ScenarioError(f"factor {name!r}: {key!r} does not exist in the scenario")
         node[path[-1]] = value.item() if isinstance(value, np.generic) else value
-    return Scenario.from_dict(data)
+    return Scenario.from_dict(data, model=model)
 
 
 def grid(factors: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
@@ -84,19 +90,48 @@ def sample(bounds: Mapping[str, tuple[float, float]], n: int, seed: int = 0, log
     return pd.DataFrame(columns)
 
 
-def run_point(args: tuple[int, dict[str, Any], dict[str, Any], tuple, bool]) -> tuple[int, dict, dict | None]:
-    """Simulate one point; never raises. Returns (run id, endpoint values or failure, time course)."""
-    run_id, base, point, endpoint_names, keep = args
+@dataclass(frozen=True)
+class Job:
+    """What every run of a sweep shares: the scenario (data form), the model it runs, the
+    endpoints, and whether to keep time courses. Sent once to each worker."""
+
+    base: dict[str, Any]
+    model: Model
+    endpoints: tuple
+    timecourses: bool = False
+
+    @classmethod
+    def of(cls, scenario: Scenario, endpoints: Sequence[str | Callable], timecourses: bool = False) -> Job:
+        for name in endpoints:
+            if not callable(name) and name not in ENDPOINTS:
+                raise KeyError(f"unknown endpoint {name!r}; allowed: {list(ENDPOINTS)} or a callable")
+        return cls(scenario.to_dict(), scenario.model, tuple(endpoints), timecourses)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One run: endpoint values by label (empty if failed), status, reason, time course."""
+
+    run: int
+    values: dict[str, float]
+    status: str = "ok"
+    error: str = ""
+    timecourse: pd.DataFrame | None = None
+
+
+def run_task(job: Job, task: tuple[int, Mapping[str, Any]]) -> Outcome:
+    """Simulate one point ``(run id, {factor: value})`` of ``job``; never raises."""
+    run_id, point = task
     try:
-        scenario = apply_point(base, point)
+        scenario = apply_point(job.base, point, job.model)
         df = scenario.simulate()
         values = df.drop(columns="time").to_numpy()
         if not np.isfinite(values).all():
             raise FloatingPointError("non-finite output in the time course")
-        results = {endpoint_label(name): float(_endpoint(name)(df)) for name in endpoint_names}
-        return run_id, {"status": "ok", "error": "", "values": results}, (df if keep else None)
+        results = {endpoint_label(name): float(_endpoint(name)(df)) for name in job.endpoints}
+        return Outcome(run_id, results, timecourse=df if job.timecourses else None)
     except Exception as err:  # recorded with its reason; the sweep goes on
-        return run_id, {"status": "failed", "error": f"{type(err).__name__}: {err}", "values": {}}, None
+        return Outcome(run_id, {}, "failed", f"{type(err).__name__}: {err}")
 
 
 def _endpoint(name) -> Callable:
@@ -108,13 +143,12 @@ def endpoint_label(endpoint: str | Callable) -> str:
     return endpoint if isinstance(endpoint, str) else getattr(endpoint, "__name__", "custom")
 
 
-def _tidy(run_id: int, point: Mapping[str, Any], endpoint_names: Sequence, outcome: dict) -> list[dict]:
+def _tidy(point: Mapping[str, Any], endpoint_names: Sequence, outcome: Outcome) -> list[dict]:
     rows = []
     for name in endpoint_names:
         label = endpoint_label(name)
-        row = {"run": run_id, **{f"factor:{k}": v for k, v in point.items()}, "endpoint": label,
-               "value": outcome["values"].get(label, math.nan),
-               "status": outcome["status"], "error": outcome["error"]}
+        row = {"run": outcome.run, **{f"factor:{k}": v for k, v in point.items()}, "endpoint": label,
+               "value": outcome.values.get(label, math.nan), "status": outcome.status, "error": outcome.error}
         rows.append(row)
     return rows
 
@@ -151,19 +185,16 @@ def run_sweep(
     runs already there are skipped (resume). ``timecourses=True`` also returns full time
     courses in ``table.attrs["timecourses"]`` (in memory; not streamed).
     """
-    for name in endpoints:
-        if not callable(name) and name not in ENDPOINTS:
-            raise KeyError(f"unknown endpoint {name!r}; allowed: {list(ENDPOINTS)} or a callable")
+    job = Job.of(scenario, endpoints, timecourses)
     for name in points.columns:
-        factor_path(name)
-    base = scenario.to_dict()
+        factor_path(name, scenario.model)
     out_dir = Path(out) if out is not None else None
     done: set[int] = set()
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         done = _done_runs(out_dir)
     records = points.to_dict("records")
-    tasks = [(i, base, rec, tuple(endpoints), timecourses) for i, rec in enumerate(records) if i not in done]
+    tasks = [(i, rec) for i, rec in enumerate(records) if i not in done]
     rows: list[dict] = []
     buffer: list[dict] = []
     courses: dict[int, pd.DataFrame] = {}
@@ -178,18 +209,18 @@ def run_sweep(
             part += 1
         buffer = []
 
-    results = _execute(tasks, workers, scheduler)
+    results = execute(job, tasks, workers, scheduler)
     if progress:
         from tqdm import tqdm
 
         results = tqdm(results, total=len(tasks), desc="sweep", unit="run")
-    for run_id, outcome, course in results:
-        new = _tidy(run_id, records[run_id], endpoints, outcome)
+    for outcome in results:
+        new = _tidy(records[outcome.run], endpoints, outcome)
         buffer += new
         if out_dir is None:
             rows += new
-        if course is not None:
-            courses[run_id] = course
+        if outcome.timecourse is not None:
+            courses[outcome.run] = outcome.timecourse
         if len(buffer) >= chunk * len(endpoints):
             flush()
     flush()
@@ -203,11 +234,15 @@ def run_sweep(
     return table
 
 
-def _execute(tasks: list, workers: int, scheduler: Any) -> Iterable:
+def execute(job: Job, tasks: Sequence[tuple[int, Mapping[str, Any]]], workers: int = 1,
+            scheduler: Any = None) -> Iterable[Outcome]:
+    """Run ``tasks`` (run id, point) of ``job``: serially, on ``workers`` local processes, or on a
+    Dask ``scheduler`` (address or Client). Yields :class:`Outcome` in completion order."""
     if scheduler is not None:
-        return _execute_dask(tasks, scheduler)
+        return _execute_dask(job, tasks, scheduler)
+    run = functools.partial(run_task, job)
     if workers <= 1:
-        return map(run_point, tasks)
+        return map(run, tasks)
     import multiprocessing as mp
 
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
@@ -215,17 +250,18 @@ def _execute(tasks: list, workers: int, scheduler: Any) -> Iterable:
 
     def generate():
         try:
-            yield from pool.imap_unordered(run_point, tasks, chunksize=max(1, len(tasks) // (20 * workers)))
+            yield from pool.imap_unordered(run, tasks, chunksize=max(1, len(tasks) // (20 * workers)))
         finally:
             pool.terminate()
 
     return generate()
 
 
-def _execute_dask(tasks: list, scheduler: Any) -> Iterable:
+def _execute_dask(job: Job, tasks: Sequence, scheduler: Any) -> Iterable[Outcome]:
     from distributed import Client, as_completed
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
-    futures = client.map(run_point, tasks, pure=False)
+    shared = client.scatter(job, broadcast=True)
+    futures = client.map(run_task, [shared] * len(tasks), list(tasks), pure=False)
     for future in as_completed(futures):
         yield future.result()

@@ -13,6 +13,7 @@ import pandas as pd  # noqa: E402
 
 from thymosim.model import model_dir  # noqa: E402
 from thymosim.regimen import Regimen  # noqa: E402
+from thymosim.tables import load_parameter_table  # noqa: E402
 
 # (title, output columns, y label, log scale)
 PANELS = [
@@ -26,8 +27,11 @@ PANELS = [
     ("Plasma thymalfasin", ["ta1_plasma"], "ng/mL", False),
     ("Tumour", ["tumour_diameter"], "diameter (mm)", False),
 ]
-HEALTHY_RANGE = {"CD3": (1609 - 454, 1609 + 454), "CD4": (837 - 262, 837 + 262), "CD8": (660 - 231, 660 + 231)}
-"""Healthy adult male mean +- SD (PMC321350, Table 3)."""
+def healthy_range() -> dict[str, tuple[float, float]]:
+    """Healthy adult ranges: the bounds of the set-point rows of the parameter table (mean +- SD,
+    PMC321350 Table 3)."""
+    table = load_parameter_table()
+    return {out: (table.lower[f"{out}_set"], table.upper[f"{out}_set"]) for out in ("CD3", "CD4", "CD8")}
 STYLES = ["-", "--", ":", "-."]
 
 
@@ -49,13 +53,21 @@ def _dose_markers(ax, regimens: Mapping[str, Regimen]) -> None:
 
 def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mapping[str, Regimen] | None = None):
     """Multi-panel comparison: one line style per arm, one colour per output; dose markers
-    on the first panel; clinical data points drawn over the arm they belong to."""
-    fig, axes = plt.subplots(5, 2, figsize=(13, 16), sharex=True)
+    on the last panel; clinical data points drawn over the arm they belong to. Time courses of
+    another model (none of thymosim's outputs) get one panel per output."""
+    first = next(iter(arms.values()))
+    panels = PANELS
+    if not any(c in first for _, columns, _, _ in PANELS for c in columns):
+        units = first.attrs.get("units", {})
+        panels = [(c, [c], units.get(c, ""), False) for c in first.columns if c != "time"]
+    rows = max(1, (len(panels) + 2) // 2)
+    fig, axes = plt.subplots(rows, 2, figsize=(13, 3.2 * rows), sharex=True, squeeze=False)
     points = clinical_points()
-    for ax, (name, columns, unit, log) in zip(axes.flat, PANELS, strict=False):
+    healthy = healthy_range()
+    for ax, (name, columns, unit, log) in zip(axes.flat, panels, strict=False):
         for j, col in enumerate(columns):
-            if col in HEALTHY_RANGE:
-                ax.axhspan(*HEALTHY_RANGE[col], color=f"C{j}", alpha=0.08, lw=0)
+            if col in healthy:
+                ax.axhspan(*healthy[col], color=f"C{j}", alpha=0.08, lw=0)
             for i, (arm, df) in enumerate(arms.items()):
                 if col not in df:
                     continue
@@ -69,15 +81,17 @@ def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mappi
         if log:
             ax.set_yscale("log")
         ax.legend(fontsize=6.5, ncol=2)
+    time_unit = first.attrs.get("units", {}).get("time", "day")
     if regimens:
         _dose_markers(axes[-1, -1], regimens)
         axes[-1, -1].set_title("Administrations", fontsize=10)
-        axes[-1, -1].set_xlabel("time (day)")
+        axes[-1, -1].set_xlabel(f"time ({time_unit})")
         axes[-1, -1].xaxis.set_tick_params(labelbottom=True)
-    else:
-        axes[-1, -1].axis("off")
+    for ax in list(axes.flat)[len(panels):-1 if regimens else None]:
+        ax.axis("off")
+    if not regimens and rows > 1:
         axes[-2, -1].xaxis.set_tick_params(labelbottom=True)
-    axes[-1, 0].set_xlabel("time (day)")
+    axes[-1, 0].set_xlabel(f"time ({time_unit})")
     fig.suptitle(title)
     fig.tight_layout()
     return fig

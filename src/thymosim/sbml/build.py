@@ -16,11 +16,12 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from pathlib import Path
 
 import libsbml
 import pandas as pd
 
-from thymosim.model import antimony_to_sbml, model_dir, sbml_path
+from thymosim.model import MAIN_MODULE, model_dir, sbml_path
 from thymosim.sbml.units import declare_units
 from thymosim.tables import load_parameter_table
 
@@ -28,10 +29,24 @@ SBO_PARAMETER, SBO_KINETIC_CONSTANT, SBO_COMPARTMENT = "SBO:0000002", "SBO:00000
 SBO_CONVERSION, SBO_DEGRADATION, SBO_PRODUCTION = "SBO:0000182", "SBO:0000179", "SBO:0000393"
 
 
-def load_variable_table() -> pd.DataFrame:
+def antimony_to_sbml(main: str = MAIN_MODULE, path: Path | None = None) -> str:
+    """Load an Antimony file (its imports resolved) and return module ``main`` as flat SBML."""
+    import antimony
+
+    path = path or model_dir() / f"{MAIN_MODULE}.ant"
+    antimony.clearPreviousLoads()
+    if antimony.loadAntimonyFile(str(path)) < 0:
+        raise RuntimeError(f"Antimony failed to load {path}: {antimony.getLastError()}")
+    sbml = antimony.getSBMLString(main)
+    if not sbml:
+        raise RuntimeError(f"Antimony module {main!r} not found in {path}")
+    return sbml
+
+
+def load_variable_table(directory: Path | None = None) -> pd.DataFrame:
     """``models/variables.tsv`` (states and scaled derived quantities) indexed by flat id:
     unit, SBO term, description."""
-    return pd.read_csv(model_dir() / "variables.tsv", sep="\t", comment="#").set_index("id")
+    return pd.read_csv((directory or model_dir()) / "variables.tsv", sep="\t", comment="#").set_index("id")
 
 
 def _sbo_terms(model: libsbml.Model, table: pd.DataFrame, variables: pd.DataFrame) -> None:
@@ -96,13 +111,33 @@ def _notes(table: pd.DataFrame) -> str:
     )
 
 
-def build_sbml() -> str:
-    """Flat SBML L3V2 of the composed model with units, SBO terms and parameter sources."""
-    document = libsbml.readSBMLFromString(antimony_to_sbml())
+def set_parameter_values(model: libsbml.Model, table: pd.DataFrame, require_all: bool = True) -> None:
+    """Write each table row's value into the parameter of that id (the Antimony declares them
+    ``const`` without a value). ``require_all``: every row must match a parameter and every
+    constant parameter without a value and without a rule must have a row."""
+    missing = [pid for pid in table.index if model.getParameter(pid) is None]
+    if missing and require_all:
+        raise ValueError(f"parameters.tsv rows with no parameter in the model: {missing}")
+    for pid, value in table.value.items():
+        if model.getParameter(pid) is not None:
+            model.getParameter(pid).setValue(float(value))
+    derived = {a.getSymbol() for a in model.getListOfInitialAssignments()}
+    derived |= {r.getVariable() for r in model.getListOfRules()}
+    unset = [p.getId() for p in model.getListOfParameters() if not p.isSetValue() and p.getId() not in derived]
+    if unset and require_all:
+        raise ValueError(f"parameters without a value: add rows to models/parameters.tsv for {unset}")
+
+
+def build_sbml(directory: Path | None = None) -> str:
+    """Flat SBML L3V2 of the composed model with the table's values, units, SBO terms and
+    parameter sources. ``directory``: a models/ folder (default: the package's)."""
+    directory = directory or model_dir()
+    document = libsbml.readSBMLFromString(antimony_to_sbml(path=directory / f"{MAIN_MODULE}.ant"))
     if document.getLevel() != 3 or document.getVersion() != 2:
         document.setLevelAndVersion(3, 2)
     model = document.getModel()
-    table, variables = load_parameter_table(), load_variable_table()
+    table, variables = load_parameter_table(directory), load_variable_table(directory)
+    set_parameter_values(model, table)
     declare_units(model, table, variables)
     _sbo_terms(model, table, variables)
     _source_annotations(model, table)

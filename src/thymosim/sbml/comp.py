@@ -1,7 +1,7 @@
 """Hierarchical SBML (comp package): each Antimony module a model definition, wired by ports
 and replacements, for reusing single modules in other models.
 
-Antimony writes the structure; the units, SBO terms and unit-consistent math of the flat
+Antimony writes the structure; the parameter values, units, SBO terms and unit-consistent math of the flat
 SBML (``thymosim.sbml.build``) are then carried into every model definition, so a module taken
 alone has the same declarations as the flat model. An element of submodel ``S`` with local
 id ``x`` is ``S_x`` in the flat model, or the main-model element that replaces it.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libsbml
 
-from thymosim.model import MAIN_MODULE, load_sbml, model_dir
+from thymosim.model import MAIN_MODULE, default_model, model_dir
 
 
 def comp_sbml() -> str:
@@ -22,7 +22,7 @@ def comp_sbml() -> str:
     if antimony.loadAntimonyFile(str(model_dir() / f"{MAIN_MODULE}.ant")) < 0:
         raise RuntimeError(antimony.getLastError())
     document = libsbml.readSBMLFromString(antimony.getCompSBMLString(MAIN_MODULE))
-    flat = libsbml.readSBMLFromString(load_sbml()).getModel()
+    flat = libsbml.readSBMLFromString(default_model().sbml).getModel()
     main = document.getModel()
     _carry(flat, main, {})
     definitions = document.getPlugin("comp")
@@ -81,6 +81,8 @@ def _carry(flat: libsbml.Model, target: libsbml.Model, to_flat: dict[str, str]) 
         if source is not None:
             _copy_sbo(source, p)
             p.setUnits(source.getUnits())
+            if source.isSetValue() and not p.isSetValue():  # values: the table's, via the flat model
+                p.setValue(source.getValue())
     for r in target.getListOfReactions():
         source = flat.getReaction(flat_id(r.getId()))
         _copy_sbo(source, r)

@@ -13,28 +13,31 @@ from __future__ import annotations
 
 import libsbml
 
-from thymosim.model import load_sbml
+from thymosim.model import Model, default_model
 from thymosim.scenario import Scenario
-from thymosim.simulation import OUTPUTS
+from thymosim.tables import calibration_targets
 
 
 def scenario_sbml(scenario: Scenario) -> str:
-    """Flat SBML L3V2 with the scenario's patient values and one event per dose action."""
-    document = libsbml.readSBMLFromString(load_sbml())
+    """The scenario's model as flat SBML with its patient values and one event per dose action."""
+    document = libsbml.readSBMLFromString(scenario.model.sbml)
     model = document.getModel()
-    for pid, value in scenario.patient.parameter_values().items():
-        model.getParameter(pid).setValue(float(value))
-    model.setId(f"thymosim_{_sid(scenario.name)}")
+    defaults = scenario.model.defaults
+    for pid, value in scenario.model.values(scenario.patient).items():
+        if value != defaults[pid]:
+            model.getParameter(pid).setValue(float(value))
+    model.setId(f"{_sid(scenario.model.name)}_{_sid(scenario.name)}")
     for k, (time, target, increment) in enumerate(scenario.regimen.actions(scenario.patient.bsa)):
         _add_dose_event(model, f"dose_{k}", time, target, f"{increment!r} {_amount_unit(model, target)}")
     return libsbml.writeSBMLToString(document)
 
 
 def _amount_unit(model: libsbml.Model, target: str) -> str:
-    """Unit of a dose target: a rate-input parameter, or a dose species (which holds amounts)."""
+    """Unit of a dose target: a rate-input parameter, or a dose species' substance unit."""
     if model.getParameter(target) is not None:
         return model.getParameter(target).getUnits()
-    return model.getSpecies(target).getSubstanceUnits()
+    species = model.getSpecies(target)
+    return species.getSubstanceUnits() or model.getSubstanceUnits()
 
 
 def _add_dose_event(model: libsbml.Model, event_id: str, time: float, target: str, increment: str) -> None:
@@ -49,6 +52,9 @@ def _add_dose_event(model: libsbml.Model, event_id: str, time: float, target: st
     trigger.setMath(libsbml.parseL3Formula(f"time >= {time!r} {model.getTimeUnits()}"))
     if model.getParameter(target) is not None:
         model.getParameter(target).setConstant(False)  # an event changes it
+    species = model.getSpecies(target)
+    if species is not None and not species.getHasOnlySubstanceUnits():
+        increment = f"({increment}) / {species.getCompartment()}"  # an amount into a concentration species
     assignment = event.createEventAssignment()
     assignment.setVariable(target)
     assignment.setMath(libsbml.parseL3Formula(f"{target} + {increment}"))
@@ -67,7 +73,10 @@ def _sid(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name)
 
 
-SEDML_OUTPUTS = tuple(model_id for model_id, _ in OUTPUTS.values())
+def sedml_outputs(model: Model) -> tuple[str, ...]:
+    """Model ids of the outputs a SED-ML report holds (species and parameters; concentrations
+    of species written ``[X]`` are reported by their species id)."""
+    return tuple(dict.fromkeys(o.id.strip("[]") for o in model.outputs.values()))
 """Model ids reported by the SED-ML of an archive (the clinical outputs)."""
 
 
@@ -90,7 +99,6 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
 
     from thymosim.model import model_dir
 
-    flat = libsbml.readSBMLFromString(load_sbml()).getModel()
     sed = libsedml.SedDocument(1, 4)
     sed.getNamespaces().add("http://www.sbml.org/sbml/level3/version2/core", "sbml")  # for the XPath targets
     with tempfile.TemporaryDirectory() as tmp:
@@ -121,7 +129,8 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
             plot = sed.createPlot2D()
             plot.setId(f"plot_{sid}")
             plot.setName(f"{scenario.name}: CD4 and CD8 (cells/uL)")
-            for var in ("time",) + SEDML_OUTPUTS:
+            flat = libsbml.readSBMLFromString(scenario.model.sbml).getModel()
+            for var in ("time",) + sedml_outputs(scenario.model):
                 generator = sed.createDataGenerator()
                 generator.setId(f"{sid}_{var}")
                 variable = generator.createVariable()
@@ -159,9 +168,12 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
             raise RuntimeError(f"could not write {path}")
 
 
-PETAB_OBSERVABLES = {f"obs_{name}": model_id for name, (model_id, _) in OUTPUTS.items()}
-"""observableId -> model formula: one per clinical output, plus the ETASS mHLA-DR shift."""
-PETAB_OBSERVABLES["obs_mHLA_DR_shift"] = "f_mDC - DC_f_mDC_0"
+def petab_observables() -> dict[str, str]:
+    """observableId -> model formula: one per clinical output, plus the ETASS mHLA-DR shift."""
+    outputs = {f"obs_{o.name}": o.id for o in default_model().outputs.values()}
+    return outputs | {"obs_mHLA_DR_shift": "f_mDC - DC_f_mDC_0"}
+
+
 PETAB_ESTIMATED = ("PK_ka", "PK_CL", "PK_V", "DC_E_DC_NFkB")
 """The parameters thymosim's own calibrations fit (``python -m thymosim.analysis.calibration``)."""
 ETASS_NOISE = 0.01
@@ -174,9 +186,8 @@ def petab_model() -> str:
     times after t = 0. The dose at t = 0 is the depot's initial amount, set by the condition: a
     t = 0 event would fire when a simulator initialises the model, before the condition's value
     is set (roadrunner does so)."""
-    from thymosim.analysis.calibration import ETASS_DOSING
-
-    document = libsbml.readSBMLFromString(load_sbml())
+    etass = calibration_targets()["etass"]
+    document = libsbml.readSBMLFromString(default_model().sbml)
     model = document.getModel()
     dose = model.createParameter()
     dose.setId("ta1_q12h_dose")
@@ -185,8 +196,8 @@ def petab_model() -> str:
     dose.setUnits("ug")
     dose.setConstant(True)
     dose.setSBOTerm("SBO:0000002")
-    for k in range(1, ETASS_DOSING["n"]):
-        _add_dose_event(model, f"ta1_q12h_{k}", k * ETASS_DOSING["ii_day"], "PK_depot", "ta1_q12h_dose")
+    for k in range(1, etass["n_doses"]):
+        _add_dose_event(model, f"ta1_q12h_{k}", k * etass["ii_day"], "PK_depot", "ta1_q12h_dose")
     return libsbml.writeSBMLToString(document)
 
 
@@ -208,8 +219,10 @@ def petab_problem(out) -> None:
     import pandas as pd
     import yaml
 
-    from thymosim.analysis.calibration import DC_TARGETS, ETASS_DOSING, PK_TARGETS, TA1_DOSE_UG
     from thymosim.tables import load_parameter_table
+
+    pk, etass_data = calibration_targets()["ta1_pk"], calibration_targets()["etass"]
+    observables_ = petab_observables()
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -231,14 +244,14 @@ def petab_problem(out) -> None:
     pd.DataFrame({
         "conditionId": ["ta1_1p6mg_sc", "etass_ta1_q12h"],
         "conditionName": ["thymalfasin 1.6 mg SC, single dose", "thymalfasin 1.6 mg SC q12h for 7 days (ETASS)"],
-        "PK_depot": [TA1_DOSE_UG, ETASS_DOSING["amt_ug"]], "ta1_q12h_dose": [0.0, ETASS_DOSING["amt_ug"]],
+        "PK_depot": [pk["dose_ug"], etass_data["dose_ug"]], "ta1_q12h_dose": [0.0, etass_data["dose_ug"]],
     }).to_csv(out / "conditions.tsv", sep="\t", index=False)
     observables = pd.DataFrame({
-        "observableId": list(PETAB_OBSERVABLES), "observableFormula": list(PETAB_OBSERVABLES.values()),
-        "noiseFormula": [f"noiseParameter1_{o}" for o in PETAB_OBSERVABLES], "noiseDistribution": "normal"})
+        "observableId": list(observables_), "observableFormula": list(observables_.values()),
+        "noiseFormula": [f"noiseParameter1_{o}" for o in observables_], "noiseDistribution": "normal"})
     observables.to_csv(out / "observables.tsv", sep="\t", index=False)
-    etass = list(DC_TARGETS.items())
-    (cmax, cmax_sd), (tmax_h, _) = PK_TARGETS["Cmax"], PK_TARGETS["Tmax_h"]
+    etass = list(zip(etass_data["days"], etass_data["hla_dr_shift"], strict=True))
+    (cmax, cmax_sd), (tmax_h, _) = pk["Cmax"], pk["Tmax_h"]
     endogenous = table.value["PK_C_endo"]  # the model's plasma Ta1 includes the endogenous level
     pd.DataFrame({
         "observableId": ["obs_ta1_plasma"] + ["obs_mHLA_DR_shift"] * len(etass),
