@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -140,6 +141,11 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wrote {args.out / 'timecourse.csv'} and {args.out / 'timecourse.png'}", file=sys.stderr)
 
 
+def _slug(name: str) -> str:
+    """A file-name-safe form of an endpoint name (``auc:[C_dopa]`` -> ``auc_C_dopa``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
+
+
 def _parse_value(text: str):
     try:
         return float(text)
@@ -148,6 +154,7 @@ def _parse_value(text: str):
 
 
 def _sweep(args) -> None:
+    from thymosim.analysis.endpoints import defaults_for
     from thymosim.analysis.sweep import grid, run_sweep
     from thymosim.plots.sensitivity import dose_response, heatmap
 
@@ -157,8 +164,9 @@ def _sweep(args) -> None:
         if not values:
             raise ScenarioError(f"--factor {spec!r}: expected NAME=V1,V2,...")
         factors[name] = [_parse_value(v) for v in values.split(",")]
-    endpoints = args.endpoint or ["lymphocyte_nadir", "auc_CD4", "tumour_best_change"]
-    table = run_sweep(resolve(args.scenario), grid(factors), endpoints=endpoints, out=args.out / "runs",
+    scenario = resolve(args.scenario)
+    endpoints = args.endpoint or list(defaults_for(list(scenario.outputs or scenario.model.outputs)))
+    table = run_sweep(scenario, grid(factors), endpoints=endpoints, out=args.out / "runs",
                       workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
     table.to_csv(args.out / "sweep.csv", index=False)
     names_ = list(factors)
@@ -175,30 +183,30 @@ def _sensitivity(args) -> None:
     from thymosim.plots.sensitivity import morris_plot, sobol_plot, tornado
 
     scenario = resolve(args.scenario)
-    endpoints = args.endpoint or list(sa.DEFAULT_ENDPOINTS)
+    endpoints = args.endpoint or list(sa.default_endpoints(scenario))
     args.out.mkdir(parents=True, exist_ok=True)
     chosen = args.parameters.split(",") if args.parameters else None
     local = sa.local_sensitivity(scenario, chosen, endpoints, workers=args.workers, scheduler=args.scheduler)
     if args.method == "local":
         local.to_csv(args.out / "local_sensitivity.csv", index=False)
         for endpoint in endpoints:
-            tornado(local, endpoint).savefig(args.out / f"tornado_{endpoint}.png", dpi=110)
+            tornado(local, endpoint).savefig(args.out / f"tornado_{_slug(endpoint)}.png", dpi=110)
         return
     for endpoint in endpoints:
         ranked = (local[local.endpoint == endpoint].assign(a=lambda d: d.sensitivity.abs())
                   .sort_values("a", ascending=False).parameter)
         params = chosen or list(ranked[:20])
-        problem = sa.problem(params)
+        problem = sa.problem(params, model=scenario.model)
         f = sa.model_function(scenario, params, endpoint, workers=args.workers, scheduler=args.scheduler)
         if args.method == "morris":
             result = sa.morris_indices(f, problem, trajectories=args.n, seed=args.seed)
-            morris_plot(result, endpoint).savefig(args.out / f"morris_{endpoint}.png", dpi=110)
+            morris_plot(result, endpoint).savefig(args.out / f"morris_{_slug(endpoint)}.png", dpi=110)
         else:
             result = sa.sobol_indices(f, problem, n=args.n, seed=args.seed)
-            sobol_plot(result, endpoint).savefig(args.out / f"sobol_{endpoint}.png", dpi=110)
-        result.to_csv(args.out / f"{args.method}_{endpoint}.csv")
+            sobol_plot(result, endpoint).savefig(args.out / f"sobol_{_slug(endpoint)}.png", dpi=110)
+        result.to_csv(args.out / f"{args.method}_{_slug(endpoint)}.csv")
         if len(f.failures):
-            f.failures.to_csv(args.out / f"{args.method}_{endpoint}_failures.csv", index=False)
+            f.failures.to_csv(args.out / f"{args.method}_{_slug(endpoint)}_failures.csv", index=False)
 
 
 if __name__ == "__main__":

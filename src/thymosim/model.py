@@ -161,7 +161,7 @@ def _time_unit(model) -> str:
     """``"day"``, ``"hour"``, ``"minute"``, ``"second"``, another unit id, or ``""`` if undeclared."""
     import libsbml
 
-    unit_id = model.getTimeUnits()
+    unit_id = model.getTimeUnits() or ("time" if model.getUnitDefinition("time") else "")  # L2: redefined "time"
     definition = model.getUnitDefinition(unit_id) if unit_id else None
     if definition is not None and definition.getNumUnits() == 1:
         unit = definition.getUnit(0)

@@ -55,7 +55,7 @@ import pandas as pd
 import tomli_w
 
 from thymosim import units
-from thymosim.model import Drug, Model, ModelError, default_model, model_dir
+from thymosim.model import Drug, Model, ModelError, Output, default_model, model_dir
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
 from thymosim.simulation import simulate
@@ -123,7 +123,7 @@ class Scenario:
         declared = {k: data[k] for k in ("model", "drugs") if k in data}
         if "model" in declared:
             declared["model"] = _model_path(declared["model"], base_dir)
-        model = model or _model(declared)
+        model = model or _model(declared, data.get("outputs"))
         name = data.get("name")
         if not isinstance(name, str) or not name:
             raise ScenarioError(f"name: {name!r}; allowed: a non-empty string")
@@ -198,8 +198,9 @@ def _model_path(value: Any, base_dir: Path | None) -> str:
     return str(path if path.is_absolute() else (base_dir or Path.cwd()) / path)
 
 
-def _model(declared: dict[str, Any]) -> Model:
-    """The default model, or the declared SBML file, with any declared drugs added."""
+def _model(declared: dict[str, Any], outputs: Any = None) -> Model:
+    """The default model, or the declared SBML file (reporting the declared ``outputs``, model
+    ids), with any declared drugs added."""
     drugs = declared.get("drugs", {})
     if not isinstance(drugs, dict):
         raise ScenarioError(f"drugs: {str(drugs)[:100]}; allowed: tables [drugs.NAME] with keys {DRUG_KEYS}")
@@ -217,7 +218,9 @@ def _model(declared: dict[str, Any]) -> Model:
             raise ScenarioError(str(err)) from None
     try:
         if "model" in declared:
-            return Model.from_sbml(Path(declared["model"]), drugs=specs)
+            ids = outputs if isinstance(outputs, list) and all(isinstance(o, str) for o in outputs) else None
+            return Model.from_sbml(Path(declared["model"]), drugs=specs,
+                                   outputs=[Output(o, o) for o in ids] if ids else None)
         base = default_model()
         return base if not specs else Model(base.sbml, name=base.name, drugs=[*base.drugs.values(), *specs],
                                             outputs=base.outputs.values(), covariates=base.covariates,

@@ -1,7 +1,9 @@
 """Endpoints: named scalar summaries of a simulated time course (a DataFrame from
-:func:`thymosim.simulate`). Each endpoint is ``f(df) -> float``; add your own with
-:func:`register` or pass any such callable where an endpoint name is accepted.
-Times in days, counts in cells/uL."""
+:func:`thymosim.simulate`). Each endpoint is ``f(df) -> float``. Where an endpoint is
+accepted you can give a built-in name (:data:`ENDPOINTS`), a generic ``"kind:column"``
+(:data:`GENERIC`: ``auc:CD4``, ``peak:[C_dopa]``, ``nadir:X``, ``nadir_day:X``, ``end:X``,
+``tmax:X``) for any model's outputs, or any callable. Times in days (another model: its
+time unit), counts in cells/uL."""
 
 from __future__ import annotations
 
@@ -97,17 +99,41 @@ ENDPOINTS: dict[str, Endpoint] = {
 """Built-in endpoints by name; time-dependent ones use the end of the horizon."""
 
 
-def register(name: str, endpoint: Endpoint) -> None:
-    """Add a user endpoint ``f(df) -> float`` under ``name``."""
-    if not callable(endpoint):
-        raise TypeError(f"endpoint {name!r} must be callable f(df) -> float")
-    ENDPOINTS[name] = endpoint
+def _tmax(column: str) -> Endpoint:
+    return lambda df: float(df.time.iloc[int(np.argmax(df[column].to_numpy()))])
+
+
+GENERIC: dict[str, Callable[[str], Endpoint]] = {
+    "auc": auc, "peak": peak, "nadir": nadir, "nadir_day": nadir_day, "tmax": _tmax,
+    "end": lambda column: lambda df: float(df[column].iloc[-1]),
+}
+"""``"kind:column"`` endpoints for the outputs of any model."""
+
+DEFAULT_ENDPOINTS = ("lymphocyte_nadir", "auc_CD4", "tumour_best_change")
+"""Default endpoints of sweeps on thymosim; another model's default is ``auc:`` of its outputs."""
+
+
+def resolve(endpoint: str | Endpoint) -> Endpoint:
+    """The endpoint function of a name, a ``"kind:column"`` string or a callable."""
+    if callable(endpoint):
+        return endpoint
+    if endpoint in ENDPOINTS:
+        return ENDPOINTS[endpoint]
+    kind, sep, column = str(endpoint).partition(":")
+    if sep and kind in GENERIC and column:
+        return GENERIC[kind](column)
+    raise KeyError(f"unknown endpoint {str(endpoint)[:80]!r}; allowed: {', '.join(ENDPOINTS)}, "
+                   f"KIND:OUTPUT with KIND one of {', '.join(GENERIC)}, or a callable f(df) -> float")
+
+
+def defaults_for(outputs: list[str]) -> tuple[str, ...]:
+    """Default endpoints for a model reporting ``outputs``."""
+    if all(c in outputs for c in ("CD3", "CD4", "tumour_diameter")):
+        return DEFAULT_ENDPOINTS
+    return tuple(f"auc:{o}" for o in outputs[:3])
 
 
 def evaluate(df: pd.DataFrame, names: list[str] | None = None) -> dict[str, float]:
-    """Evaluate endpoints (default: all registered) on one time course."""
+    """Evaluate endpoints (default: all built-in) on one time course."""
     chosen = names or list(ENDPOINTS)
-    unknown = [n for n in chosen if n not in ENDPOINTS]
-    if unknown:
-        raise KeyError(f"unknown endpoint(s) {unknown}; allowed: {list(ENDPOINTS)}")
-    return {name: float(ENDPOINTS[name](df)) for name in chosen}
+    return {str(name): float(resolve(name)(df)) for name in chosen}

@@ -18,12 +18,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from thymosim.analysis.endpoints import DEFAULT_ENDPOINTS as SWEEP_DEFAULTS
+from thymosim.analysis.endpoints import defaults_for
 from thymosim.analysis.sweep import Job, endpoint_label, execute, run_sweep
 from thymosim.model import Model, default_model
 from thymosim.scenario import Scenario
 from thymosim.tables import load_parameter_table
 
 DEFAULT_ENDPOINTS = ("lymphocyte_nadir", "auc_CD4", "pct_change_CD4_end", "tumour_best_change")
+
+
+def default_endpoints(scenario: Scenario) -> tuple[str, ...]:
+    """:data:`DEFAULT_ENDPOINTS` for thymosim; ``auc:`` of the outputs for another model."""
+    outputs = list(scenario.outputs or scenario.model.outputs)
+    return DEFAULT_ENDPOINTS if defaults_for(outputs) == SWEEP_DEFAULTS else defaults_for(outputs)
 
 
 def default_step(model: Model | None = None) -> float:
@@ -45,7 +53,7 @@ def sensitive_parameters(model: Model | None = None) -> list[str]:
 def local_sensitivity(
     scenario: Scenario,
     parameters: Sequence[str] | None = None,
-    endpoints: Sequence[str | Callable] = DEFAULT_ENDPOINTS,
+    endpoints: Sequence[str | Callable] | None = None,
     rel_step: float | None = None,
     output: str | None = None,
     workers: int = 1,
@@ -59,6 +67,7 @@ def local_sensitivity(
     scaled sensitivity of that output at every time (time x parameter).
     """
     model = scenario.model
+    endpoints = list(endpoints or default_endpoints(scenario))
     h = rel_step or default_step(model)
     values = model.values(scenario.patient)  # the values the simulation uses, covariates included
     parameters = list(parameters or sensitive_parameters(model))
@@ -105,15 +114,23 @@ def local_sensitivity(
 
 
 # --- global ---------------------------------------------------------------------------
-def problem(parameters: Sequence[str], bounds: dict[str, tuple[float, float]] | None = None) -> dict[str, Any]:
-    """SALib problem over ``bounds`` (default: the parameter table's lower/upper; required for
-    parameters of another model); log10 space where upper/lower >= 10."""
+def problem(parameters: Sequence[str], bounds: dict[str, tuple[float, float]] | None = None,
+            model: Model | None = None) -> dict[str, Any]:
+    """SALib problem over ``bounds``; by default the parameter table's lower/upper for thymosim's
+    parameters, and a factor 2 either side of ``model``'s value for another model's (no table
+    gives their plausible range); log10 space where upper/lower >= 10."""
     if bounds is None:
-        table = load_parameter_table()
-        missing = [p for p in parameters if p not in table.index]
-        if missing:
-            raise KeyError(f"no bounds for {missing}: pass bounds={{id: (lower, upper)}}")
-        bounds = {p: (table.lower[p], table.upper[p]) for p in parameters}
+        table, values = load_parameter_table(), (model or default_model()).defaults
+        bounds = {}
+        for p in parameters:
+            if model is None or model.name == default_model().name:
+                if p not in table.index:
+                    raise KeyError(f"no bounds for {p!r}: pass bounds={{id: (lower, upper)}}")
+                bounds[p] = (table.lower[p], table.upper[p])
+            elif p in values and values[p] > 0:
+                bounds[p] = (values[p] / 2, values[p] * 2)
+            else:
+                raise KeyError(f"no bounds for {p!r} (value {values.get(p)}): pass bounds={{id: (lower, upper)}}")
     table = pd.DataFrame(bounds, index=["lower", "upper"]).T.loc[list(parameters)]
     log = (table.lower > 0) & (table.upper / table.lower >= 10)
     bounds = [[np.log10(r.lower), np.log10(r.upper)] if log[p] else [r.lower, r.upper] for p, r in table.iterrows()]

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from thymosim.analysis.endpoints import ENDPOINTS
+from thymosim.analysis.endpoints import defaults_for, resolve
 from thymosim.model import Model, default_model
 from thymosim.scenario import Scenario, ScenarioError
 
@@ -103,8 +103,7 @@ class Job:
     @classmethod
     def of(cls, scenario: Scenario, endpoints: Sequence[str | Callable], timecourses: bool = False) -> Job:
         for name in endpoints:
-            if not callable(name) and name not in ENDPOINTS:
-                raise KeyError(f"unknown endpoint {name!r}; allowed: {list(ENDPOINTS)} or a callable")
+            resolve(name)  # unknown names fail here, before any run
         return cls(scenario.to_dict(), scenario.model, tuple(endpoints), timecourses)
 
 
@@ -128,14 +127,10 @@ def run_task(job: Job, task: tuple[int, Mapping[str, Any]]) -> Outcome:
         values = df.drop(columns="time").to_numpy()
         if not np.isfinite(values).all():
             raise FloatingPointError("non-finite output in the time course")
-        results = {endpoint_label(name): float(_endpoint(name)(df)) for name in job.endpoints}
+        results = {endpoint_label(name): float(resolve(name)(df)) for name in job.endpoints}
         return Outcome(run_id, results, timecourse=df if job.timecourses else None)
     except Exception as err:  # recorded with its reason; the sweep goes on
         return Outcome(run_id, {}, "failed", f"{type(err).__name__}: {err}")
-
-
-def _endpoint(name) -> Callable:
-    return name if callable(name) else ENDPOINTS[name]
 
 
 def endpoint_label(endpoint: str | Callable) -> str:
@@ -170,7 +165,7 @@ def read_results(out: str | Path) -> pd.DataFrame:
 def run_sweep(
     scenario: Scenario,
     points: pd.DataFrame,
-    endpoints: Sequence[str | Callable] = ("lymphocyte_nadir", "auc_CD4", "tumour_best_change"),
+    endpoints: Sequence[str | Callable] | None = None,
     out: str | Path | None = None,
     workers: int = 1,
     scheduler: Any = None,
@@ -185,6 +180,7 @@ def run_sweep(
     runs already there are skipped (resume). ``timecourses=True`` also returns full time
     courses in ``table.attrs["timecourses"]`` (in memory; not streamed).
     """
+    endpoints = list(endpoints or defaults_for(list(scenario.outputs or scenario.model.outputs)))
     job = Job.of(scenario, endpoints, timecourses)
     for name in points.columns:
         factor_path(name, scenario.model)
