@@ -11,9 +11,9 @@ import argparse
 import basico
 import numpy as np
 
+from thymosim import default_model
 from thymosim.sbml.export import scenario_sbml
 from thymosim.scenario import named
-from thymosim import default_model
 
 
 def main() -> None:

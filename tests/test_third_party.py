@@ -15,8 +15,8 @@ from thymosim.analysis.sensitivity import local_sensitivity
 from thymosim.analysis.sweep import grid, run_sweep
 from thymosim.cli import main
 from thymosim.model import Drug, model_dir
-from thymosim.scenario import ScenarioError, resolve
 from thymosim.sbml.export import scenario_sbml
+from thymosim.scenario import ScenarioError, resolve
 
 FILE = model_dir() / "third_party" / "ldopa_second_dose.toml"
 SBML = model_dir() / "third_party" / "BIOMD0000000321.xml"
