@@ -1,1 +1,5 @@
-"""placeholder"""
+"""Figures: :mod:`~thymosim.plots.timecourse` (arms, dose markers, clinical points) and
+:mod:`~thymosim.plots.sensitivity` (tornado, Morris, Sobol, heatmap, dose-response).
+
+Import rule: core and :mod:`thymosim.analysis` only (``tests/test_architecture.py``).
+"""
