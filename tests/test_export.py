@@ -101,13 +101,13 @@ def test_annotations_are_identifiers_org_uris_from_the_listed_namespaces():
     annotated = {s.getId() for s in model.getListOfSpecies() if s.getCVTerms()}
     drugs = {"PK_depot", "PK_central", "CHEMO_cis", "CHEMO_ifo", "IT_ifna", "IT_gmcsf"}
     cells = {"TC_naive4", "TC_eff4", "TC_mem4", "TC_naive8", "TC_eff8", "TC_mem8", "TC_nk", "ANC",
-             "MAC_m1", "MAC_m2", "DC_DC_immature", "DC_DC_mature"}
+             "MAC_m1", "MAC_m2", "DC_immature", "DC_mature"}
     assert drugs | cells | {"CK_il2", "CK_ifng", "CK_il12", "CK_il7", "CK_il10"} <= annotated
     # parameter sources: isDescribedBy the PMIDs, DOIs and PMC ids their table rows cite
     cited = re.compile(r"^https://identifiers\.org/(pubmed:\d+|doi:10\.\d{4,9}/\S+|pmc:PMC\d+)$")
     sources = uris(model.getListOfParameters())
     assert len(sources) >= 40 and all(cited.match(u) for u in sources)
-    assert "https://identifiers.org/pubmed:30770905" in uris([model.getParameter("MAC_IL12_50")])
+    assert "https://identifiers.org/pubmed:30770905" in uris([model.getParameter("MAC_K_IL12")])
 
 
 def test_hierarchical_export_is_valid_and_flattens_to_the_same_model(tmp_path):
@@ -227,7 +227,7 @@ def test_petab_export_passes_petablint_and_matches_the_table(tmp_path):
     table = load_parameter_table()
     exported = problem.parameter_df
     assert set(exported.index) == set(table.index)
-    assert set(exported.index[exported.estimate == 1]) == {"PK_ka", "PK_CL", "PK_V", "DC_E_DC_NFkB"}
+    assert set(exported.index[exported.estimate == 1]) == {"PK_ka", "PK_CL", "PK_V", "DC_E_NFkB"}
     assert (exported.loc[table.index, "nominalValue"].to_numpy() == table.value.to_numpy()).all()
     assert len(problem.measurement_df) == 3 and set(problem.observable_df.index) >= {"obs_ta1_plasma", "obs_CD4"}
 
@@ -247,7 +247,7 @@ def test_petab_conditions_reproduce_thymosims_calibration_simulations(tmp_path):
     result = rr.simulate(times=[0.0] + days, selections=["time", "f_mDC", "DC_f_mDC_0", "PK_eliminated", "PK_central",
                                                           "PK_depot"])
     shift = result["f_mDC"][1:] - result["DC_f_mDC_0"][1:]
-    np.testing.assert_allclose(shift, dc_maturation_shift(default_model().defaults["DC_E_DC_NFkB"]), rtol=1e-5)
+    np.testing.assert_allclose(shift, dc_maturation_shift(default_model().defaults["DC_E_NFkB"]), rtol=1e-5)
     doses_by_day7 = 14  # q12h from t = 0: the last one at 6.5 days
     amount = result["PK_eliminated"][-1] + result["PK_central"][-1] + result["PK_depot"][-1]
     assert amount == pytest.approx(1600.0 * doses_by_day7, rel=1e-8)

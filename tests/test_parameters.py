@@ -70,3 +70,31 @@ def test_patient_defaults_and_healthy_read_the_table():
         assert getattr(Patient(), field) == table.value[pid]
     assert (HEALTHY.cd3, HEALTHY.cd4, HEALTHY.cd8, HEALTHY.nk) == tuple(
         table.value[p] for p in ("CD3_set", "CD4_set", "CD8_set", "NK_set"))
+
+
+PREFIXES = ("k", "ka", "d", "p", "g", "K", "E", "CL", "V", "C", "f", "w", "s", "alpha", "slope")
+SUFFIXES = ("0", "set", "ref", "rate")
+CONVENTION = {"MTT", "gam", "BSA"}
+MODULES = ("PK", "DC", "CK", "TC", "MAC", "CHEMO", "TUM", "IT", "RT")
+
+
+def legend_ok(pid: str) -> bool:
+    """The naming legend in the header of models/parameters.tsv."""
+    module, _, rest = pid.partition("_")
+    local = rest if module in MODULES else pid
+    parts = local.split("_")
+    return local in CONVENTION or parts[0] in PREFIXES or (len(parts) > 1 and parts[-1] in SUFFIXES)
+
+
+def test_every_parameter_follows_the_naming_legend_and_none_stutters():
+    table = load_parameter_table()
+    assert [p for p in table.index if not legend_ok(p)] == []
+    stutters = [p for p in table.index if p.partition("_")[0] in MODULES
+                and p.partition("_")[0].lower() in p.partition("_")[2].lower().split("_")]
+    assert stutters == []
+    header = (model_dir() / "parameters.tsv").read_text().split("\nid\t")[0]
+    assert all(f"{prefix}_" in header for prefix in PREFIXES if prefix != "ka")
+
+
+def test_the_legend_check_can_fail():
+    assert not legend_ok("DC_EC50_TLR9") and not legend_ok("MAC_IL12_50") and legend_ok("DC_K_TLR9")

@@ -40,7 +40,7 @@ def test_finite_differences_match_analytic_pk_derivatives():
 def test_local_sensitivity_of_the_model_is_step_independent():
     """A tighter step (and the default) agree: the FD step is inside the well-conditioned range."""
     scenario = Scenario("short", Regimen((Dose("thymalfasin", "1.6 mg", ii=3.5, addl=7),)), horizon=28, step=1)
-    params = ["TC_E_thy_TA1", "DC_EC50_TLR9", "CK_k_IL2"]
+    params = ["TC_E_thy_TA1", "DC_K_TLR9", "CK_k_IL2"]
     a = local_sensitivity(scenario, params, endpoints=["auc_CD4", "peak_IL2"])
     b = local_sensitivity(scenario, params, endpoints=["auc_CD4", "peak_IL2"], rel_step=a.attrs["rel_step"] / 4)
     np.testing.assert_allclose(a.sensitivity, b.sensitivity, rtol=2e-3, atol=1e-7)
@@ -76,7 +76,7 @@ def test_local_sensitivity_matches_a_tighter_tolerance_reference():
     from thymosim.model import default_model
 
     scenario = Scenario("short", Regimen((Dose("thymalfasin", "1.6 mg", ii=3.5, addl=7),)), horizon=28, step=1)
-    params = ["TC_E_thy_TA1", "DC_EC50_TLR9", "PK_CL"]
+    params = ["TC_E_thy_TA1", "DC_K_TLR9", "PK_CL"]
     default = local_sensitivity(scenario, params, endpoints=["auc_CD4", "peak_IL2"])
     integrator = default_model().runner().getIntegrator()
     rtol, atol = integrator.getValue("relative_tolerance"), integrator.getValue("absolute_tolerance")

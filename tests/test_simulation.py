@@ -30,7 +30,7 @@ def test_parameter_and_dose_changes_never_recompile():
     default_model().runner()
     before = compilations()
     for amt, ii in [(1.6, 3.5), (3.2, 1.0), (0.8, 7.0)]:
-        simulate(Patient(parameters={"DC_EC50_TLR9": 10 * amt}),
+        simulate(Patient(parameters={"DC_K_TLR9": 10 * amt}),
                  Regimen((Dose("thymalfasin", amt, "mg", ii=ii, addl=3),)), horizon=14)
     assert compilations() == before
 

@@ -24,11 +24,11 @@ def test_untreated_derivatives_vanish(name):
     x = np.array([rr.getValue(i) for i in ids])
     # relative criterion for non-zero states, absolute for states that are zero (no drug)
     rel = np.where(x != 0, np.abs(dx) / np.where(x != 0, np.abs(x), 1), np.abs(dx) * 1e6)
-    immune = [i for i, s in enumerate(ids) if s != "TUM_V_tum"]
+    immune = [i for i, s in enumerate(ids) if s != "TUM_V_lesion"]
     worst = max(immune, key=lambda i: rel[i])
     assert rel[worst] < 1e-6, f"{ids[worst]}: |dx/dt|/x = {rel[worst]:.2e}"
     # the lesion grows at its untreated net rate, by construction
-    tumour = ids.index("TUM_V_tum")
+    tumour = ids.index("TUM_V_lesion")
     assert dx[tumour] / x[tumour] == pytest.approx(rr["TUM_g_net"], rel=1e-9)
 
 

@@ -91,7 +91,7 @@ def test_a_sweep_on_an_edited_model_is_identical_serial_multiprocess_and_dask(sc
     import libsbml
 
     doc = libsbml.readSBMLFromString(default_model().sbml)
-    doc.getModel().getParameter("DC_EC50_TLR9").setValue(5.0)  # a stronger Ta1 effect on DCs
+    doc.getModel().getParameter("DC_K_TLR9").setValue(5.0)  # a stronger Ta1 effect on DCs
     edited = replace(scenario, model=default_model().with_sbml(libsbml.writeSBMLToString(doc)))
     committed = run_sweep(scenario, points, endpoints=ENDPOINTS)
     serial = run_sweep(edited, points, endpoints=ENDPOINTS)

@@ -23,7 +23,7 @@ class Patient:
     cd8: float = parameter_value("CD8_0")
     nk: float = parameter_value("NK_0")
     anc: float = parameter_value("ANC_0")
-    tumour_diameter: float = parameter_value("D0")
+    tumour_diameter: float = parameter_value("D_0")
     bsa: float = parameter_value("BSA")
     parameters: dict[str, float] = field(default_factory=dict)
 

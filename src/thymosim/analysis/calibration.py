@@ -75,17 +75,17 @@ def dc_maturation_shift(e_dc: float) -> np.ndarray:
 
     regimen = Regimen((Dose("thymalfasin", ETASS_DOSING["amt_ug"], "ug", time=0, ii=ETASS_DOSING["ii_day"],
                             addl=ETASS_DOSING["n"] - 1),))
-    df = simulate(Patient(parameters={"DC_E_DC_NFkB": e_dc}), regimen, horizon=7, step=0.5,
+    df = simulate(Patient(parameters={"DC_E_NFkB": e_dc}), regimen, horizon=7, step=0.5,
                   outputs=["mature_DC_fraction"]).set_index("time")["mature_DC_fraction"]
     return np.array([df[t] - df[0.0] for t in DC_TARGETS])
 
 
 def fit_dc_maturation() -> dict[str, float]:
-    """Fit the NF-kB drive of DC maturation (DC_E_DC_NFkB) to the ETASS mHLA-DR shifts."""
+    """Fit the NF-kB drive of DC maturation (DC_E_NFkB) to the ETASS mHLA-DR shifts."""
     target = np.array(list(DC_TARGETS.values()))
     fit = least_squares(lambda p: dc_maturation_shift(np.exp(p[0])) - target, [np.log(0.3)])
     pred = dc_maturation_shift(float(np.exp(fit.x[0])))
-    return {"DC_E_DC_NFkB": float(np.exp(fit.x[0])), "day3": pred[0], "day7": pred[1]}
+    return {"DC_E_NFkB": float(np.exp(fit.x[0])), "day3": pred[0], "day7": pred[1]}
 
 
 def main() -> None:

@@ -174,7 +174,7 @@ def petab_observables() -> dict[str, str]:
     return outputs | {"obs_mHLA_DR_shift": "f_mDC - DC_f_mDC_0"}
 
 
-PETAB_ESTIMATED = ("PK_ka", "PK_CL", "PK_V", "DC_E_DC_NFkB")
+PETAB_ESTIMATED = ("PK_ka", "PK_CL", "PK_V", "DC_E_NFkB")
 """The parameters thymosim's own calibrations fit (``python -m thymosim.analysis.calibration``)."""
 ETASS_NOISE = 0.01
 """Assumed SD of the ETASS mHLA-DR shifts (fraction points) in the PEtab problem."""
