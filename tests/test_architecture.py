@@ -31,7 +31,7 @@ def layer(module: str) -> str:
 def imports(path: Path) -> set[str]:
     """thymosim modules imported anywhere in a file."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("thymosim"):
             found |= {f"{node.module}.{a.name}" if node.module == "thymosim" else node.module for a in node.names}
         elif isinstance(node, ast.Import):

@@ -53,7 +53,7 @@ def test_level3_version1_export_is_consistent_and_simulates_identically(tmp_path
 
     main(["export", "sbml", "--scenario", "prag_ta1", "--sbml-version", "3.1", "--out", str(tmp_path / "v1.xml")])
     main(["export", "sbml", "--scenario", "prag_ta1", "--out", str(tmp_path / "v2.xml")])
-    v1 = (tmp_path / "v1.xml").read_text()
+    v1 = (tmp_path / "v1.xml").read_text(encoding="utf-8")
     assert (libsbml.readSBMLFromString(v1).getLevel(), libsbml.readSBMLFromString(v1).getVersion()) == (3, 1)
     assert sbml_consistency(v1) == Counter()
     columns = ["time", "CD4", "CD8", "NK", "tumour_diameter", "C_TA1"]

@@ -43,7 +43,7 @@ def test_roles_covariates_and_dosing_inputs_come_from_the_maps():
 
 def test_changing_a_value_in_the_table_and_rebuilding_changes_the_simulation(tmp_path):
     models = shutil.copytree(model_dir(), tmp_path / "models")
-    table = (models / "parameters.tsv").read_text().splitlines()
+    table = (models / "parameters.tsv").read_text(encoding="utf-8").splitlines()
     row = next(i for i, line in enumerate(table) if line.startswith("PK_CL\t"))
     fields = table[row].split("\t")
     fields[1] = str(2 * float(fields[1]))
@@ -92,7 +92,7 @@ def test_every_parameter_follows_the_naming_legend_and_none_stutters():
     stutters = [p for p in table.index if p.partition("_")[0] in MODULES
                 and p.partition("_")[0].lower() in p.partition("_")[2].lower().split("_")]
     assert stutters == []
-    header = (model_dir() / "parameters.tsv").read_text().split("\nid\t")[0]
+    header = (model_dir() / "parameters.tsv").read_text(encoding="utf-8").split("\nid\t")[0]
     assert all(f"{prefix}_" in header for prefix in PREFIXES if prefix != "ka")
 
 

@@ -75,7 +75,7 @@ def test_python_api_doses_another_model():
 
 def test_exported_scenario_reproduces_the_driver(scenario, tmp_path):
     main(["export", "sbml", "--scenario", str(FILE), "--out", str(tmp_path / "arm.xml")])
-    assert (tmp_path / "arm.xml").read_text() == scenario_sbml(scenario)
+    assert (tmp_path / "arm.xml").read_text(encoding="utf-8") == scenario_sbml(scenario)
     ours = scenario.simulate()
     rr = roadrunner.RoadRunner(str(tmp_path / "arm.xml"))
     rr.getIntegrator().setValue("relative_tolerance", 1e-10)
@@ -112,7 +112,7 @@ def test_sweep_identical_serial_and_two_workers_and_local_sensitivity(scenario):
 
 
 def test_bad_third_party_declarations_get_clear_errors(tmp_path):
-    text = FILE.read_text()
+    text = FILE.read_text(encoding="utf-8")
     cases = {
         'target = "A_dopa"': ('target = "nope"', "drugs.ldopa.target: 'nope'"),
         'unit = "umol"': ('unit = "furlong"', "drugs.ldopa.unit"),

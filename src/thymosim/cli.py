@@ -6,6 +6,7 @@
     thymosim compare A B ... --out DIR          overlay scenarios
     thymosim sweep SCENARIO --factor NAME=V1,V2,... [--factor ...] --out DIR [--workers N] [--scheduler ADDR]
     thymosim sensitivity SCENARIO --method local|morris|sobol --out DIR [--endpoint E] [--n N]
+    thymosim calibrate [--write]                rerun the fits; --write: values into parameters.tsv, rebuild SBML
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
     thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
     thymosim export omex --scenario S ... --out F.omex   COMBINE archive: SBML per scenario, SED-ML L1V4, table
@@ -92,6 +93,9 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--workers", type=int, default=1)
         p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
         p.add_argument("--quiet", action="store_true")
+    calibrate = sub.add_parser("calibrate", help="rerun the calibrations; --write puts the fitted values into "
+                                                 "models/parameters.tsv and rebuilds the SBML")
+    calibrate.add_argument("--write", action="store_true", help="write the fitted values and rebuild the SBML")
     export = sub.add_parser("export", help="export the model: SBML, comp SBML, COMBINE/OMEX, PEtab")
     export.add_argument("format", choices=["sbml", "sbml-comp", "omex", "petab"])
     export.add_argument("--out", type=Path, required=True)
@@ -118,6 +122,15 @@ def main(argv: list[str] | None = None) -> None:
                     raise ScenarioError("export sbml: give one --scenario (use omex for several)")
                 sbml = scenario_sbml(resolve(args.scenario[0])) if args.scenario else default_model().sbml
                 args.out.write_text(sbml if args.sbml_version == "3.2" else as_level3_version1(sbml))
+            return
+        if args.command == "calibrate":
+            from thymosim.analysis.calibration import calibrate
+
+            calibrate(write=args.write)
+            if args.write:
+                from thymosim.sbml.build import main as build
+
+                build()
             return
         if args.command == "sweep":
             return _sweep(args)

@@ -349,7 +349,7 @@ def default_model() -> Model:
     from thymosim import tables
 
     return Model(
-        sbml_path().read_text(),
+        sbml_path().read_text(encoding="utf-8"),
         name=MAIN_MODULE,
         drugs=tables.load_drugs(),
         outputs=tables.load_outputs(),

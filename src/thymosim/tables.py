@@ -61,4 +61,25 @@ def load_covariates(directory: Path | None = None) -> dict[str, str]:
 @functools.cache
 def calibration_targets() -> dict:
     """The published data the calibrations fit, ``models/data/calibration_targets.toml``."""
-    return tomllib.loads((model_dir() / "data" / "calibration_targets.toml").read_text())
+    return tomllib.loads((model_dir() / "data" / "calibration_targets.toml").read_text(encoding="utf-8"))
+
+
+def write_values(values: dict[str, float], directory: Path | None = None, digits: int = 4) -> Path:
+    """Write parameter values (``digits`` significant digits) into the value column of
+    ``parameters.tsv``, keeping every other cell and comment; rebuild the SBML afterwards
+    (``python -m thymosim.sbml.build``)."""
+    path = (directory or model_dir()) / "parameters.tsv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("id\t"))
+    column = lines[header].split("\t").index("value")
+    pending = dict(values)
+    for i in range(header + 1, len(lines)):
+        cells = lines[i].split("\t")
+        if cells[0] in pending:
+            cells[column] = f"{pending.pop(cells[0]):.{digits}g}"
+            lines[i] = "\t".join(cells)
+    if pending:
+        raise KeyError(f"no rows in {path} for {sorted(pending)}")
+    path.write_text("\n".join(lines) + "\n")
+    parameter_value.cache_clear()
+    return path

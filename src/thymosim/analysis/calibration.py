@@ -1,8 +1,9 @@
 """Calibrations: real fits of model parameters to published data, rerunnable.
 
-``python -m thymosim.analysis.calibration`` prints each fit, its residuals and what it
-fails to fit. The fitted values are copied into ``models/parameters.tsv``
-(evidence ``fitted``); tests check that the table still reproduces the targets.
+``python -m thymosim.analysis.calibration`` (or ``thymosim calibrate``) prints each fit, its
+residuals and what it fails to fit; with ``--write`` it writes the fitted values into
+``models/parameters.tsv`` (evidence ``fitted``), the only place values live; then rebuild the
+SBML (``thymosim calibrate --write`` does both). Targets: ``models/data/calibration_targets.toml``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import least_squares
 
-from thymosim.tables import calibration_targets
+from thymosim.tables import calibration_targets, write_values
 
 _PK, _ETASS = calibration_targets()["ta1_pk"], calibration_targets()["etass"]
 PK_TARGETS = {k: tuple(_PK[k]) for k in ("Cmax", "Tmax_h", "AUC0_12")}
@@ -88,7 +89,13 @@ def fit_dc_maturation() -> dict[str, float]:
     return {"DC_E_NFkB": float(np.exp(fit.x[0])), "day3": pred[0], "day7": pred[1]}
 
 
-def main() -> None:
+FITTED = ("PK_ka", "PK_CL", "PK_V", "DC_E_NFkB")
+"""Table rows the calibrations write."""
+
+
+def calibrate(write: bool = False, directory=None) -> dict[str, float]:
+    """Run every fit, print it; with ``write``, write the fitted values into parameters.tsv
+    (of ``directory``, default the package's models/). Returns all fitted quantities."""
     pk = fit_ta1_pk()
     print("Ta1 PK fit (closed form, 1.6 mg SC):")
     for key, value in pk.items():
@@ -97,6 +104,19 @@ def main() -> None:
     print("DC maturation fit (ETASS mHLA-DR +3.9 / +5.8 points at day 3 / 7):")
     for key, value in dc.items():
         print(f"  {key:12s} {value:10.4g}")
+    fitted = pk | dc
+    if write:
+        path = write_values({k: fitted[k] for k in FITTED}, directory)
+        print(f"wrote {', '.join(FITTED)} to {path}; rebuild the SBML: python -m thymosim.sbml.build")
+    return fitted
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m thymosim.analysis.calibration", description=__doc__)
+    parser.add_argument("--write", action="store_true", help="write the fitted values into models/parameters.tsv")
+    calibrate(parser.parse_args(argv).write)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,75 @@
+"""Reference results: each named scenario reproduces its committed time course
+(tests/reference/<scenario>.csv; regenerate with python tests/reference/regenerate.py), and the
+numbers the README reports are those of the reference files."""
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from thymosim.scenario import names
+
+sys.path.insert(0, str(Path(__file__).parent / "reference"))
+import regenerate  # noqa: E402
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def committed(name: str) -> pd.DataFrame:
+    return pd.read_csv(regenerate.path(name), comment="#")
+
+
+def test_every_named_scenario_has_a_reference_file():
+    assert sorted(p.stem for p in regenerate.HERE.glob("*.csv")) == names()
+
+
+@pytest.mark.parametrize("name", names())
+def test_scenario_reproduces_its_reference(name):
+    expected, got = committed(name), regenerate.reference(name)
+    assert list(got.columns) == list(expected.columns)
+    np.testing.assert_allclose(got.to_numpy(), expected.to_numpy(), rtol=regenerate.RTOL, atol=regenerate.ATOL,
+                               err_msg=f"{name} moved: if deliberate, run python tests/reference/regenerate.py")
+
+
+def test_the_reference_check_can_fail():
+    """A 1e-5 relative change of one value is caught."""
+    expected = committed("cisplatin_vinorelbine_ta1")
+    moved = expected.copy()
+    moved.loc[90, "CD4"] *= 1 + 1e-5
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(moved.to_numpy(), expected.to_numpy(), rtol=regenerate.RTOL, atol=regenerate.ATOL)
+
+
+def readme_table(heading: str) -> pd.DataFrame:
+    """The first Markdown table after ``heading`` in the README, as strings."""
+    text = README.read_text(encoding="utf-8").split(heading, 1)[1]
+    block = []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            block.append([c.strip() for c in line.strip("|").split("|")])
+        elif block:
+            break
+    assert block, heading
+    return pd.DataFrame(block[2:], columns=block[0])
+
+
+def test_readme_default_scenario_table_is_the_reference_at_day_180():
+    table = readme_table("## Default scenario").set_index("day 180")
+    columns = {"CD3": ("CD3", 0), "CD4": ("CD4", 0), "CD8": ("CD8", 0), "NK": ("NK", 0), "IL-2 (pM)": ("IL2", 2),
+               "M1/M2": ("M1_M2", 3), "tumour (mm)": ("tumour_diameter", 1)}
+    for arm, scenario in (("chemo", "cisplatin_vinorelbine"), ("chemo + Tα1", "cisplatin_vinorelbine_ta1")):
+        day180 = committed(scenario).set_index("time").loc[180.0]
+        for header, (output, digits) in columns.items():
+            shown = float(table.loc[arm, header])
+            assert shown == round(float(day180[output]), digits), f"README {arm} {header}: {shown} vs {day180[output]}"
+
+
+def test_readme_day9_prediction_is_the_reference():
+    day9 = committed("prag_ta1_loading").set_index("time").loc[9.0]
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    match = re.search(r"predicts CD3 (\d+), CD4 (\d+), CD8 (\d+) cells/µL at day 9", text)
+    assert match, "README sentence with the day-9 prediction not found"
+    assert [int(g) for g in match.groups()] == [round(day9[c]) for c in ("CD3", "CD4", "CD8")]
