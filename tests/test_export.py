@@ -48,6 +48,7 @@ def test_export_command_writes_sbml(tmp_path):
     assert all(t.startswith("time >= ") for t in triggers)
 
 
+@pytest.mark.crosstool
 def test_level3_version1_export_is_consistent_and_simulates_identically(tmp_path):
     from thymosim.cli import main
 
@@ -62,6 +63,7 @@ def test_level3_version1_export_is_consistent_and_simulates_identically(tmp_path
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
+@pytest.mark.crosstool
 def test_copasi_reproduces_the_default_scenario_from_the_exported_sbml():
     """COPASI (basico) on the exported SBML matches thymosim for every output to 1e-4 relative;
     each dose event fires exactly once (the Ta1 mass balance closes on the number of doses)."""
@@ -110,6 +112,7 @@ def test_annotations_are_identifiers_org_uris_from_the_listed_namespaces():
     assert "https://identifiers.org/pubmed:30770905" in uris([model.getParameter("MAC_K_IL12")])
 
 
+@pytest.mark.crosstool
 def test_hierarchical_export_is_valid_and_flattens_to_the_same_model(tmp_path):
     from thymosim.cli import main
 
@@ -139,6 +142,7 @@ def test_hierarchical_export_is_valid_and_flattens_to_the_same_model(tmp_path):
     np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
 
 
+@pytest.mark.crosstool
 def test_omex_archive_is_valid_sedml_and_tellurium_reproduces_our_report(tmp_path):
     import libcombine
     import libsedml
@@ -178,6 +182,7 @@ def omex_problems(path, workdir) -> tuple[list, list]:
         return validate(archive, str(workdir))
 
 
+@pytest.mark.crosstool
 def test_omex_validation_catches_a_broken_target(tmp_path):
     """The check above can fail: a SED-ML variable pointing at a missing model id is an error."""
     import zipfile
@@ -215,6 +220,7 @@ def test_exported_sbml_imports_back_into_thymosim(tmp_path):
     np.testing.assert_allclose(edited.to_numpy(), doubled_cl.to_numpy(), rtol=1e-12)
 
 
+@pytest.mark.crosstool
 def test_petab_export_passes_petablint_and_matches_the_table(tmp_path):
     import petab.v1 as petab
 
@@ -232,6 +238,7 @@ def test_petab_export_passes_petablint_and_matches_the_table(tmp_path):
     assert len(problem.measurement_df) == 3 and set(problem.observable_df.index) >= {"obs_ta1_plasma", "obs_CD4"}
 
 
+@pytest.mark.crosstool
 def test_petab_conditions_reproduce_thymosims_calibration_simulations(tmp_path):
     """Simulating the PEtab model under each condition (as a PEtab tool would) gives what
     thymosim's calibration computes: the single-dose PK and the ETASS DC-maturation shift."""

@@ -98,3 +98,38 @@ def test_every_parameter_follows_the_naming_legend_and_none_stutters():
 
 def test_the_legend_check_can_fail():
     assert not legend_ok("DC_EC50_TLR9") and not legend_ok("MAC_IL12_50") and legend_ok("DC_K_TLR9")
+
+
+def test_every_parameter_row_acts_in_the_model():
+    """Rows of role ``parameter`` appear in some rate law, rule or initial assignment (a value that
+    acts nowhere would be screened for nothing); ``reference`` rows are the ones that do not."""
+    import libsbml
+
+    model = libsbml.readSBMLFromString(default_model().sbml).getModel()
+    maths = [r.getKineticLaw().getMath() for r in model.getListOfReactions()]
+    maths += [r.getMath() for r in model.getListOfRules()] + [a.getMath() for a in model.getListOfInitialAssignments()]
+    used = set()
+
+    def collect(node):
+        if node.isName():
+            used.add(node.getName())
+        for i in range(node.getNumChildren()):
+            collect(node.getChild(i))
+
+    for math in maths:
+        collect(math)
+    table = load_parameter_table()
+    idle = [p for p in table.index[table.role == "parameter"] if p not in used]
+    assert idle == []
+    assert set(table.index[table.role == "reference"]) == {"CD3_set"}
+
+
+def test_a_value_written_in_the_antimony_fails_the_build(tmp_path):
+    import pytest
+
+    models = shutil.copytree(model_dir(), tmp_path / "models")
+    module = models / "modules" / "ta1_pk.ant"
+    text = module.read_text(encoding="utf-8").replace("  const ka   //", "  ka = 24.51   //")
+    module.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"values written in the Antimony for \['PK_ka'\]"):
+        build_sbml(models)

@@ -70,7 +70,7 @@ def test_salvati_arm_with_ta1_and_ifna_keeps_counts_higher():
     [
         (("colour",), "red", r"^colour: unknown key; allowed: name"),
         (("name",), "", r"^name: ''"),
-        (("horizon",), "7 day", r"^horizon: '7 day' .* before the last dose at day 24.5"),
+        (("horizon",), "7 day", r"^horizon: '7 day' .* before the last dose at 24.5 days"),
         (("horizon",), -3, r"^horizon: -3"),
         (("horizon",), "soon", r"^horizon: 'soon'"),
         (("patient", "cd4"), -5.0, r"^patient.cd4: -5.0; allowed: a finite number"),

@@ -1,6 +1,8 @@
 """Sensitivities: finite differences against analytic derivatives; Sobol indices against
 a model with known analytic indices (Ishigami); Morris screening ranks a dummy last."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -73,20 +75,13 @@ def test_morris_ranks_an_inert_parameter_last():
 
 def test_local_sensitivity_matches_a_tighter_tolerance_reference():
     """Sensitivities at the default solver tolerance agree with a run at 1000x tighter tolerances."""
-    from thymosim.model import default_model
-
     scenario = Scenario("short", Regimen((Dose("thymalfasin", "1.6 mg", ii=3.5, addl=7),)), horizon=28, step=1)
     params = ["TC_E_thy_TA1", "DC_K_TLR9", "PK_CL"]
     default = local_sensitivity(scenario, params, endpoints=["auc_CD4", "peak_IL2"])
-    integrator = default_model().runner().getIntegrator()
-    rtol, atol = integrator.getValue("relative_tolerance"), integrator.getValue("absolute_tolerance")
-    try:
-        integrator.setValue("relative_tolerance", rtol / 1000)
-        integrator.setValue("absolute_tolerance", atol / 1000)
-        tight = local_sensitivity(scenario, params, endpoints=["auc_CD4", "peak_IL2"])
-    finally:
-        integrator.setValue("relative_tolerance", rtol)
-        integrator.setValue("absolute_tolerance", atol)
+    model = default_model()
+    tighter = replace(scenario, model=model.with_tolerances(model.rtol / 1000, model.atol / 1000))
+    tight = local_sensitivity(tighter, params, endpoints=["auc_CD4", "peak_IL2"], rel_step=default.attrs["rel_step"])
+    assert tighter.model.runner() is not model.runner()
     np.testing.assert_allclose(default.sensitivity, tight.sensitivity, rtol=1e-3, atol=1e-7)
 
 
@@ -94,11 +89,17 @@ def test_local_sensitivity_matches_a_tighter_tolerance_reference():
 def test_sensitivity_to_a_covariate_is_taken_at_the_patients_value(patient):
     """AUC of CD4 scales almost in proportion to baseline CD4 (the patient starts at steady
     state there), whatever the patient: the step is taken around the value the simulation uses."""
-    from dataclasses import replace
-
     from thymosim.scenario import named
 
-    scenario = replace(named("cisplatin_vinorelbine_ta1"), step=1.0)
+    scenario = replace(named("cisplatin_vinorelbine_ta1"), step=1.0, patient=patient)
     result = local_sensitivity(scenario, ["CD4_0"], ["auc_CD4"])
     assert result.status.tolist() == ["ok"]
     assert result.sensitivity.iloc[0] == pytest.approx(1.0, abs=0.06)
+    auc = result.value.iloc[0]
+    assert auc == pytest.approx(180 * patient.cd4, rel=0.25)  # evaluated for this patient, not the default
+
+
+def test_a_zero_parameter_is_refused_before_any_run():
+    scenario = Scenario("short", Regimen((Dose("thymalfasin", "1.6 mg"),)), horizon=7, step=1)
+    with pytest.raises(ValueError, match="CHEMO_cis_rate"):
+        local_sensitivity(scenario, ["CHEMO_cis_rate"], ["auc_CD4"])

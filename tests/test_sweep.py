@@ -98,11 +98,16 @@ def test_a_sweep_on_an_edited_model_is_identical_serial_multiprocess_and_dask(sc
     assert (serial.status == "ok").all()
     assert not np.allclose(serial.value, committed.value, rtol=1e-6)  # the edit changes the results
     multi = run_sweep(edited, points, endpoints=ENDPOINTS, workers=2)
-    pd.testing.assert_frame_equal(serial, multi)
+    pd.testing.assert_frame_equal(serial, multi, check_exact=True)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         dask = run_sweep(edited, points, endpoints=ENDPOINTS, scheduler=client)
-    pd.testing.assert_frame_equal(serial, dask)
+    pd.testing.assert_frame_equal(serial, dask, check_exact=True)  # one thread per worker: bitwise
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        threaded = run_sweep(edited, points, endpoints=ENDPOINTS, scheduler=client)
+    assert (threaded.status == "ok").all()
+    pd.testing.assert_frame_equal(serial, threaded, check_exact=False, rtol=1e-6)
 
 
 def test_grid_is_full_factorial():

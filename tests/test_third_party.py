@@ -50,7 +50,7 @@ def scenario():
 
 def test_scenario_file_names_the_model_its_drug_and_outputs(scenario):
     assert scenario.model.name == "BIOMD0000000321" and scenario.model.info.time_unit == "hour"
-    assert scenario.model.drugs["ldopa"] == Drug("ldopa", target="A_dopa", unit="umol",
+    assert scenario.model.drugs["ldopa"] == Drug("ldopa", target="A_dopa", unit="umol", routes=("oral",),
                                                  description="oral L-dopa, into the gut")
     assert list(scenario.simulate().columns) == ["time", *COLUMNS]
 

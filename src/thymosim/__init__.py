@@ -3,10 +3,11 @@ immune function after chemotherapy, and a driver that doses any SBML model.
 
 Layers, each importing only the ones before it (checked by ``tests/test_architecture.py``):
 
-1. core: :mod:`~thymosim.model` (the Model object: SBML, compiled runner, drug/output/covariate
-   maps) -> :mod:`~thymosim.tables` (``models/*.tsv``), :mod:`~thymosim.units`,
-   :mod:`~thymosim.patient`, :mod:`~thymosim.regimen` -> :mod:`~thymosim.simulation`
-   -> :mod:`~thymosim.scenario` (TOML scenarios, named scenarios);
+1. core, in this order (each imports only those before it): :mod:`~thymosim.units` ->
+   :mod:`~thymosim.model` (the Model object: SBML, compiled runner, drug/output/covariate maps;
+   its ``default_model()`` reads the tables when first called, the one exception) ->
+   :mod:`~thymosim.tables` (``models/*.tsv``) -> :mod:`~thymosim.patient`, :mod:`~thymosim.regimen`
+   -> :mod:`~thymosim.simulation` -> :mod:`~thymosim.scenario` (TOML scenarios, named scenarios);
 2. :mod:`thymosim.sbml` (build, units, comp, export: SBML, OMEX/SED-ML, PEtab) and
    :mod:`thymosim.analysis` (endpoints, sweeps, sensitivity, calibration), which never import
    each other;

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from thymosim.model import InfeasibleBaseline, ModelError
 from thymosim.plots.timecourse import plot_arms
 from thymosim.scenario import DEFAULT, ScenarioError, named, names, resolve
 
@@ -73,7 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     compare.add_argument("scenarios", nargs="+", help="named scenarios or TOML files")
     for p in (run, compare):
         p.add_argument("--out", type=Path, required=True, help="output directory")
-        p.add_argument("--step", type=float, default=None, help="output step [day] (default: the scenario's)")
+        p.add_argument("--step", type=float, default=None,
+                       help="output step, in the model's time unit (days for thymosim; default: the scenario's)")
         p.add_argument("--parquet", action="store_true", help="also write timecourse.parquet")
         p.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep = sub.add_parser("sweep", help="grid sweep of scenario values, endpoints to Parquet/CSV and figures")
@@ -114,14 +116,15 @@ def main(argv: list[str] | None = None) -> None:
             if args.format == "petab":
                 petab_problem(args.out)
             elif args.format == "sbml-comp":
-                args.out.write_text(comp_sbml())
+                args.out.write_text(comp_sbml(), encoding="utf-8")
             elif args.format == "omex":
                 omex_archive([resolve(s) for s in (args.scenario or DEFAULT)], args.out)
             else:
                 if args.scenario and len(args.scenario) > 1:
                     raise ScenarioError("export sbml: give one --scenario (use omex for several)")
                 sbml = scenario_sbml(resolve(args.scenario[0])) if args.scenario else default_model().sbml
-                args.out.write_text(sbml if args.sbml_version == "3.2" else as_level3_version1(sbml))
+                text = sbml if args.sbml_version == "3.2" else as_level3_version1(sbml)
+                args.out.write_text(text, encoding="utf-8")
             return
         if args.command == "calibrate":
             from thymosim.analysis.calibration import calibrate
@@ -145,8 +148,11 @@ def main(argv: list[str] | None = None) -> None:
         else:
             chosen = [args.scenario] if args.command == "run" else args.scenarios
             run_scenarios(chosen, args.out, args.step, args.parquet, args.quiet)
-    except ScenarioError as err:
+    except (ScenarioError, ModelError, InfeasibleBaseline) as err:
         raise SystemExit(f"thymosim: {err}") from None
+    except (KeyError, ValueError) as err:  # unknown endpoint/parameter names, bad values
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        raise SystemExit(f"thymosim: {message}") from None
     except BrokenPipeError:  # output piped into a command that stopped reading (e.g. head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(1) from None

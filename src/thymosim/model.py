@@ -10,9 +10,12 @@ and the patient covariates (``Patient`` field -> parameter id).
 - :meth:`Model.from_sbml` wraps any flat SBML: an export edited in COPASI, a BioModels file.
 - :meth:`Model.with_sbml` keeps thymosim's maps on an edited copy of its SBML.
 
-The only module-level state is a per-process cache keyed by the SBML content (parsed ids and
-one compiled RoadRunner per content and tolerance). A Model pickles as its text and maps, so
-worker processes and Dask workers run exactly the model they are given, compiling it once.
+Module-level state is limited to caches: per process, what was parsed from each SBML content;
+per thread, the compiled RoadRunners (at most :data:`MAX_RUNNERS`, keyed by content and
+tolerances, so threads of a Dask worker never share one); and the default model and tables read
+from ``models/`` (:func:`clear_caches` forgets them after the files change). A Model is read-only
+and pickles as its text and maps, so worker processes and Dask workers run exactly the model they
+are given, compiling it once.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from thymosim import units
@@ -30,6 +36,7 @@ from thymosim import units
 MAIN_MODULE = "thymosim"
 RTOL, ATOL = 1e-8, 1e-10  # integrator tolerances of the default model
 MAX_STEPS = 100_000
+MAX_RUNNERS = 8  # compiled models kept per thread
 
 
 class ModelError(ValueError):
@@ -64,7 +71,7 @@ class Drug:
     target: str | None = None
     rate: str | None = None
     unit: str = "dimensionless"
-    routes: tuple[str, ...] = ("iv", "sc", "oral", "im")
+    routes: tuple[str, ...] | str = ("unspecified", "sc", "iv", "oral", "im")
     default_dur: float = 0.0
     description: str = ""
 
@@ -75,7 +82,11 @@ class Drug:
             units.dimension(self.unit)
         except ValueError as err:
             raise ModelError(f"drugs.{self.name}.unit: {err}") from None
-        object.__setattr__(self, "routes", tuple(self.routes))
+        routes = self.routes.split(",") if isinstance(self.routes, str) else self.routes
+        routes = tuple(r.strip() for r in routes if r.strip())
+        if not routes:
+            raise ModelError(f"drugs.{self.name}.routes: give at least one route, e.g. 'sc' or 'iv,sc'")
+        object.__setattr__(self, "routes", routes)
 
     @property
     def dimension(self) -> str:
@@ -102,26 +113,43 @@ class Output:
 class _Info:
     """What the driver needs from an SBML text, parsed once per process."""
 
-    defaults: dict[str, float]
+    defaults: Mapping[str, float]
     derived: tuple[str, ...]
     species: frozenset[str]
     ids: frozenset[str]
+    settable: frozenset[str]  # species and parameters a dose may change (no rule determines them)
     time_unit: str
 
 
 @dataclass
 class _Cache:
     info: dict[str, _Info] = field(default_factory=dict)
-    runners: dict[tuple, Any] = field(default_factory=dict)
+    local: threading.local = field(default_factory=threading.local)  # .runners: OrderedDict per thread
     compilations: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def runners(self) -> OrderedDict:
+        if not hasattr(self.local, "runners"):
+            self.local.runners = OrderedDict()
+        return self.local.runners
 
 
 _CACHE = _Cache()
 
 
 def compilations() -> int:
-    """RoadRunner compilations in this process so far (each model content compiles once)."""
+    """RoadRunner compilations in this process so far (each model content compiles once per thread)."""
     return _CACHE.compilations
+
+
+def clear_caches() -> None:
+    """Forget the default model and the tables read from ``models/`` (after editing them in a
+    running process); compiled runners stay cached by content."""
+    from thymosim import tables
+
+    default_model.cache_clear()
+    for cached in (tables.parameter_value, tables.calibration_targets):
+        cached.cache_clear()
 
 
 def holds_constant(rule) -> bool:
@@ -141,20 +169,32 @@ def _parse(sbml: str, origin: str) -> _Info:
         raise ModelError(f"{origin}: not a readable SBML model ({detail})")
     if model.getPlugin("comp") is not None and model.getPlugin("comp").getNumSubmodels():
         raise ModelError(f"{origin}: hierarchical (comp) SBML; flatten it first (thymosim export sbml)")
-    derived = {a.getSymbol() for a in model.getListOfInitialAssignments()}
-    derived |= {r.getVariable() for r in model.getListOfRules()}
-    derived |= {s.getConversionFactor() for s in model.getListOfSpecies() if s.isSetConversionFactor()}
+    derived = determined_ids(model)
     defaults = {p.getId(): p.getValue() for p in model.getListOfParameters()
                 if p.getConstant() and p.getId() not in derived}
     ids = {e.getId() for listing in (model.getListOfSpecies(), model.getListOfParameters(),
                                      model.getListOfCompartments(), model.getListOfReactions()) for e in listing}
+    assigned = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
+    settable = {s.getId() for s in model.getListOfSpecies() if not s.getConstant()}
+    settable |= {p.getId() for p in model.getListOfParameters()}
+    settable -= assigned
     return _Info(
-        defaults=defaults,
+        defaults=MappingProxyType(defaults),
         derived=tuple(r.getVariable() for r in model.getListOfRules() if holds_constant(r)),
         species=frozenset(s.getId() for s in model.getListOfSpecies()),
         ids=frozenset(ids),
+        settable=frozenset(settable),
         time_unit=_time_unit(model),
     )
+
+
+def determined_ids(model) -> set[str]:
+    """Ids of a libsbml model whose value a rule, an initial assignment or a species' conversion
+    factor determines (not free parameters)."""
+    derived = {a.getSymbol() for a in model.getListOfInitialAssignments()}
+    derived |= {r.getVariable() for r in model.getListOfRules()}
+    derived |= {s.getConversionFactor() for s in model.getListOfSpecies() if s.isSetConversionFactor()}
+    return derived
 
 
 def _time_unit(model) -> str:
@@ -188,16 +228,35 @@ class Model:
         atol: float = ATOL,
         origin: str = "",
     ) -> None:
-        self.sbml = sbml
-        self.name = name
-        self.origin = origin or name
-        self.drugs: dict[str, Drug] = {d.name: d for d in drugs}
-        self.outputs: dict[str, Output] = {o.name: o for o in outputs}
-        self.covariates: dict[str, str] = dict(covariates or {})
-        self.check_derived = check_derived
-        self.rtol, self.atol = float(rtol), float(atol)
-        self.key = hashlib.sha256(sbml.encode()).hexdigest()
+        values = {"sbml": sbml, "name": name, "origin": origin or name,
+                  "drugs": MappingProxyType({d.name: d for d in drugs}),
+                  "outputs": MappingProxyType({o.name: o for o in outputs}),
+                  "covariates": MappingProxyType(dict(covariates or {})),
+                  "check_derived": check_derived, "rtol": float(rtol), "atol": float(atol),
+                  "key": hashlib.sha256(sbml.encode()).hexdigest()}
+        for attribute, value in values.items():
+            object.__setattr__(self, attribute, value)
         self._validate_maps()
+
+    def __setattr__(self, attribute: str, value: Any) -> None:
+        raise AttributeError(f"Model is read-only; make another (Model(...), with_sbml, with_drugs), not .{attribute}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Model) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def _identity(self) -> tuple:
+        return (*self._content(), self.rtol, self.atol)
+
+    def _content(self) -> tuple:
+        return (self.key, tuple(self.drugs.values()), tuple(self.outputs.values()), tuple(self.covariates.items()),
+                self.check_derived)
+
+    def same_content(self, other: Model) -> bool:
+        """Same SBML and maps (solver tolerances aside)."""
+        return self._content() == other._content()
 
     # --- construction ----------------------------------------------------------------------
     @classmethod
@@ -214,13 +273,30 @@ class Model:
     def with_sbml(self, sbml: str | Path) -> Model:
         """This model's maps and settings on another SBML (e.g. an exported, edited copy)."""
         text, origin = read_sbml(sbml)
-        return Model(text, name=self.name, drugs=self.drugs.values(), outputs=self.outputs.values(),
-                     covariates=self.covariates, check_derived=self.check_derived, rtol=self.rtol,
-                     atol=self.atol, origin=origin)
+        return self._copy(sbml=text, origin=origin)
+
+    def with_drugs(self, drugs: Iterable[Drug]) -> Model:
+        """This model with ``drugs`` added to (or replacing those of the same name in) its drug map."""
+        return self._copy(drugs={**self.drugs, **{d.name: d for d in drugs}}.values())
+
+    def with_tolerances(self, rtol: float, atol: float) -> Model:
+        """This model integrated at other solver tolerances."""
+        return self._copy(rtol=rtol, atol=atol)
+
+    def _copy(self, **changes: Any) -> Model:
+        kwargs = {"name": self.name, "drugs": self.drugs.values(), "outputs": self.outputs.values(),
+                  "covariates": self.covariates, "check_derived": self.check_derived, "rtol": self.rtol,
+                  "atol": self.atol, "origin": self.origin} | changes
+        return Model(kwargs.pop("sbml", self.sbml), **kwargs)
+
+    @property
+    def is_thymosim(self) -> bool:
+        """True for thymosim's model and edited copies of it (whose parameters the table describes)."""
+        return self.name == MAIN_MODULE and self.defaults.keys() == default_model().defaults.keys()
 
     def __reduce__(self):
         return (_rebuild, (self.sbml, self.name, tuple(self.drugs.values()), tuple(self.outputs.values()),
-                           self.covariates, self.check_derived, self.rtol, self.atol, self.origin))
+                           dict(self.covariates), self.check_derived, self.rtol, self.atol, self.origin))
 
     def __repr__(self) -> str:
         return (f"Model({self.name!r}, {len(self.defaults)} parameters, {len(self.drugs)} drugs, "
@@ -245,9 +321,9 @@ class Model:
     def _validate_maps(self) -> None:
         info = self.info
         for drug in self.drugs.values():
-            if drug.target and drug.target not in info.species and drug.target not in info.defaults:
-                raise ModelError(f"drugs.{drug.name}.target: {drug.target!r} is not a species or settable "
-                                 f"parameter of {self.origin}")
+            if drug.target and drug.target not in info.settable:
+                raise ModelError(f"drugs.{drug.name}.target: {drug.target!r} is not a species or parameter of "
+                                 f"{self.origin} that a dose can change (no rule may determine it)")
             if drug.rate and drug.rate not in info.defaults:
                 raise ModelError(f"drugs.{drug.name}.rate: {drug.rate!r} is not a settable parameter of "
                                  f"{self.origin}")
@@ -265,11 +341,13 @@ class Model:
         """The compiled model (one RoadRunner per process and content). Set values only through
         :meth:`reset`, which restores every parameter before a run."""
         key = (self.key, self.rtol, self.atol)
-        rr = _CACHE.runners.get(key)
+        runners = _CACHE.runners()
+        rr = runners.get(key)
         if rr is None:
             import roadrunner
 
-            _CACHE.compilations += 1
+            with _CACHE.lock:
+                _CACHE.compilations += 1
             try:
                 rr = roadrunner.RoadRunner(self.sbml)
             except RuntimeError as err:
@@ -278,7 +356,10 @@ class Model:
             integrator.setValue("relative_tolerance", self.rtol)
             integrator.setValue("absolute_tolerance", self.atol)
             integrator.setValue("maximum_num_steps", MAX_STEPS)
-            _CACHE.runners[key] = rr
+            runners[key] = rr
+            while len(runners) > MAX_RUNNERS:
+                runners.popitem(last=False)
+        runners.move_to_end(key)
         return rr
 
     def values(self, patient=None) -> dict[str, float]:
@@ -286,17 +367,25 @@ class Model:
         covariates, then its parameter overrides."""
         values = dict(self.defaults)
         if patient is not None:
+            fields = {pid: name for name, pid in self.covariates.items()}
+            clash = [pid for pid in patient.parameters if pid in fields]
+            if clash:
+                raise ValueError(f"Patient.parameters: {clash[0]} is a covariate of model {self.name!r}; "
+                                 f"set Patient.{fields[clash[0]]} instead")
             values.update({pid: float(getattr(patient, name)) for name, pid in self.covariates.items()})
             values.update(patient.parameters)
         return values
 
     def reset(self, overrides: Mapping[str, float]):
-        """The runner with every settable parameter at its default or override, all states reset
-        (initial assignments, derived constants included, re-evaluated); returns it."""
+        """The runner with everything a previous run may have changed restored (``resetAll``:
+        states, and parameters that events or doses changed), every settable parameter at its
+        default or override, then initial assignments (derived constants included) re-evaluated;
+        returns it."""
         unknown = sorted(set(overrides) - set(self.defaults))
         if unknown:
             raise KeyError(f"unknown parameter(s) {unknown} for model {self.name!r}; see Model.defaults")
         rr = self.runner()
+        rr.resetAll()
         for pid, default in self.defaults.items():
             value = float(overrides.get(pid, default))
             if not math.isfinite(value):

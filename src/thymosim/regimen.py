@@ -14,23 +14,13 @@ its exact time; nothing is compiled.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from thymosim import units
-from thymosim.model import Drug
-
-
-@functools.cache
-def default_drugs() -> dict[str, Drug]:
-    """The default model's drug map (``models/drugs.tsv``), by name."""
-    from thymosim.tables import load_drugs
-
-    return {d.name: d for d in load_drugs()}
-
+from thymosim.model import Drug, default_model
 
 MAX_ADDL = 100_000  # guards against an interval typo expanding into millions of doses
 
@@ -62,11 +52,11 @@ class Dose:
             drug = self.drug
         elif self.spec is not None and self.spec.name == self.drug:
             drug = self.spec
-        elif self.drug in default_drugs():
-            drug = default_drugs()[self.drug]
+        elif self.drug in default_model().drugs:
+            drug = default_model().drugs[self.drug]
         else:
-            raise ValueError(f"drug: unknown drug {self.drug!r}; allowed: {', '.join(default_drugs())} "
-                             "(or a Drug of another model)")
+            raise ValueError(f"drug: unknown drug {str(self.drug)[:50]!r}; allowed: {', '.join(default_model().drugs)} "
+                             "(or a Drug of another model: model.drugs[name])")
         set_(self, "drug", drug.name)
         set_(self, "spec", drug)
         try:

@@ -7,12 +7,12 @@ Schema (every key optional except ``name`` and ``doses``)::
     source = "..."                 # citation of the regimen
     horizon = "180 day"            # number (days) or "N day|week|h"; must not precede the last dose
     step = 0.25                    # output step [day]
-    outputs = ["CD4", "CD8"]       # subset of thymosim.OUTPUTS; default all
+    outputs = ["CD4", "CD8"]       # subset of the model's outputs (models/outputs.tsv); default all
 
     [patient]                      # baseline counts [cells/uL], tumour diameter [mm], BSA [m2]
     cd3 = 422.5
     cd4 = 244.5
-    [patient.parameters]           # any parameter id of models/parameters.tsv
+    [patient.parameters]           # any parameter id of models/parameters.tsv (covariates: the fields above)
     PK_CL = 80.0
 
     [[doses]]                      # one table per dosing record (see thymosim.regimen.Dose)
@@ -85,7 +85,7 @@ class Scenario:
     outputs: tuple[str, ...] = ()
     description: str = ""
     source: str = ""
-    model: Model = field(default_factory=default_model, compare=False, repr=False)
+    model: Model = field(default_factory=default_model, repr=False)
     declared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def simulate(self, **overrides) -> pd.DataFrame:
@@ -95,7 +95,14 @@ class Scenario:
         return simulate(self.patient, self.regimen, **kwargs)
 
     # --- data form -------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, standalone: bool = True) -> dict[str, Any]:
+        """The data form (what a TOML file holds). ``standalone``: the data must name its model, so
+        a model that is neither thymosim's nor read from a file raises :class:`ScenarioError`
+        (sweeps pass ``False``: they carry the model beside the data)."""
+        if standalone and not self.model.same_content(default_model()) and "model" not in self.declared \
+                and not self._default_with_drugs():
+            raise ScenarioError(f"scenario {self.name!r}: its model {self.model.name!r} was not read from a file; "
+                                "save the SBML and name it in the scenario (model = \"file.xml\")")
         patient = {k: getattr(self.patient, k) for k in PATIENT_KEYS
                    if k != "parameters" and (k in self.model.covariates or k == "bsa")}
         if self.patient.parameters:
@@ -112,6 +119,10 @@ class Scenario:
         data = {"name": self.name, "description": self.description, "source": self.source,
                 **self.declared, "horizon": self.horizon, "step": self.step, "patient": patient, "doses": doses}
         return data | ({"outputs": list(self.outputs)} if self.outputs else {})
+
+    def _default_with_drugs(self) -> bool:
+        base = default_model()
+        return "drugs" in self.declared and self.model.same_content(base.with_drugs(self.model.drugs.values()))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], model: Model | None = None, base_dir: Path | None = None) -> Scenario:
@@ -136,12 +147,13 @@ class Scenario:
         regimen = _regimen(data.get("doses"), model)
         horizon = _time("horizon", data.get("horizon", 180.0), positive=True)
         step = _time("step", data.get("step", 0.25), positive=True)
+        unit = f"{model.info.time_unit or 'time unit'}s"
         if step > horizon:
-            raise ScenarioError(f"step: {step} days; allowed: 0 < step <= horizon ({horizon} days)")
+            raise ScenarioError(f"step: {step} {unit}; allowed: 0 < step <= horizon ({horizon} {unit})")
         if regimen.last_time() > horizon:
             raise ScenarioError(
-                f"horizon: {data.get('horizon')!r} ({horizon} days) ends before the last dose at day "
-                f"{regimen.last_time():g}; allowed: horizon >= {regimen.last_time():g} days")
+                f"horizon: {data.get('horizon')!r} ({horizon} {unit}) ends before the last dose at "
+                f"{regimen.last_time():g} {unit}; allowed: horizon >= {regimen.last_time():g} {unit}")
         outputs = data.get("outputs", [])
         if not isinstance(outputs, list) or ("outputs" in data and not outputs) or any(
                 not isinstance(o, str) or o not in model.outputs for o in outputs):
@@ -151,7 +163,7 @@ class Scenario:
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
-        path.write_text(tomli_w.dumps(self.to_dict()))
+        path.write_text(tomli_w.dumps(self.to_dict()), encoding="utf-8")
         return path
 
     @classmethod
@@ -221,10 +233,7 @@ def _model(declared: dict[str, Any], outputs: Any = None) -> Model:
             ids = outputs if isinstance(outputs, list) and all(isinstance(o, str) for o in outputs) else None
             return Model.from_sbml(Path(declared["model"]), drugs=specs,
                                    outputs=[Output(o, o) for o in ids] if ids else None)
-        base = default_model()
-        return base if not specs else Model(base.sbml, name=base.name, drugs=[*base.drugs.values(), *specs],
-                                            outputs=base.outputs.values(), covariates=base.covariates,
-                                            check_derived=base.check_derived, origin=base.origin)
+        return default_model().with_drugs(specs) if specs else default_model()
     except ModelError as err:
         raise ScenarioError(str(err)) from None
 
@@ -234,11 +243,13 @@ def _numbers_only(data: dict[str, Any], model: Model) -> None:
     fields_ = [("horizon", data.get("horizon")), ("step", data.get("step"))]
     doses = data.get("doses") if isinstance(data.get("doses"), list) else []
     fields_ += [(f"doses[{i}].{k}", d.get(k)) for i, d in enumerate(doses) if isinstance(d, dict)
-                for k in ("time", "ii", "until", "dur")]
+                for k in ("time", "ii", "until", "dur", "rate")]
     for key, value in fields_:
+        if key.endswith(".rate") and isinstance(value, str) and "/" not in value:
+            continue  # an amount per model time unit
         if isinstance(value, str):
             raise ScenarioError(f"{key}: {value[:50]!r}; allowed: a plain number in the model's time unit "
-                                f"({model.info.time_unit or 'undeclared'})")
+                                f"({model.info.time_unit or 'undeclared'}; unit strings mean days)")
 
 
 def _patient(table: Any, model: Model) -> Patient:
@@ -254,7 +265,11 @@ def _patient(table: Any, model: Model) -> Patient:
     if not isinstance(parameters, dict):
         raise ScenarioError(f"patient.parameters: {parameters!r}; allowed: a table of parameter id = value")
     known = model.defaults
+    fields_of = {pid: name for name, pid in model.covariates.items()}
     for pid, value in parameters.items():
+        if pid in fields_of:
+            raise ScenarioError(f"patient.parameters.{pid}: a patient covariate; set patient.{fields_of[pid]} instead "
+                                "(validated with the other baseline values)")
         if pid not in known:
             raise ScenarioError(f"patient.parameters.{pid}: unknown parameter of model {model.name!r}; "
                                 "allowed: its settable parameters (models/parameters.tsv for thymosim)")
@@ -286,7 +301,7 @@ def _regimen(doses: Any, model: Model) -> Regimen:
                 raise ScenarioError(f"{prefix}{key}: {value!r}; allowed: a number or a quantity string")
         if isinstance(record["drug"], str) and record["drug"] not in model.drugs:
             raise ScenarioError(f"{prefix}drug: {record['drug'][:50]!r}: unknown drug of model "
-                                f"{model.name!r}; allowed: {', '.join(model.drugs)}")
+                                f"{model.name!r}; allowed: {', '.join(model.drugs) or 'none declared ([drugs.NAME])'}")
         try:
             records.append(Dose(**(record | {"drug": model.drugs[record["drug"]]})))
         except ValueError as err:

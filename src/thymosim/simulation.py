@@ -81,7 +81,8 @@ def simulate(
     data = np.vstack(rows)
     columns = ["time"] + names + list(extra)
     df = pd.DataFrame(data, columns=columns)
-    df.attrs["units"] = {"time": model.info.time_unit or "day"} | {n: model.outputs[n].unit for n in names}
+    time_unit = model.info.time_unit or "time unit (undeclared)"
+    df.attrs["units"] = {"time": time_unit} | {n: model.outputs[n].unit for n in names}
     return df
 
 

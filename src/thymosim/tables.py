@@ -3,7 +3,8 @@ value, unit, bounds, role, evidence flag, source), drugs, outputs and patient co
 
 Parameter ids follow one prefix legend (see ``models/parameters.tsv``'s header and
 :data:`PREFIXES`); ``role`` is ``parameter`` (screened by default), ``covariate`` (a patient
-characteristic) or ``input`` (a dosing input set by the driver).
+characteristic), ``input`` (a dosing input set by the driver) or ``reference`` (a value the
+figures and the healthy patient use, not in the ODEs).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from thymosim.model import Drug, Output, model_dir
+from thymosim.model import Drug, Output, clear_caches, model_dir
 
 COLUMNS = ["id", "value", "unit", "lower", "upper", "role", "evidence", "source", "module", "description"]
 EVIDENCE = ("measured", "derived", "fitted", "assumed")
-ROLES = ("parameter", "covariate", "input")
+ROLES = ("parameter", "covariate", "input", "reference")
 
 
 def _read(name: str, directory: Path | None = None) -> pd.DataFrame:
@@ -64,22 +65,25 @@ def calibration_targets() -> dict:
     return tomllib.loads((model_dir() / "data" / "calibration_targets.toml").read_text(encoding="utf-8"))
 
 
-def write_values(values: dict[str, float], directory: Path | None = None, digits: int = 4) -> Path:
+def write_values(values: dict[str, float], directory: Path | None = None, digits: int = 4,
+                 evidence: str = "fitted") -> Path:
     """Write parameter values (``digits`` significant digits) into the value column of
-    ``parameters.tsv``, keeping every other cell and comment; rebuild the SBML afterwards
-    (``python -m thymosim.sbml.build``)."""
+    ``parameters.tsv`` and mark them ``evidence``, keeping every other cell and comment; rebuild
+    the SBML afterwards (``python -m thymosim.sbml.build``)."""
     path = (directory or model_dir()) / "parameters.tsv"
     lines = path.read_text(encoding="utf-8").splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("id\t"))
-    column = lines[header].split("\t").index("value")
+    names = lines[header].split("\t")
     pending = dict(values)
     for i in range(header + 1, len(lines)):
         cells = lines[i].split("\t")
         if cells[0] in pending:
-            cells[column] = f"{pending.pop(cells[0]):.{digits}g}"
+            cells[names.index("value")] = f"{pending.pop(cells[0]):.{digits}g}"
+            cells[names.index("evidence")] = evidence
             lines[i] = "\t".join(cells)
     if pending:
         raise KeyError(f"no rows in {path} for {sorted(pending)}")
-    path.write_text("\n".join(lines) + "\n")
-    parameter_value.cache_clear()
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if directory is None:
+        clear_caches()
     return path

@@ -8,6 +8,8 @@ SBML (``thymosim calibrate --write`` does both). Targets: ``models/data/calibrat
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from scipy.optimize import least_squares
 
@@ -68,24 +70,28 @@ def fit_ta1_pk() -> dict[str, float]:
     }
 
 
-def dc_maturation_shift(e_dc: float) -> np.ndarray:
-    """Model mature-DC fraction change (fraction points) at days 3 and 7 under 1.6 mg q12h."""
+def dc_maturation_shift(e_dc: float, parameters: dict[str, float] | None = None, model=None) -> np.ndarray:
+    """Model mature-DC fraction change (fraction points) at days 3 and 7 under 1.6 mg q12h, with
+    other ``parameters`` overridden (e.g. a fresh PK fit) on ``model`` (default: thymosim)."""
     from thymosim.patient import Patient
     from thymosim.regimen import Dose, Regimen
     from thymosim.simulation import simulate
 
     regimen = Regimen((Dose("thymalfasin", ETASS_DOSING["amt_ug"], "ug", time=0, ii=ETASS_DOSING["ii_day"],
                             addl=ETASS_DOSING["n"] - 1),))
-    df = simulate(Patient(parameters={"DC_E_NFkB": e_dc}), regimen, horizon=7, step=0.5,
-                  outputs=["mature_DC_fraction"]).set_index("time")["mature_DC_fraction"]
+    patient = Patient(parameters={**(parameters or {}), "DC_E_NFkB": e_dc})
+    df = simulate(patient, regimen, horizon=7, step=0.5, outputs=["mature_DC_fraction"],
+                  model=model).set_index("time")["mature_DC_fraction"]
     return np.array([df[t] - df[0.0] for t in DC_TARGETS])
 
 
-def fit_dc_maturation() -> dict[str, float]:
-    """Fit the NF-kB drive of DC maturation (DC_E_NFkB) to the ETASS mHLA-DR shifts."""
+def fit_dc_maturation(pk: dict[str, float] | None = None, model=None) -> dict[str, float]:
+    """Fit the NF-kB drive of DC maturation (DC_E_NFkB) to the ETASS mHLA-DR shifts, given the
+    Ta1 PK values ``pk`` (default: the model's)."""
+    pk = {k: v for k, v in (pk or {}).items() if k in ("PK_ka", "PK_CL", "PK_V")}
     target = np.array(list(DC_TARGETS.values()))
-    fit = least_squares(lambda p: dc_maturation_shift(np.exp(p[0])) - target, [np.log(0.3)])
-    pred = dc_maturation_shift(float(np.exp(fit.x[0])))
+    fit = least_squares(lambda p: dc_maturation_shift(np.exp(p[0]), pk, model) - target, [np.log(0.3)])
+    pred = dc_maturation_shift(float(np.exp(fit.x[0])), pk, model)
     return {"DC_E_NFkB": float(np.exp(fit.x[0])), "day3": pred[0], "day7": pred[1]}
 
 
@@ -93,14 +99,22 @@ FITTED = ("PK_ka", "PK_CL", "PK_V", "DC_E_NFkB")
 """Table rows the calibrations write."""
 
 
+def round_to_table(value: float, digits: int = 4) -> float:
+    """A value as the table stores it (``digits`` significant digits)."""
+    return float(f"{value:.{digits}g}")
+
+
 def calibrate(write: bool = False, directory=None) -> dict[str, float]:
     """Run every fit, print it; with ``write``, write the fitted values into parameters.tsv
     (of ``directory``, default the package's models/). Returns all fitted quantities."""
+    from thymosim.model import default_model
+
+    model = default_model() if directory is None else default_model().with_sbml(Path(directory) / "thymosim.xml")
     pk = fit_ta1_pk()
     print("Ta1 PK fit (closed form, 1.6 mg SC):")
     for key, value in pk.items():
         print(f"  {key:12s} {value:10.4g}")
-    dc = fit_dc_maturation()
+    dc = fit_dc_maturation({k: round_to_table(v) for k, v in pk.items()}, model)  # the PK values the table will hold
     print("DC maturation fit (ETASS mHLA-DR +3.9 / +5.8 points at day 3 / 7):")
     for key, value in dc.items():
         print(f"  {key:12s} {value:10.4g}")

@@ -131,9 +131,3 @@ def defaults_for(outputs: list[str]) -> tuple[str, ...]:
     if all(c in outputs for c in ("CD3", "CD4", "tumour_diameter")):
         return DEFAULT_ENDPOINTS
     return tuple(f"auc:{o}" for o in outputs[:3])
-
-
-def evaluate(df: pd.DataFrame, names: list[str] | None = None) -> dict[str, float]:
-    """Evaluate endpoints (default: all built-in) on one time course."""
-    chosen = names or list(ENDPOINTS)
-    return {str(name): float(resolve(name)(df)) for name in chosen}

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from thymosim.analysis.endpoints import DEFAULT_ENDPOINTS as SWEEP_DEFAULTS
 from thymosim.analysis.endpoints import defaults_for
 from thymosim.analysis.sweep import Job, endpoint_label, execute, run_sweep
 from thymosim.model import Model, default_model
@@ -31,7 +30,7 @@ DEFAULT_ENDPOINTS = ("lymphocyte_nadir", "auc_CD4", "pct_change_CD4_end", "tumou
 def default_endpoints(scenario: Scenario) -> tuple[str, ...]:
     """:data:`DEFAULT_ENDPOINTS` for thymosim; ``auc:`` of the outputs for another model."""
     outputs = list(scenario.outputs or scenario.model.outputs)
-    return DEFAULT_ENDPOINTS if defaults_for(outputs) == SWEEP_DEFAULTS else defaults_for(outputs)
+    return DEFAULT_ENDPOINTS if scenario.model.is_thymosim else defaults_for(outputs)
 
 
 def default_step(model: Model | None = None) -> float:
@@ -44,7 +43,7 @@ def sensitive_parameters(model: Model | None = None) -> list[str]:
     inputs or patient covariates; pass those explicitly) with a non-zero value; another model:
     every settable parameter with a non-zero value."""
     model = model or default_model()
-    if model.name == default_model().name and model.defaults.keys() == default_model().defaults.keys():
+    if model.is_thymosim:
         table = load_parameter_table()
         return [pid for pid, row in table.iterrows() if row.role == "parameter" and model.defaults[pid] != 0]
     return [pid for pid, value in model.defaults.items() if value != 0]
@@ -74,6 +73,10 @@ def local_sensitivity(
     unknown = [p for p in parameters if p not in values]
     if unknown:
         raise KeyError(f"unknown parameter(s) {unknown} of model {model.name!r}")
+    zero = [p for p in parameters if values[p] == 0]
+    if zero:
+        raise ValueError(f"parameter(s) {zero} are 0 here: a relative sensitivity d ln y / d ln p is undefined; "
+                         "leave them out (dosing inputs are 0 between doses)")
     fields = {pid: name for name, pid in model.covariates.items()}  # covariates move their patient field
     tasks = [(0, {})]
     for k, pid in enumerate(parameters):
@@ -123,7 +126,7 @@ def problem(parameters: Sequence[str], bounds: dict[str, tuple[float, float]] | 
         table, values = load_parameter_table(), (model or default_model()).defaults
         bounds = {}
         for p in parameters:
-            if model is None or model.name == default_model().name:
+            if model is None or model.is_thymosim:
                 if p not in table.index:
                     raise KeyError(f"no bounds for {p!r}: pass bounds={{id: (lower, upper)}}")
                 bounds[p] = (table.lower[p], table.upper[p])

@@ -34,15 +34,20 @@ import pandas as pd
 
 from thymosim.analysis.endpoints import defaults_for, resolve
 from thymosim.model import Model, default_model
-from thymosim.scenario import Scenario, ScenarioError
+from thymosim.scenario import TOP_KEYS, Scenario, ScenarioError
 
 _PATH = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)(?:\[(\d+)\])?")
 
 
 def factor_path(name: str, model: Model | None = None) -> list[str | int]:
     """``"doses[4].amt" -> ["doses", 4, "amt"]``; a bare parameter id of ``model`` (default:
-    thymosim) maps into patient.parameters."""
-    if name in (model or default_model()).defaults:
+    thymosim) maps into patient.parameters, a covariate's id into its patient field
+    (``"CD4_0" -> ["patient", "cd4"]``)."""
+    model = model or default_model()
+    fields = {pid: name for name, pid in model.covariates.items()}
+    if name in fields:
+        return ["patient", fields[name]]
+    if name in model.defaults:
         return ["patient", "parameters", name]
     path: list[str | int] = []
     for part in name.split("."):
@@ -70,6 +75,25 @@ def apply_point(base: dict[str, Any], point: Mapping[str, Any], model: Model | N
                 raise ScenarioError(f"factor {name!r}: {key!r} does not exist in the scenario")
         node[path[-1]] = value.item() if isinstance(value, np.generic) else value
     return Scenario.from_dict(data, model=model)
+
+
+def check_factors(scenario: Scenario, names: Sequence[str]) -> None:
+    """Every factor names a value the scenario has (a parameter of its model, a patient field, an
+    existing dose's field, or a top-level key); raises :class:`ScenarioError` before any run."""
+    base = scenario.to_dict(standalone=False)
+    for name in names:
+        path = factor_path(name, scenario.model)
+        node: Any = base
+        for key in path[:-1]:
+            exists = (isinstance(node, dict) and (key in node or key == "parameters")) or (
+                isinstance(node, list) and isinstance(key, int) and key < len(node))
+            if not exists:
+                size = f" (the scenario has {len(node)})" if isinstance(node, list) else ""
+                raise ScenarioError(f"factor {name!r}: {key!r} does not exist in scenario {scenario.name!r}{size}")
+            node = node.get(key, {}) if isinstance(node, dict) else node[key]
+        if path[0] not in ("patient", "doses") and path[0] not in TOP_KEYS:
+            raise ScenarioError(f"factor {name!r}: not a parameter of model {scenario.model.name!r} or a scenario "
+                                "key; allowed: parameter ids, patient.FIELD, doses[i].FIELD, horizon, step")
 
 
 def grid(factors: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
@@ -102,9 +126,14 @@ class Job:
 
     @classmethod
     def of(cls, scenario: Scenario, endpoints: Sequence[str | Callable], timecourses: bool = False) -> Job:
+        outputs = list(scenario.outputs or scenario.model.outputs)
         for name in endpoints:
             resolve(name)  # unknown names fail here, before any run
-        return cls(scenario.to_dict(), scenario.model, tuple(endpoints), timecourses)
+            column = name.partition(":")[2] if isinstance(name, str) else ""
+            if column and column not in outputs:
+                raise KeyError(f"endpoint {name!r}: {column!r} is not an output of scenario {scenario.name!r}; "
+                               f"allowed: {', '.join(outputs)}")
+        return cls(scenario.to_dict(standalone=False), scenario.model, tuple(endpoints), timecourses)
 
 
 @dataclass(frozen=True)
@@ -182,8 +211,7 @@ def run_sweep(
     """
     endpoints = list(endpoints or defaults_for(list(scenario.outputs or scenario.model.outputs)))
     job = Job.of(scenario, endpoints, timecourses)
-    for name in points.columns:
-        factor_path(name, scenario.model)
+    check_factors(scenario, points.columns)
     out_dir = Path(out) if out is not None else None
     done: set[int] = set()
     if out_dir is not None:

@@ -21,7 +21,7 @@ from pathlib import Path
 import libsbml
 import pandas as pd
 
-from thymosim.model import MAIN_MODULE, model_dir, sbml_path
+from thymosim.model import MAIN_MODULE, determined_ids, model_dir, sbml_path
 from thymosim.sbml.units import declare_units
 from thymosim.tables import load_parameter_table
 
@@ -30,17 +30,28 @@ SBO_CONVERSION, SBO_DEGRADATION, SBO_PRODUCTION = "SBO:0000182", "SBO:0000179", 
 
 
 def antimony_to_sbml(main: str = MAIN_MODULE, path: Path | None = None) -> str:
-    """Load an Antimony file (its imports resolved) and return module ``main`` as flat SBML."""
+    """Load an Antimony file and return module ``main`` as flat SBML. Its imports are inlined
+    from its own folder (Antimony caches imported files across loads by the name written in the
+    import, so an edited or copied module would otherwise be ignored)."""
     import antimony
 
-    path = path or model_dir() / f"{MAIN_MODULE}.ant"
+    path = Path(path or model_dir() / f"{MAIN_MODULE}.ant")
+    text = inline_imports(path)
     antimony.clearPreviousLoads()
-    if antimony.loadAntimonyFile(str(path)) < 0:
+    if antimony.loadAntimonyString(text) < 0:
         raise RuntimeError(f"Antimony failed to load {path}: {antimony.getLastError()}")
     sbml = antimony.getSBMLString(main)
     if not sbml:
         raise RuntimeError(f"Antimony module {main!r} not found in {path}")
     return sbml
+
+
+def inline_imports(path: Path) -> str:
+    """The Antimony text of ``path`` with each ``import "file"`` replaced by that file's text."""
+    def include(match: re.Match) -> str:
+        return inline_imports(path.parent / match.group(1))
+
+    return re.sub(r'^\s*import\s+"([^"]+)"\s*$', include, path.read_text(encoding="utf-8"), flags=re.M)
 
 
 def load_variable_table(directory: Path | None = None) -> pd.DataFrame:
@@ -113,16 +124,21 @@ def _notes(table: pd.DataFrame) -> str:
 
 def set_parameter_values(model: libsbml.Model, table: pd.DataFrame, require_all: bool = True) -> None:
     """Write each table row's value into the parameter of that id (the Antimony declares them
-    ``const`` without a value). ``require_all``: every row must match a parameter and every
-    constant parameter without a value and without a rule must have a row."""
+    ``const`` without a value). ``require_all`` (the composed model): every row must match a
+    parameter whose value the Antimony leaves unset, and every constant parameter without a value
+    and without a rule must have a row."""
     missing = [pid for pid in table.index if model.getParameter(pid) is None]
     if missing and require_all:
         raise ValueError(f"parameters.tsv rows with no parameter in the model: {missing}")
+    written = [pid for pid in table.index
+               if model.getParameter(pid) is not None and model.getParameter(pid).isSetValue()]
+    if written and require_all:
+        raise ValueError(f"values written in the Antimony for {written}: declare them `const` without a value; "
+                         "the value belongs in models/parameters.tsv")
     for pid, value in table.value.items():
         if model.getParameter(pid) is not None:
             model.getParameter(pid).setValue(float(value))
-    derived = {a.getSymbol() for a in model.getListOfInitialAssignments()}
-    derived |= {r.getVariable() for r in model.getListOfRules()}
+    derived = determined_ids(model)
     unset = [p.getId() for p in model.getListOfParameters() if not p.isSetValue() and p.getId() not in derived]
     if unset and require_all:
         raise ValueError(f"parameters without a value: add rows to models/parameters.tsv for {unset}")
@@ -156,7 +172,7 @@ def sbml_consistency(sbml: str) -> Counter:
 
 
 def main() -> None:
-    sbml_path().write_text(build_sbml())
+    sbml_path().write_text(build_sbml(), encoding="utf-8")
     print(f"wrote {sbml_path()}")
 
 

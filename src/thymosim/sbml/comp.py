@@ -18,8 +18,10 @@ def comp_sbml() -> str:
     """The comp form of the model with the flat model's units and SBO terms."""
     import antimony
 
+    from thymosim.sbml.build import inline_imports
+
     antimony.clearPreviousLoads()
-    if antimony.loadAntimonyFile(str(model_dir() / f"{MAIN_MODULE}.ant")) < 0:
+    if antimony.loadAntimonyString(inline_imports(model_dir() / f"{MAIN_MODULE}.ant")) < 0:
         raise RuntimeError(antimony.getLastError())
     document = libsbml.readSBMLFromString(antimony.getCompSBMLString(MAIN_MODULE))
     flat = libsbml.readSBMLFromString(default_model().sbml).getModel()

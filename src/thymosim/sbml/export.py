@@ -77,7 +77,6 @@ def sedml_outputs(model: Model) -> tuple[str, ...]:
     """Model ids of the outputs a SED-ML report holds (species and parameters; concentrations
     of species written ``[X]`` are reported by their species id)."""
     return tuple(dict.fromkeys(o.id.strip("[]") for o in model.outputs.values()))
-"""Model ids reported by the SED-ML of an archive (the clinical outputs)."""
 
 
 def _xpath(model: libsbml.Model, sid: str) -> str:
@@ -90,7 +89,8 @@ def _xpath(model: libsbml.Model, sid: str) -> str:
 def omex_archive(scenarios: list[Scenario], path) -> None:
     """COMBINE archive: per scenario its SBML with dose events, one SED-ML L1V4 file with a
     uniform time course, a report of the clinical outputs and a CD4/CD8 plot per scenario,
-    the parameter table, and a description."""
+    the parameter table, and a description. thymosim scenarios only (another model's archive
+    would need its own SBML level, namespaces and report): raises ScenarioError otherwise."""
     import tempfile
     from pathlib import Path
 
@@ -98,7 +98,12 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
     import libsedml
 
     from thymosim.model import model_dir
+    from thymosim.scenario import ScenarioError
 
+    foreign = [s.name for s in scenarios if not s.model.is_thymosim]
+    if foreign:
+        raise ScenarioError(f"export omex: scenario(s) {foreign} use another model; the archive holds thymosim "
+                            "scenarios only (export sbml --scenario works for any model)")
     sed = libsedml.SedDocument(1, 4)
     sed.getNamespaces().add("http://www.sbml.org/sbml/level3/version2/core", "sbml")  # for the XPath targets
     with tempfile.TemporaryDirectory() as tmp:
@@ -106,7 +111,7 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
         for scenario in scenarios:
             sid = _sid(scenario.name)
             sbml_file = Path(tmp) / f"{sid}.xml"
-            sbml_file.write_text(scenario_sbml(scenario))
+            sbml_file.write_text(scenario_sbml(scenario), encoding="utf-8")
             archive.addFile(str(sbml_file), f"{sid}.xml", libcombine.KnownFormats.lookupFormat("sbml"), False)
             model = sed.createModel()
             model.setId(f"model_{sid}")
@@ -226,7 +231,7 @@ def petab_problem(out) -> None:
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "model.xml").write_text(petab_model())
+    (out / "model.xml").write_text(petab_model(), encoding="utf-8")
     table = load_parameter_table()
     log = (table.lower > 0) & (table.upper / table.lower >= 10)
     estimated = [pid in PETAB_ESTIMATED for pid in table.index]
@@ -264,13 +269,14 @@ def petab_problem(out) -> None:
     problem = {"format_version": 1, "parameter_file": "parameters.tsv", "problems": [{
         "sbml_files": ["model.xml"], "condition_files": ["conditions.tsv"],
         "measurement_files": ["measurements.tsv"], "observable_files": ["observables.tsv"]}]}
-    (out / "problem.yaml").write_text(yaml.safe_dump(problem, sort_keys=False))
+    (out / "problem.yaml").write_text(yaml.safe_dump(problem, sort_keys=False), encoding="utf-8")
     (out / "README.md").write_text(
         "PEtab v1 problem exported by thymosim (`thymosim export petab`).\n\n"
         f"- BE_study_1p6mg: mean Cmax {cmax} +- {cmax_sd} ng/mL (exogenous; +{endogenous} endogenous baseline) at mean "
         "Tmax 1.8 h after 1.6 mg SC, Chinese bioequivalence study, n = 20 (see parameters.tsv sources). "
-        "AUC0-12 (435.4 +- 192.8 ug*h/L) is used by thymosim's own fit (python -m thymosim.analysis.calibration) "
+        "AUC0-12 (435.4 +- 192.8 ug*h/L) is used by thymosim's own fit (thymosim calibrate) "
         "but cannot be written as a PEtab v1 measurement.\n"
         "- ETASS_Wu2013: monocyte HLA-DR improvement vs control, +3.9 and +5.8 percentage points at days "
         "3 and 7 under 1.6 mg SC q12h (Wu 2013, Crit Care 17:R8), observed as the change of the model's "
-        f"mature-DC fraction; noise SD {ETASS_NOISE} is assumed (not reported in a usable form).\n")
+        f"mature-DC fraction; noise SD {ETASS_NOISE} is assumed (not reported in a usable form).\n",
+        encoding="utf-8")
