@@ -34,7 +34,13 @@ from typing import Any
 from thymosim import units
 
 MAIN_MODULE = "thymosim"
-RTOL, ATOL = 1e-8, 1e-10  # integrator tolerances of the default model
+# Solver of the default model, chosen by the accuracy budget (benchmarks/accuracy.py, README "Speed"):
+# CVODE's Adams method, relative tolerance 1e-6, absolute tolerance 1e-8 x each state's typical
+# magnitude (models/variables.tsv): every output of every named scenario within 1e-4 of its range
+# of a rtol 1e-10 reference, no RECIST class or day endpoint changed, at 0.55x the cost of BDF at
+# the same accuracy. Models built with Model(...) default to BDF (stiff), rtol 1e-8, atol 1e-10.
+RTOL, ATOL, STIFF = 1e-8, 1e-10, True
+DEFAULT_SOLVER = {"rtol": 1e-6, "atol": 1e-8, "stiff": False}
 MAX_STEPS = 100_000
 MAX_RUNNERS = 8  # compiled models kept per thread
 
@@ -226,9 +232,12 @@ class Model:
         check_derived: bool = False,
         rtol: float = RTOL,
         atol: float = ATOL,
+        atol_scale: Mapping[str, float] | None = None,
+        stiff: bool = STIFF,
         origin: str = "",
     ) -> None:
-        values = {"sbml": sbml, "name": name, "origin": origin or name,
+        values = {"sbml": sbml, "name": name, "origin": origin or name, "stiff": bool(stiff),
+                  "atol_scale": MappingProxyType(dict(atol_scale or {})),
                   "drugs": MappingProxyType({d.name: d for d in drugs}),
                   "outputs": MappingProxyType({o.name: o for o in outputs}),
                   "covariates": MappingProxyType(dict(covariates or {})),
@@ -248,7 +257,10 @@ class Model:
         return hash(self.key)
 
     def _identity(self) -> tuple:
-        return (*self._content(), self.rtol, self.atol)
+        return (*self._content(), *self._solver())
+
+    def _solver(self) -> tuple:
+        return (self.rtol, self.atol, tuple(sorted(self.atol_scale.items())), self.stiff)
 
     def _content(self) -> tuple:
         return (self.key, tuple(self.drugs.values()), tuple(self.outputs.values()), tuple(self.covariates.items()),
@@ -279,14 +291,16 @@ class Model:
         """This model with ``drugs`` added to (or replacing those of the same name in) its drug map."""
         return self._copy(drugs={**self.drugs, **{d.name: d for d in drugs}}.values())
 
-    def with_tolerances(self, rtol: float, atol: float) -> Model:
-        """This model integrated at other solver tolerances."""
-        return self._copy(rtol=rtol, atol=atol)
+    def with_tolerances(self, rtol: float, atol: float, atol_scale: Mapping[str, float] | None = None,
+                        stiff: bool | None = None) -> Model:
+        """This model integrated with other solver settings (``None``: keep this model's)."""
+        return self._copy(rtol=rtol, atol=atol, atol_scale=self.atol_scale if atol_scale is None else atol_scale,
+                          stiff=self.stiff if stiff is None else stiff)
 
     def _copy(self, **changes: Any) -> Model:
         kwargs = {"name": self.name, "drugs": self.drugs.values(), "outputs": self.outputs.values(),
                   "covariates": self.covariates, "check_derived": self.check_derived, "rtol": self.rtol,
-                  "atol": self.atol, "origin": self.origin} | changes
+                  "atol": self.atol, "atol_scale": self.atol_scale, "stiff": self.stiff, "origin": self.origin} | changes
         return Model(kwargs.pop("sbml", self.sbml), **kwargs)
 
     @property
@@ -296,7 +310,8 @@ class Model:
 
     def __reduce__(self):
         return (_rebuild, (self.sbml, self.name, tuple(self.drugs.values()), tuple(self.outputs.values()),
-                           dict(self.covariates), self.check_derived, self.rtol, self.atol, self.origin))
+                           dict(self.covariates), self.check_derived, self.rtol, self.atol,
+                           dict(self.atol_scale), self.stiff, self.origin))
 
     def __repr__(self) -> str:
         return (f"Model({self.name!r}, {len(self.defaults)} parameters, {len(self.drugs)} drugs, "
@@ -335,12 +350,15 @@ class Model:
         for name, pid in self.covariates.items():
             if pid not in info.defaults:
                 raise ModelError(f"covariates.{name}: {pid!r} is not a settable parameter of {self.origin}")
+        for sid, scale in self.atol_scale.items():
+            if sid not in info.species and sid not in info.settable or not (scale > 0 and math.isfinite(scale)):
+                raise ModelError(f"atol_scale.{sid}: {scale!r}; allowed: a positive scale for a state of {self.origin}")
 
     # --- running ---------------------------------------------------------------------------------
     def runner(self):
         """The compiled model (one RoadRunner per process and content). Set values only through
         :meth:`reset`, which restores every parameter before a run."""
-        key = (self.key, self.rtol, self.atol)
+        key = (self.key, *self._solver())
         runners = _CACHE.runners()
         rr = runners.get(key)
         if rr is None:
@@ -356,6 +374,9 @@ class Model:
             integrator.setValue("relative_tolerance", self.rtol)
             integrator.setValue("absolute_tolerance", self.atol)
             integrator.setValue("maximum_num_steps", MAX_STEPS)
+            integrator.setValue("stiff", self.stiff)
+            for sid, scale in self.atol_scale.items():
+                integrator.setIndividualTolerance(sid, self.atol * scale)
             runners[key] = rr
             while len(runners) > MAX_RUNNERS:
                 runners.popitem(last=False)
@@ -409,9 +430,10 @@ def _info(sbml: str, origin: str) -> _Info:
     return _CACHE.info[key]
 
 
-def _rebuild(sbml, name, drugs, outputs, covariates, check_derived, rtol, atol, origin) -> Model:
-    return Model(sbml, name=name, drugs=drugs, outputs=outputs, covariates=covariates,
-                 check_derived=check_derived, rtol=rtol, atol=atol, origin=origin)
+def _rebuild(sbml, name, drugs, outputs, covariates, check_derived, rtol, atol, atol_scale, stiff,
+             origin) -> Model:
+    return Model(sbml, name=name, drugs=drugs, outputs=outputs, covariates=covariates, check_derived=check_derived,
+                 rtol=rtol, atol=atol, atol_scale=atol_scale, stiff=stiff, origin=origin)
 
 
 def read_sbml(sbml: str | Path) -> tuple[str, str]:
@@ -444,5 +466,7 @@ def default_model() -> Model:
         outputs=tables.load_outputs(),
         covariates=tables.load_covariates(),
         check_derived=True,
+        atol_scale=tables.load_atol_scales(),
+        **DEFAULT_SOLVER,
         origin=str(sbml_path()),
     )

@@ -54,6 +54,12 @@ def load_outputs(directory: Path | None = None) -> list[Output]:
     return [Output(r.output, r.id, r.unit, r.description) for r in _read("outputs.tsv", directory).itertuples()]
 
 
+def load_atol_scales(directory: Path | None = None) -> dict[str, float]:
+    """State -> typical magnitude (``models/variables.tsv`` column ``scale``): the solver's absolute
+    tolerance for the state is the model's ``atol`` times this scale."""
+    return {r.id: float(r.scale) for r in _read("variables.tsv", directory).itertuples() if r.scale}
+
+
 def load_covariates(directory: Path | None = None) -> dict[str, str]:
     """Patient field -> parameter id, ``models/covariates.tsv``."""
     return {r.field: r.parameter for r in _read("covariates.tsv", directory).itertuples()}
