@@ -300,7 +300,8 @@ class Model:
     def _copy(self, **changes: Any) -> Model:
         kwargs = {"name": self.name, "drugs": self.drugs.values(), "outputs": self.outputs.values(),
                   "covariates": self.covariates, "check_derived": self.check_derived, "rtol": self.rtol,
-                  "atol": self.atol, "atol_scale": self.atol_scale, "stiff": self.stiff, "origin": self.origin} | changes
+                  "atol": self.atol, "atol_scale": self.atol_scale, "stiff": self.stiff,
+                  "origin": self.origin} | changes
         return Model(kwargs.pop("sbml", self.sbml), **kwargs)
 
     @property
