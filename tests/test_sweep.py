@@ -102,14 +102,41 @@ def test_a_sweep_on_an_edited_model_is_identical_serial_multiprocess_and_dask(sc
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         dask = run_sweep(edited, points, endpoints=ENDPOINTS, scheduler=client)
-    pd.testing.assert_frame_equal(serial, dask, check_exact=True)  # one thread per worker: bitwise
+    # fresh worker processes: equal to the solver's accuracy (a run repeats to ~6e-5 relative whatever
+    # else a process compiled before it, README "Speed")
+    pd.testing.assert_frame_equal(serial, dask, check_exact=False, rtol=1e-4)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         threaded = run_sweep(edited, points, endpoints=ENDPOINTS, scheduler=client)
     assert (threaded.status == "ok").all()
-    pd.testing.assert_frame_equal(serial, threaded, check_exact=False, rtol=1e-6)
+    pd.testing.assert_frame_equal(serial, threaded, check_exact=False, rtol=1e-4)
 
 
 def test_grid_is_full_factorial():
     g = grid({"PK_CL": [50, 100], "doses[0].amt": ["1 mg", "2 mg", "3 mg"]})
     assert len(g) == 6 and list(g.columns) == ["PK_CL", "doses[0].amt"]
+
+
+def test_endpoint_only_fast_path_equals_the_dataframe_path():
+    """Built-in endpoints on the numpy trajectory (sweeps' fast path) give the DataFrame's numbers."""
+    from thymosim.analysis.endpoints import ENDPOINTS, GENERIC
+
+    scenario = named("prag_ta1_loading")
+    df, trajectory = scenario.simulate(), scenario.simulate(frame=False)
+    assert list(trajectory) == list(df.columns)
+    pd.testing.assert_frame_equal(trajectory.to_frame(), df)
+    for name, endpoint in ENDPOINTS.items():
+        assert endpoint(trajectory) == endpoint(df) or (np.isnan(endpoint(df)) and np.isnan(endpoint(trajectory))), name
+    for kind in GENERIC:
+        name = f"{kind}:IL2"
+        assert GENERIC[kind]("IL2")(trajectory) == GENERIC[kind]("IL2")(df), name
+    from thymosim.analysis.sweep import Job, run_task
+
+    fast = Job.of(scenario, list(ENDPOINTS))
+    dense = Job(fast.base, fast.model, fast.endpoints, timecourses=True)  # keeps the DataFrame
+    assert fast.fast and not dense.fast
+    a, b = run_task(fast, (0, {"PK_CL": 90.0})), run_task(dense, (0, {"PK_CL": 90.0}))
+    assert a.timecourse is None and isinstance(b.timecourse, pd.DataFrame)
+    assert a.values.keys() == b.values.keys()
+    for key in a.values:
+        assert a.values[key] == b.values[key] or np.isnan(a.values[key]) and np.isnan(b.values[key]), key

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,20 @@ from thymosim.model import InfeasibleBaseline, Model, default_model
 from thymosim.patient import Patient
 from thymosim.regimen import Regimen
 
-__all__ = ["InfeasibleBaseline", "output_grid", "simulate"]
+__all__ = ["InfeasibleBaseline", "Trajectory", "output_grid", "simulate"]
+
+
+class Trajectory(dict):
+    """A simulated time course as numpy arrays by column (``"time"`` included), with ``units``:
+    what endpoints need, without building a DataFrame (``simulate(..., frame=False)``)."""
+
+    units: dict[str, str]
+    solver: str
+
+    def to_frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(dict(self))
+        df.attrs["units"] = dict(self.units)
+        return df
 
 def output_grid(horizon: float, step: float) -> np.ndarray:
     """Output times 0, step, ..., horizon [day]."""
@@ -33,14 +47,18 @@ def simulate(
     outputs: Sequence[str] | None = None,
     extra: Sequence[str] = (),
     model: Model | None = None,
-) -> pd.DataFrame:
+    frame: bool = True,
+) -> pd.DataFrame | Trajectory:
     """Simulate ``patient`` under ``regimen`` from 0 to ``horizon`` (days; for another model,
     its own time unit) with ``model`` (default: thymosim).
 
     Doses are applied at their exact times (the integration is split there), so
     the result does not depend on the output grid. Returns a DataFrame with a
     ``time`` column and one column per output (units in ``df.attrs["units"]``);
-    ``extra`` adds raw model ids (species, parameters, rules) as columns.
+    ``extra`` adds raw model ids (species, parameters, rules) as columns. A non-stiff (Adams) model
+    that runs out of steps, because a parameter set made the system stiff, is rerun with
+    :meth:`Model.stiff_fallback`; ``attrs["solver"]`` says which ran. ``frame=False``
+    returns the same numbers as a :class:`Trajectory` (the fast path of sweeps and trials).
     """
     model = model or default_model()
     patient = patient or Patient()
@@ -58,11 +76,54 @@ def simulate(
         raise ValueError("times must start at 0 and increase strictly")
     horizon = float(grid[-1])
 
-    rr = model.reset(model.values(patient))
     selections = ["time"] + [model.outputs[n].id for n in names] + list(extra)
-    rr.timeCourseSelections = selections
-
     actions = [a for a in regimen.actions(patient.bsa) if a[0] <= horizon]
+    values = model.values(patient)
+    solver = model
+    try:
+        with _quiet(not model.stiff):  # an Adams run that gives up is not an error: BDF takes over
+            data = _integrate(model, values, selections, actions, grid)
+    except RuntimeError:
+        if model.stiff:
+            raise
+        # Adams (non-stiff) ran out of steps: this parameter set makes the system stiff; BDF, 10x tighter
+        solver = model.stiff_fallback()
+        data = _integrate(solver, values, selections, actions, grid)
+    columns = ["time"] + names + list(extra)
+    units = {"time": model.info.time_unit or "time unit (undeclared)"} | {n: model.outputs[n].unit for n in names}
+    method = f"{'BDF' if solver.stiff else 'Adams'} rtol {solver.rtol:g}"
+    method += " (stiff fallback)" if solver is not model else ""
+    if not frame:
+        trajectory = Trajectory({c: data[:, i] for i, c in enumerate(columns)})
+        trajectory.units, trajectory.solver = units, method
+        return trajectory
+    df = pd.DataFrame(data, columns=columns)
+    df.attrs["units"], df.attrs["solver"] = units, method
+    return df
+
+
+@contextlib.contextmanager
+def _quiet(active: bool):
+    """Silence roadrunner's error log (CVODE's 'mxstep' lines) while ``active``."""
+    if not active:
+        yield
+        return
+    import roadrunner
+
+    level = roadrunner.Logger.getLevel()
+    roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
+    try:
+        yield
+    finally:
+        roadrunner.Logger.setLevel(level)
+
+
+def _integrate(model: Model, values: Mapping[str, float], selections: list[str], actions: list,
+               grid: np.ndarray) -> np.ndarray:
+    """Outputs at ``grid``: integrate between dose actions, applying each at its exact time."""
+    horizon = float(grid[-1])
+    rr = model.reset(values)
+    rr.timeCourseSelections = selections
     breaks = sorted({a[0] for a in actions if a[0] > 0} | {horizon})
     pending = list(actions)
     rows, t0 = [], 0.0
@@ -78,12 +139,7 @@ def simulate(
     while pending and pending[0][0] <= t0:
         _apply(rr, pending.pop(0))
     rows.append(np.asarray([[rr.getValue(s) for s in selections]]))  # state at horizon after any dose
-    data = np.vstack(rows)
-    columns = ["time"] + names + list(extra)
-    df = pd.DataFrame(data, columns=columns)
-    time_unit = model.info.time_unit or "time unit (undeclared)"
-    df.attrs["units"] = {"time": time_unit} | {n: model.outputs[n].unit for n in names}
-    return df
+    return np.vstack(rows)
 
 
 def _apply(rr, action: tuple[float, str, float]) -> None:

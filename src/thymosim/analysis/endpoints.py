@@ -1,5 +1,7 @@
 """Endpoints: named scalar summaries of a simulated time course (a DataFrame from
-:func:`thymosim.simulate`). Each endpoint is ``f(df) -> float``. Where an endpoint is
+:func:`thymosim.simulate`, or the :class:`~thymosim.simulation.Trajectory` of its fast path:
+built-in endpoints only index columns, so both give identical numbers). Each endpoint is
+``f(df) -> float``. Where an endpoint is
 accepted you can give a built-in name (:data:`ENDPOINTS`), a generic ``"kind:column"``
 (:data:`GENERIC`: ``auc:CD4``, ``peak:[C_dopa]``, ``nadir:X``, ``nadir_day:X``, ``end:X``,
 ``tmax:X``) for any model's outputs, or any callable. Times in days (another model: its
@@ -16,26 +18,31 @@ Endpoint = Callable[[pd.DataFrame], float]
 RECIST = {"CR": 0, "PR": 1, "SD": 2, "PD": 3}
 
 
-def _at(df: pd.DataFrame, column: str, day: float) -> float:
-    if not df.time.iloc[0] <= day <= df.time.iloc[-1]:
-        raise ValueError(f"day {day} outside the simulated time course [{df.time.iloc[0]}, {df.time.iloc[-1]}]")
-    return float(np.interp(day, df.time, df[column]))
+def _col(df, column: str) -> np.ndarray:
+    return np.asarray(df[column], dtype=float)
+
+
+def _at(df, column: str, day: float) -> float:
+    time = _col(df, "time")
+    if not time[0] <= day <= time[-1]:
+        raise ValueError(f"day {day} outside the simulated time course [{time[0]}, {time[-1]}]")
+    return float(np.interp(day, time, _col(df, column)))
 
 
 def nadir(column: str = "CD3") -> Endpoint:
     """Lowest value of ``column``."""
-    return lambda df: float(df[column].min())
+    return lambda df: float(_col(df, column).min())
 
 
 def nadir_day(column: str = "CD3") -> Endpoint:
     """Day of the lowest value of ``column``."""
-    return lambda df: float(df.time.iloc[int(np.argmin(df[column].to_numpy()))])
+    return lambda df: float(_col(df, "time")[int(np.argmin(_col(df, column)))])
 
 
 def recovery_day(column: str = "CD3", fraction: float = 0.8) -> Endpoint:
     """First day after the nadir when ``column`` is back to ``fraction`` of baseline (NaN if never)."""
     def endpoint(df: pd.DataFrame) -> float:
-        values, times = df[column].to_numpy(), df.time.to_numpy()
+        values, times = _col(df, column), _col(df, "time")
         i = int(np.argmin(values))
         if values[i] >= fraction * values[0]:
             return float(times[0])  # never fell below the threshold
@@ -46,16 +53,16 @@ def recovery_day(column: str = "CD3", fraction: float = 0.8) -> Endpoint:
 
 def auc(column: str) -> Endpoint:
     """Area under ``column`` over the horizon (trapezoids) [unit * day]."""
-    return lambda df: float(np.trapezoid(df[column], df.time))
+    return lambda df: float(np.trapezoid(_col(df, column), _col(df, "time")))
 
 
 def percent_change(column: str, day: float) -> Endpoint:
     """Percent change of ``column`` from baseline at ``day``."""
-    return lambda df: 100.0 * (_at(df, column, day) / float(df[column].iloc[0]) - 1.0)
+    return lambda df: 100.0 * (_at(df, column, day) / float(_col(df, column)[0]) - 1.0)
 
 
 def peak(column: str) -> Endpoint:
-    return lambda df: float(df[column].max())
+    return lambda df: float(_col(df, column).max())
 
 
 def value_at(column: str, day: float) -> Endpoint:
@@ -64,14 +71,15 @@ def value_at(column: str, day: float) -> Endpoint:
 
 def tumour_best_change(df: pd.DataFrame) -> float:
     """Best (most negative) percent change of tumour diameter from baseline."""
-    return float(100.0 * (df.tumour_diameter.min() / df.tumour_diameter.iloc[0] - 1.0))
+    d = _col(df, "tumour_diameter")
+    return float(100.0 * (d.min() / d[0] - 1.0))
 
 
 def recist(df: pd.DataFrame) -> float:
     """RECIST 1.1 class on the diameter proxy, coded CR 0, PR 1, SD 2, PD 3 (QSP-IO
     responseStatus rule): PD if the diameter grows >= 20 % and >= 5 mm over its nadir,
     else PR/CR if the best change is <= -30 % / -100 %, else SD."""
-    d = df.tumour_diameter.to_numpy()
+    d = _col(df, "tumour_diameter")
     i = int(np.argmin(d))
     if np.any((d[i:] >= 1.2 * d[i]) & (d[i:] - d[i] >= 5.0)) or d[-1] >= 1.2 * d[0]:
         return float(RECIST["PD"])
@@ -87,12 +95,12 @@ ENDPOINTS: dict[str, Endpoint] = {
     "lymphocyte_recovery_day": recovery_day("CD3", 0.8),
     "auc_CD4": auc("CD4"),
     "auc_CD8": auc("CD8"),
-    "pct_change_CD3_end": lambda df: percent_change("CD3", float(df.time.iloc[-1]))(df),
-    "pct_change_CD4_end": lambda df: percent_change("CD4", float(df.time.iloc[-1]))(df),
-    "pct_change_CD8_end": lambda df: percent_change("CD8", float(df.time.iloc[-1]))(df),
+    "pct_change_CD3_end": lambda df: percent_change("CD3", float(_col(df, "time")[-1]))(df),
+    "pct_change_CD4_end": lambda df: percent_change("CD4", float(_col(df, "time")[-1]))(df),
+    "pct_change_CD8_end": lambda df: percent_change("CD8", float(_col(df, "time")[-1]))(df),
     "peak_IL2": peak("IL2"),
     "peak_IFNg": peak("IFNg"),
-    "M1_M2_end": lambda df: float(df.M1_M2.iloc[-1]),
+    "M1_M2_end": lambda df: float(_col(df, "M1_M2")[-1]),
     "tumour_best_change": tumour_best_change,
     "recist": recist,
 }
@@ -100,12 +108,12 @@ ENDPOINTS: dict[str, Endpoint] = {
 
 
 def _tmax(column: str) -> Endpoint:
-    return lambda df: float(df.time.iloc[int(np.argmax(df[column].to_numpy()))])
+    return lambda df: float(_col(df, "time")[int(np.argmax(_col(df, column)))])
 
 
 GENERIC: dict[str, Callable[[str], Endpoint]] = {
     "auc": auc, "peak": peak, "nadir": nadir, "nadir_day": nadir_day, "tmax": _tmax,
-    "end": lambda column: lambda df: float(df[column].iloc[-1]),
+    "end": lambda column: lambda df: float(_col(df, column)[-1]),
 }
 """``"kind:column"`` endpoints for the outputs of any model."""
 

@@ -124,6 +124,12 @@ class Job:
     endpoints: tuple
     timecourses: bool = False
 
+    @property
+    def fast(self) -> bool:
+        """Endpoint-only runs: built-in or ``KIND:OUTPUT`` endpoints evaluated on numpy arrays, no
+        DataFrame (identical numbers; callables and kept time courses get the DataFrame)."""
+        return not self.timecourses and all(isinstance(e, str) for e in self.endpoints)
+
     @classmethod
     def of(cls, scenario: Scenario, endpoints: Sequence[str | Callable], timecourses: bool = False) -> Job:
         outputs = list(scenario.outputs or scenario.model.outputs)
@@ -152,12 +158,12 @@ def run_task(job: Job, task: tuple[int, Mapping[str, Any]]) -> Outcome:
     run_id, point = task
     try:
         scenario = apply_point(job.base, point, job.model)
-        df = scenario.simulate()
-        values = df.drop(columns="time").to_numpy()
-        if not np.isfinite(values).all():
-            raise FloatingPointError("non-finite output in the time course")
-        results = {endpoint_label(name): float(resolve(name)(df)) for name in job.endpoints}
-        return Outcome(run_id, results, timecourse=df if job.timecourses else None)
+        course = scenario.simulate(frame=not job.fast)
+        bad = [c for c, v in course.items() if not np.isfinite(np.asarray(v, dtype=float)).all()]
+        if bad:
+            raise FloatingPointError(f"non-finite values of {bad} in the time course")
+        results = {endpoint_label(name): float(resolve(name)(course)) for name in job.endpoints}
+        return Outcome(run_id, results, timecourse=course if job.timecourses else None)
     except Exception as err:  # recorded with its reason; the sweep goes on
         return Outcome(run_id, {}, "failed", f"{type(err).__name__}: {err}")
 
