@@ -154,10 +154,10 @@ end
 
 def test_a_stiff_system_falls_back_from_adams_to_bdf():
     """Robertson's kinetics is the classic stiff problem: a non-stiff (Adams) model runs out of
-    steps, the run is redone with BDF at a 10x tighter tolerance and says so."""
+    steps, the run is redone with BDF (rtol 1e-8) and says so."""
     adams = Model.from_sbml(sbml_of(ROBERTSON), stiff=False, rtol=1e-6, atol=1e-10)
     df = simulate(horizon=4e4, step=4e3, model=adams)
-    assert df.attrs["solver"] == "BDF rtol 1e-07 (stiff fallback)"
+    assert df.attrs["solver"] == "BDF rtol 1e-08 (stiff fallback)"
     bdf = simulate(horizon=4e4, step=4e3, model=Model.from_sbml(sbml_of(ROBERTSON), rtol=1e-10, atol=1e-14))
     np.testing.assert_allclose(df[["A", "B", "C"]], bdf[["A", "B", "C"]], rtol=1e-4, atol=1e-9)
     assert simulate(horizon=2, model=default_model()).attrs["solver"] == "Adams rtol 1e-06"

@@ -86,7 +86,7 @@ def simulate(
     except RuntimeError:
         if model.stiff:
             raise
-        # Adams (non-stiff) ran out of steps: this parameter set makes the system stiff; BDF, 10x tighter
+        # Adams (non-stiff) failed: this parameter set makes the system stiff; redo with the robust BDF setting
         solver = model.stiff_fallback()
         data = _integrate(solver, values, selections, actions, grid)
     columns = ["time"] + names + list(extra)
