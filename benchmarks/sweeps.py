@@ -123,6 +123,9 @@ def sobol(n: int) -> None:
     si = sa.sobol_indices(f, sa.problem(params), n=n, seed=0)
     wall = time.perf_counter() - start
     print(si.sort_values("ST", ascending=False).head(8).round(3).to_string())
+    if len(f.failures):
+        kinds = f.failures.error.str.extract(r"^(\w+)(?:: CVODE Error: (\w+))?").fillna("").agg(" ".join, axis=1)
+        print("failures by kind:", kinds.str.strip().value_counts().to_dict())
     budget = one * si.attrs["evaluations"] / 2
     print(f"(d) Sobol, 20 parameters, N = {n} ({si.attrs['evaluations']} simulations, 2 workers): {wall:.0f} s "
           f"(target <= 240 s); converged: {si.attrs['converged']}; failures: {len(f.failures)}; yardstick "
