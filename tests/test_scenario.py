@@ -130,3 +130,21 @@ def test_round_trip_of_random_valid_scenarios(drug, amt, time, ii, addl):
     horizon = math.ceil(regimen.last_time()) + 1
     scenario = Scenario("random", regimen, Patient(), horizon=horizon, step=min(1.0, horizon))
     assert Scenario.from_dict(scenario.to_dict()) == scenario
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"name": "x" * 100_000}, r"^name: 'xxx.*\.\.\.; allowed: a non-empty string of at most 200 characters"),
+    ({"horizon": 1e9, "step": 1e-3}, r"^step: .* output rows; allowed: at most 1000000"),
+    ({"step": 1e-9}, r"^step: 1e-09 .* output rows; allowed: at most 1000000"),
+    ({"doses": [{"drug": "thymalfasin", "amt": "1.6 mg", "ii": "1 min", "addl": 100_000}]},
+     r"^doses: 100001 dose actions; allowed: at most 20000"),
+])
+def test_resource_limits_are_stated_and_enforced_before_allocation(change, message):
+    """Huge names, output grids and dose counts are refused at load with the limit and where to
+    change it, before anything is allocated or simulated (these took minutes or GiB before)."""
+    data = named("cisplatin_vinorelbine_ta1").to_dict() | change
+    if "doses" in change:
+        data["horizon"] = 200
+    with pytest.raises(ScenarioError, match=message) as err:
+        Scenario.from_dict(data)
+    assert len(str(err.value)) < 400  # the bad value is shortened, not echoed

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from thymosim import Regimen
 from thymosim.analysis.sweep import apply_point, grid, run_sweep, sample
 from thymosim.model import default_model
 from thymosim.scenario import Scenario, named
@@ -140,3 +141,63 @@ def test_endpoint_only_fast_path_equals_the_dataframe_path():
     assert a.values.keys() == b.values.keys()
     for key in a.values:
         assert a.values[key] == b.values[key] or np.isnan(a.values[key]) and np.isnan(b.values[key]), key
+
+
+# --- streamed sweeps never lose, invent or reuse rows -----------------------------------------
+FAULT_POINTS = grid({"PK_CL": [50.0, 80.0, 120.0, 160.0, 200.0, 240.0]})
+
+
+@pytest.fixture(scope="module")
+def short():
+    base = named("cisplatin_vinorelbine_ta1")
+    return Scenario("short", Regimen(tuple(d for d in base.regimen.doses if d.drug == "thymalfasin")),
+                    base.patient, horizon=180, step=5.0)
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(short):
+    return run_sweep(short, FAULT_POINTS, endpoints=["auc_CD4"])
+
+
+def parts(folder):
+    return sorted(folder.glob("part-*.parquet"))
+
+
+def test_a_different_sweep_into_the_same_folder_is_refused(short, tmp_path):
+    from thymosim.analysis.sweep import SweepFolderError
+
+    run_sweep(short, FAULT_POINTS, endpoints=["auc_CD4"], out=tmp_path)
+    with pytest.raises(SweepFolderError, match="another sweep"):
+        run_sweep(short, grid({"PK_CL": [1.0, 2.0]}), endpoints=["auc_CD4"], out=tmp_path)
+    with pytest.raises(SweepFolderError, match="another sweep"):
+        run_sweep(short, FAULT_POINTS, endpoints=["peak_IL2"], out=tmp_path)
+    fresh = run_sweep(short, grid({"PK_CL": [1.0, 2.0]}), endpoints=["auc_CD4"], out=tmp_path, overwrite=True)
+    assert fresh["factor:PK_CL"].tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("fault", ["deleted", "truncated", "flipped", "duplicate"])
+def test_a_damaged_part_is_detected_and_only_its_runs_recomputed(short, uninterrupted, tmp_path, fault):
+    import shutil
+
+    run_sweep(short, FAULT_POINTS, endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    victim = parts(tmp_path)[1]
+    lost = set(pd.read_parquet(victim).run)
+    data = victim.read_bytes()
+    if fault == "deleted":
+        victim.unlink()
+    elif fault == "truncated":
+        victim.write_bytes(data[: len(data) // 2])
+    elif fault == "flipped":  # 4 bytes in the middle (the value column)
+        middle = len(data) // 2
+        victim.write_bytes(data[:middle] + bytes(b ^ 0xFF for b in data[middle:middle + 4]) + data[middle + 4:])
+    else:  # a stray copy of a valid part under another name must not duplicate rows
+        shutil.copy(victim, tmp_path / victim.name.replace("part-", "part-9"))
+    resumed = run_sweep(short, FAULT_POINTS, endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    pd.testing.assert_frame_equal(resumed, uninterrupted, check_exact=True)
+    assert resumed.run.is_unique and set(resumed.run) == set(range(len(FAULT_POINTS)))
+    if fault in ("truncated", "flipped"):
+        assert len(list(tmp_path.glob("*.corrupt"))) == 1
+    if fault == "duplicate":
+        assert len(list(tmp_path.glob("*.duplicate"))) == 1
+    else:  # only the damaged part's runs were recomputed, into one new part
+        assert any(set(pd.read_parquet(p).run) == lost for p in parts(tmp_path))

@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     sweep.add_argument("scenario")
     sweep.add_argument("--factor", action="append", required=True,
                        help="NAME=V1,V2,... (parameter id, patient.cd4, doses[0].amt, ...); repeat for a grid")
+    sweep.add_argument("--overwrite", action="store_true",
+                       help="replace another sweep's results in OUT/runs (default: refuse; the same sweep resumes)")
     sens = sub.add_parser("sensitivity", help="local, Morris or Sobol sensitivity of endpoints")
     sens.add_argument("scenario")
     sens.add_argument("--method", choices=["local", "morris", "sobol"], default="local")
@@ -186,7 +188,8 @@ def _sweep(args) -> None:
     scenario = resolve(args.scenario)
     endpoints = args.endpoint or list(defaults_for(list(scenario.outputs or scenario.model.outputs)))
     table = run_sweep(scenario, grid(factors), endpoints=endpoints, out=args.out / "runs",
-                      workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+                      workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
+                      overwrite=args.overwrite)
     table.to_csv(args.out / "sweep.csv", index=False)
     names_ = list(factors)
     if len(names_) == 1 and all(isinstance(v, float) for v in factors[names_[0]]):

@@ -58,10 +58,11 @@ from thymosim import units
 from thymosim.model import Drug, Model, ModelError, Output, default_model, model_dir
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
-from thymosim.simulation import simulate
+from thymosim.simulation import MAX_ACTIONS, MAX_OUTPUT_ROWS, simulate
 
 TOP_KEYS = ("name", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs", "doses")
 DRUG_KEYS = ("target", "rate", "unit", "routes", "description")
+MAX_NAME, MAX_TEXT = 200, 5_000  # characters of a scenario's name and of its description/source
 PATIENT_KEYS = tuple(f.name for f in fields(Patient))
 DOSE_KEYS = ("drug", "amt", "unit", "time", "ii", "addl", "until", "rate", "dur", "route")
 
@@ -136,18 +137,28 @@ class Scenario:
             declared["model"] = _model_path(declared["model"], base_dir)
         model = model or _model(declared, data.get("outputs"))
         name = data.get("name")
-        if not isinstance(name, str) or not name:
-            raise ScenarioError(f"name: {name!r}; allowed: a non-empty string")
+        if not isinstance(name, str) or not name or len(name) > MAX_NAME:
+            raise ScenarioError(f"name: {str(name)[:60]!r}{'...' if len(str(name)) > 60 else ''}; allowed: a "
+                                f"non-empty string of at most {MAX_NAME} characters")
         for key in ("description", "source"):
-            if not isinstance(data.get(key, ""), str):
-                raise ScenarioError(f"{key}: {data[key]!r}; allowed: a string")
+            value = data.get(key, "")
+            if not isinstance(value, str) or len(value) > MAX_TEXT:
+                raise ScenarioError(f"{key}: {str(value)[:60]!r}...; allowed: a string of at most {MAX_TEXT} "
+                                    "characters")
         if model.info.time_unit != "day":
             _numbers_only(data, model)
         patient = _patient(data.get("patient", {}), model)
         regimen = _regimen(data.get("doses"), model)
+        actions = sum((d.addl + 1) * (2 if d.dur else 1) for d in regimen.doses)
+        if actions > MAX_ACTIONS:
+            raise ScenarioError(f"doses: {actions} dose actions; allowed: at most {MAX_ACTIONS} "
+                                "(thymosim.simulation.MAX_ACTIONS; check the dosing intervals ii)")
         horizon = _time("horizon", data.get("horizon", 180.0), positive=True)
         step = _time("step", data.get("step", 0.25), positive=True)
         unit = f"{model.info.time_unit or 'time unit'}s"
+        if horizon / step > MAX_OUTPUT_ROWS:
+            raise ScenarioError(f"step: {step:g} over a horizon of {horizon:g} gives {horizon / step:.3g} output rows; "
+                                f"allowed: at most {MAX_OUTPUT_ROWS} (thymosim.simulation.MAX_OUTPUT_ROWS)")
         if step > horizon:
             raise ScenarioError(f"step: {step} {unit}; allowed: 0 < step <= horizon ({horizon} {unit})")
         if regimen.last_time() > horizon:

@@ -27,12 +27,21 @@ class Trajectory(dict):
         df.attrs["units"] = dict(self.units)
         return df
 
+MAX_OUTPUT_ROWS = 1_000_000
+"""Largest output grid a simulation builds (checked before allocating); raise it here if needed."""
+MAX_ACTIONS = 20_000
+"""Most dose actions (boluses, infusion starts and ends) one simulation applies."""
+
+
 def output_grid(horizon: float, step: float) -> np.ndarray:
     """Output times 0, step, ..., horizon [day]."""
     if not np.isfinite(horizon) or horizon <= 0:
         raise ValueError(f"horizon must be a positive number of days, got {horizon!r}")
     if not np.isfinite(step) or step <= 0 or step > horizon:
         raise ValueError(f"step must be in (0, horizon={horizon}] days, got {step!r}")
+    if horizon / step > MAX_OUTPUT_ROWS:
+        raise ValueError(f"step: {step:g} over a horizon of {horizon:g} gives {horizon / step:.3g} output rows; "
+                         f"allowed: at most {MAX_OUTPUT_ROWS} (thymosim.simulation.MAX_OUTPUT_ROWS)")
     n = int(np.floor(horizon / step + 1e-9))
     grid = np.linspace(0.0, n * step, n + 1)
     return grid if np.isclose(grid[-1], horizon) else np.append(grid, horizon)
@@ -78,6 +87,9 @@ def simulate(
 
     selections = ["time"] + [model.outputs[n].id for n in names] + list(extra)
     actions = [a for a in regimen.actions(patient.bsa) if a[0] <= horizon]
+    if len(actions) > MAX_ACTIONS:
+        raise ValueError(f"doses: {len(actions)} dose actions before the horizon; allowed: at most {MAX_ACTIONS} "
+                         "(thymosim.simulation.MAX_ACTIONS; check the dosing interval ii)")
     values = model.values(patient)
     solver = model
     try:

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import itertools
+import json
 import math
 import os
 import re
@@ -183,18 +185,90 @@ def _tidy(point: Mapping[str, Any], endpoint_names: Sequence, outcome: Outcome) 
     return rows
 
 
-def _done_runs(out: Path) -> set[int]:
-    parts = sorted(out.glob("part-*.parquet"))
-    if not parts:
-        return set()
-    return set(pd.concat([pd.read_parquet(p, columns=["run"]) for p in parts]).run.unique())
+class SweepFolderError(ScenarioError):
+    """An output folder holds another sweep's results (or unreadable ones)."""
+
+
+MANIFEST = "sweep.json"
+
+
+class SweepStore:
+    """The output folder of a streamed sweep. ``sweep.json`` records the sweep's fingerprint
+    (scenario, model content and solver, points, endpoints); each part is named by the runs it
+    holds and its checksum, ``part-<first>-<last>-<sha256 of the file, 16 hex>.parquet``, and is
+    written atomically. A part whose bytes do not match its checksum (truncated, flipped) is set
+    aside as ``*.corrupt`` and its runs are recomputed; a missing part's runs likewise; a part
+    repeating runs another part holds is set aside as ``*.duplicate``."""
+
+    def __init__(self, out: str | Path, fingerprint: str | None = None, overwrite: bool = False) -> None:
+        self.out = Path(out)
+        manifest = self.out / MANIFEST
+        if fingerprint is None:  # reading only
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("fingerprint") if manifest.exists() else None
+        stale = recorded != fingerprint and (recorded is not None or any(self.out.glob("part-*.parquet")))
+        if stale and not overwrite:
+            raise SweepFolderError(
+                f"{self.out}: holds the results of another sweep (fingerprint {str(recorded)[:12]}, this one "
+                f"{fingerprint[:12]}): a different scenario, model, grid or endpoints; use a new folder or "
+                "overwrite (--overwrite)")
+        if stale:
+            for old in [*self.out.glob("part-*.parquet"), *self.out.glob("*.corrupt"), *self.out.glob("*.duplicate")]:
+                old.unlink()
+        tmp = self.out / f".{MANIFEST}.tmp"
+        tmp.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
+        os.replace(tmp, manifest)
+
+    def parts(self) -> list[Path]:
+        """Parts whose bytes match their checksum and whose runs no earlier part holds; the others
+        are renamed ``*.corrupt`` / ``*.duplicate``."""
+        good, seen = [], set()
+        for path in sorted(self.out.glob("part-*.parquet")):
+            checksum = path.stem.rsplit("-", 1)[-1]
+            if hashlib.sha256(path.read_bytes()).hexdigest()[:16] != checksum:
+                path.rename(path.with_suffix(".corrupt"))
+                continue
+            runs = set(pd.read_parquet(path, columns=["run"]).run)
+            if runs & seen:
+                path.rename(path.with_suffix(".duplicate"))
+                continue
+            seen |= runs
+            good.append(path)
+        return good
+
+    def done(self) -> set[int]:
+        parts = self.parts()
+        return set(pd.concat([pd.read_parquet(p, columns=["run"]) for p in parts]).run) if parts else set()
+
+    def write(self, rows: list[dict]) -> Path:
+        runs = [r["run"] for r in rows]
+        tmp = self.out / f".part-{min(runs)}-{max(runs)}.tmp"
+        pd.DataFrame(rows).to_parquet(tmp, index=False)
+        checksum = hashlib.sha256(tmp.read_bytes()).hexdigest()[:16]
+        path = self.out / f"part-{min(runs):06d}-{max(runs):06d}-{checksum}.parquet"
+        os.replace(tmp, path)  # atomic: a part is whole or absent
+        return path
+
+    def read(self) -> pd.DataFrame:
+        parts = self.parts()
+        if not parts:
+            return pd.DataFrame()
+        table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+        return table.sort_values(["run", "endpoint"], ignore_index=True)
+
+
+def fingerprint(job: Job, points: pd.DataFrame) -> str:
+    """sha256 of what determines a sweep's rows: scenario data, model content and solver, points,
+    endpoint labels."""
+    data = {"scenario": job.base, "model": [job.model.key, *map(str, job.model._solver())],
+            "points": points.to_dict("records"), "endpoints": [endpoint_label(e) for e in job.endpoints]}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def read_results(out: str | Path) -> pd.DataFrame:
-    """All rows written by a streamed sweep, sorted by run and endpoint."""
-    parts = sorted(Path(out).glob("part-*.parquet"))
-    table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    return table.sort_values(["run", "endpoint"], ignore_index=True)
+    """All valid rows written by a streamed sweep, sorted by run and endpoint."""
+    return SweepStore(out).read()
 
 
 def run_sweep(
@@ -207,36 +281,31 @@ def run_sweep(
     chunk: int = 50,
     progress: bool = False,
     timecourses: bool = False,
+    overwrite: bool = False,
 ) -> pd.DataFrame:
     """Evaluate ``endpoints`` at every row of ``points`` (columns are factors).
 
     Returns the tidy table (run, factor:<name>..., endpoint, value, status, error) sorted
-    by run. With ``out``, rows stream to ``out/part-NNNNN.parquet`` as runs complete, and
-    runs already there are skipped (resume). ``timecourses=True`` also returns full time
-    courses in ``table.attrs["timecourses"]`` (in memory; not streamed).
+    by run. With ``out``, rows stream to checksummed parts in ``out`` (:class:`SweepStore`) as
+    runs complete, and runs already there are skipped (resume); a folder holding another sweep
+    is refused unless ``overwrite``. ``timecourses=True`` also returns full time courses in
+    ``table.attrs["timecourses"]`` (in memory; not streamed).
     """
     endpoints = list(endpoints or defaults_for(list(scenario.outputs or scenario.model.outputs)))
     job = Job.of(scenario, endpoints, timecourses)
     check_factors(scenario, points.columns)
-    out_dir = Path(out) if out is not None else None
-    done: set[int] = set()
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        done = _done_runs(out_dir)
+    store = SweepStore(out, fingerprint(job, points), overwrite) if out is not None else None
+    done = store.done() if store else set()
     records = points.to_dict("records")
     tasks = [(i, rec) for i, rec in enumerate(records) if i not in done]
     rows: list[dict] = []
     buffer: list[dict] = []
     courses: dict[int, pd.DataFrame] = {}
-    part = len(list(out_dir.glob("part-*.parquet"))) if out_dir else 0
 
     def flush() -> None:
-        nonlocal part, buffer
-        if out_dir is not None and buffer:
-            tmp = out_dir / f".part-{part:05d}.tmp"
-            pd.DataFrame(buffer).to_parquet(tmp, index=False)
-            os.replace(tmp, out_dir / f"part-{part:05d}.parquet")  # atomic: a part is whole or absent
-            part += 1
+        nonlocal buffer
+        if store is not None and buffer:
+            store.write(buffer)
         buffer = []
 
     results = execute(job, tasks, workers, scheduler)
@@ -247,15 +316,15 @@ def run_sweep(
     for outcome in results:
         new = _tidy(records[outcome.run], endpoints, outcome)
         buffer += new
-        if out_dir is None:
+        if store is None:
             rows += new
         if outcome.timecourse is not None:
             courses[outcome.run] = outcome.timecourse
         if len(buffer) >= chunk * len(endpoints):
             flush()
     flush()
-    if out_dir is not None:
-        table = read_results(out_dir)
+    if store is not None:
+        table = store.read()
     else:
         table = pd.DataFrame(rows)
         if len(table):
