@@ -26,6 +26,7 @@ import pandas as pd
 from thymosim.model import InfeasibleBaseline, ModelError
 from thymosim.plots.timecourse import plot_arms
 from thymosim.scenario import DEFAULT, ScenarioError, named, names, resolve
+from thymosim.simulation import SimulationError
 
 
 def _progress(items, quiet: bool, desc: str):
@@ -66,6 +67,7 @@ def run_default(out: Path, step: float = 1 / 24, quiet: bool = True) -> pd.DataF
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="thymosim", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("scenarios", help="list the named scenarios")
     run = sub.add_parser("run", help="simulate a scenario (default: chemo +/- Ta1, 180 days)")
@@ -150,14 +152,20 @@ def main(argv: list[str] | None = None) -> None:
         else:
             chosen = [args.scenario] if args.command == "run" else args.scenarios
             run_scenarios(chosen, args.out, args.step, args.parquet, args.quiet)
-    except (ScenarioError, ModelError, InfeasibleBaseline) as err:
-        raise SystemExit(f"thymosim: {err}") from None
-    except (KeyError, ValueError) as err:  # unknown endpoint/parameter names, bad values
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        raise SystemExit(f"thymosim: {message}") from None
     except BrokenPipeError:  # output piped into a command that stopped reading (e.g. head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(1) from None
+    except Exception as err:
+        if args.debug:
+            raise
+        known = (ScenarioError, ModelError, InfeasibleBaseline, SimulationError, KeyError, ValueError, OSError)
+        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+        message = " ".join(str(message).split())  # one line
+        if len(message) > 500:
+            message = message[:500] + " ..."
+        if not isinstance(err, known):
+            message = f"internal error ({type(err).__name__}: {message}); rerun with --debug for the traceback"
+        raise SystemExit(f"thymosim: {message}") from None
     if not args.quiet:
         print(f"wrote {args.out / 'timecourse.csv'} and {args.out / 'timecourse.png'}", file=sys.stderr)
 

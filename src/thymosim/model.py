@@ -24,6 +24,7 @@ import functools
 import hashlib
 import math
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,17 @@ MAX_STEPS = 100_000  # BDF steps per output interval
 MAX_STEPS_ADAMS = 5_000  # Adams steps per output interval; more means the parameters made the system stiff
 MAX_ADAMS_ORDER = 5  # 6 % faster and more accurate than CVODE's default 12 here (benchmarks/accuracy.py)
 MAX_RUNNERS = 8  # compiled models kept per thread
+
+
+DOMAINS = ("positive", "nonnegative", "fraction", "any")
+"""Hard domains of parameter values (models/parameters.tsv column ``domain``); fraction = [0, 1]."""
+
+
+def in_domain(value: float, domain: str) -> bool:
+    """Whether ``value`` lies in a hard domain."""
+    if not math.isfinite(value):
+        return False
+    return {"positive": value > 0, "nonnegative": value >= 0, "fraction": 0 <= value <= 1, "any": True}[domain]
 
 
 class ModelError(ValueError):
@@ -238,9 +250,11 @@ class Model:
         atol: float = ATOL,
         atol_scale: Mapping[str, float] | None = None,
         stiff: bool = STIFF,
+        limits: Mapping[str, tuple[str, float, float]] | None = None,
         origin: str = "",
     ) -> None:
         values = {"sbml": sbml, "name": name, "origin": origin or name, "stiff": bool(stiff),
+                  "limits": MappingProxyType(dict(limits or {})),
                   "atol_scale": MappingProxyType(dict(atol_scale or {})),
                   "drugs": MappingProxyType({d.name: d for d in drugs}),
                   "outputs": MappingProxyType({o.name: o for o in outputs}),
@@ -304,7 +318,7 @@ class Model:
     def _copy(self, **changes: Any) -> Model:
         kwargs = {"name": self.name, "drugs": self.drugs.values(), "outputs": self.outputs.values(),
                   "covariates": self.covariates, "check_derived": self.check_derived, "rtol": self.rtol,
-                  "atol": self.atol, "atol_scale": self.atol_scale, "stiff": self.stiff,
+                  "atol": self.atol, "atol_scale": self.atol_scale, "stiff": self.stiff, "limits": self.limits,
                   "origin": self.origin} | changes
         return Model(kwargs.pop("sbml", self.sbml), **kwargs)
 
@@ -322,7 +336,7 @@ class Model:
     def __reduce__(self):
         return (_rebuild, (self.sbml, self.name, tuple(self.drugs.values()), tuple(self.outputs.values()),
                            dict(self.covariates), self.check_derived, self.rtol, self.atol,
-                           dict(self.atol_scale), self.stiff, self.origin))
+                           dict(self.atol_scale), self.stiff, dict(self.limits), self.origin))
 
     def __repr__(self) -> str:
         return (f"Model({self.name!r}, {len(self.defaults)} parameters, {len(self.drugs)} drugs, "
@@ -361,6 +375,10 @@ class Model:
         for name, pid in self.covariates.items():
             if pid not in info.defaults:
                 raise ModelError(f"covariates.{name}: {pid!r} is not a settable parameter of {self.origin}")
+        for pid, (domain, _, _) in self.limits.items():
+            if pid in info.defaults and not in_domain(info.defaults[pid], domain):
+                raise ModelError(f"{self.origin}: parameter {pid} = {info.defaults[pid]!r} in the SBML; allowed: "
+                                 f"{domain} (models/parameters.tsv)")
         for sid, scale in self.atol_scale.items():
             if sid not in info.species and sid not in info.settable or not (scale > 0 and math.isfinite(scale)):
                 raise ModelError(f"atol_scale.{sid}: {scale!r}; allowed: a positive scale for a state of {self.origin}")
@@ -408,7 +426,22 @@ class Model:
                                  f"set Patient.{fields[clash[0]]} instead")
             values.update({pid: float(getattr(patient, name)) for name, pid in self.covariates.items()})
             values.update(patient.parameters)
+            self.check_values({pid: values[pid] for pid in (*patient.parameters, *self.covariates.values())})
         return values
+
+    def check_values(self, values: Mapping[str, float]) -> None:
+        """Refuse values outside their hard domain (ValueError naming the parameter); warn about
+        values outside the plausible bounds of the table."""
+        for pid, value in values.items():
+            if pid not in self.limits:
+                continue
+            domain, lower, upper = self.limits[pid]
+            if not in_domain(float(value), domain):
+                raise ValueError(f"parameter {pid} = {value!r}; allowed: {domain}"
+                                 f"{' (0 to 1)' if domain == 'fraction' else ''}, plausible {lower:g} to {upper:g}")
+            if not lower <= value <= upper:
+                warnings.warn(f"parameter {pid} = {value:g} is outside its plausible range {lower:g} to {upper:g} "
+                              "(models/parameters.tsv)", stacklevel=3)
 
     def reset(self, overrides: Mapping[str, float]):
         """The runner with everything a previous run may have changed restored (``resetAll``:
@@ -443,10 +476,10 @@ def _info(sbml: str, origin: str) -> _Info:
     return _CACHE.info[key]
 
 
-def _rebuild(sbml, name, drugs, outputs, covariates, check_derived, rtol, atol, atol_scale, stiff,
+def _rebuild(sbml, name, drugs, outputs, covariates, check_derived, rtol, atol, atol_scale, stiff, limits,
              origin) -> Model:
     return Model(sbml, name=name, drugs=drugs, outputs=outputs, covariates=covariates, check_derived=check_derived,
-                 rtol=rtol, atol=atol, atol_scale=atol_scale, stiff=stiff, origin=origin)
+                 rtol=rtol, atol=atol, atol_scale=atol_scale, stiff=stiff, limits=limits, origin=origin)
 
 
 def read_sbml(sbml: str | Path) -> tuple[str, str]:
@@ -480,6 +513,7 @@ def default_model() -> Model:
         covariates=tables.load_covariates(),
         check_derived=True,
         atol_scale=tables.load_atol_scales(),
+        limits=tables.load_limits(),
         **DEFAULT_SOLVER,
         origin=str(sbml_path()),
     )

@@ -46,6 +46,7 @@ problem raises :class:`ScenarioError` naming the key, the value and what is allo
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -68,7 +69,12 @@ DOSE_KEYS = ("drug", "amt", "unit", "time", "ii", "addl", "until", "rate", "dur"
 
 
 class ScenarioError(ValueError):
-    """A scenario file or dict is malformed; the message names key, value and what is allowed."""
+    """A scenario file or dict is malformed; the message names key, value and what is allowed.
+    Long values are shortened (the message is one line of at most ~500 characters)."""
+
+    def __init__(self, message: str) -> None:
+        message = " ".join(re.sub(r"(\S{60})\S{20,}", r"\1...", str(message)).split())
+        super().__init__(message if len(message) <= 500 else message[:500] + " ...")
 
 
 @dataclass(frozen=True)
@@ -184,6 +190,12 @@ class Scenario:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as err:
             raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+        except UnicodeDecodeError as err:
+            raise ScenarioError(f"{path}: not UTF-8 text (byte {err.start}); allowed: a UTF-8 TOML file") from None
+        except RecursionError:
+            raise ScenarioError(f"{path}: nested too deeply; allowed: the scenario schema (tables two deep)") from None
+        except OSError as err:
+            raise ScenarioError(f"{path}: cannot read it ({err.strerror})") from None
         try:
             return cls.from_dict(data, base_dir=path.parent)
         except ScenarioError as err:
@@ -285,6 +297,12 @@ def _patient(table: Any, model: Model) -> Patient:
             raise ScenarioError(f"patient.parameters.{pid}: unknown parameter of model {model.name!r}; "
                                 "allowed: its settable parameters (models/parameters.tsv for thymosim)")
         _number(f"patient.parameters.{pid}", value)
+    for pid, value in parameters.items():
+        try:
+            model.check_values({pid: float(value)})
+        except ValueError as err:
+            allowed = str(err).split("allowed: ")[-1]
+            raise ScenarioError(f"patient.parameters.{pid}: {value!r}; allowed: {allowed}") from None
     try:
         return Patient(**values, parameters={k: float(v) for k, v in parameters.items()})
     except ValueError as err:

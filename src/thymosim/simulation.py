@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -12,7 +13,7 @@ from thymosim.model import InfeasibleBaseline, Model, default_model
 from thymosim.patient import Patient
 from thymosim.regimen import Regimen
 
-__all__ = ["InfeasibleBaseline", "Trajectory", "output_grid", "simulate"]
+__all__ = ["InfeasibleBaseline", "SimulationError", "Trajectory", "output_grid", "simulate"]
 
 
 class Trajectory(dict):
@@ -31,6 +32,40 @@ MAX_OUTPUT_ROWS = 1_000_000
 """Largest output grid a simulation builds (checked before allocating); raise it here if needed."""
 MAX_ACTIONS = 20_000
 """Most dose actions (boluses, infusion starts and ends) one simulation applies."""
+
+
+class SimulationError(RuntimeError):
+    """The solver could not finish, or produced non-finite or negative outputs; the message says
+    when and names the parameters most likely responsible."""
+
+    @classmethod
+    def of(cls, err: Exception, model: Model, values: Mapping[str, float]) -> SimulationError:
+        text = str(err)
+        when = re.search(r"[Aa]t t = ([0-9.eE+-]+)", text)
+        code = re.search(r"CV_[A-Z_]+", text)
+        suspects = [f"{pid} = {value:g}" for pid, value in values.items()
+                    if pid in model.limits and value != model.defaults.get(pid) and (
+                        value == 0 or not model.limits[pid][1] <= value <= model.limits[pid][2])]
+        return cls(f"simulation failed{f' at t = {float(when.group(1)):.4g}' if when else ''} "
+                   f"({code.group(0) if code else text[:120]}); "
+                   + (f"values outside their plausible range or zero: {', '.join(suspects[:6])}" if suspects
+                      else "no parameter is outside its plausible range"))
+
+
+def _check_outputs(data: np.ndarray, columns: list[str], n_outputs: int) -> None:
+    """Fail loudly on non-finite outputs or on outputs below zero beyond solver noise."""
+    outputs = data[:, 1:n_outputs + 1]
+    bad = ~np.isfinite(outputs)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise SimulationError(f"output {columns[col + 1]} is not finite from t = {data[row, 0]:g}: the model "
+                              "diverged (check extreme parameter values)")
+    scale = np.abs(outputs).max(axis=0)
+    negative = outputs < -1e-6 * np.where(scale > 0, scale, 1.0)
+    if negative.any():
+        row, col = np.argwhere(negative)[0]
+        raise SimulationError(f"output {columns[col + 1]} = {outputs[row, col]:.3g} < 0 at t = {data[row, 0]:g}: "
+                              "a count or concentration cannot be negative (check fractions and extreme values)")
 
 
 def output_grid(horizon: float, step: float) -> np.ndarray:
@@ -92,16 +127,21 @@ def simulate(
                          "(thymosim.simulation.MAX_ACTIONS; check the dosing interval ii)")
     values = model.values(patient)
     solver = model
-    try:
-        with _quiet(not model.stiff):  # an Adams run that gives up is not an error: BDF takes over
+    try:  # CVODE's own error log is silenced: a failure is reported below, with when and why
+        with _quiet():
             data = _integrate(model, values, selections, actions, grid)
-    except RuntimeError:
+    except RuntimeError as err:
         if model.stiff:
-            raise
+            raise SimulationError.of(err, model, values) from None
         # Adams (non-stiff) failed: this parameter set makes the system stiff; redo with the robust BDF setting
         solver = model.stiff_fallback()
-        data = _integrate(solver, values, selections, actions, grid)
+        try:
+            with _quiet():
+                data = _integrate(solver, values, selections, actions, grid)
+        except RuntimeError as again:
+            raise SimulationError.of(again, solver, values) from None
     columns = ["time"] + names + list(extra)
+    _check_outputs(data, columns, len(names))
     units = {"time": model.info.time_unit or "time unit (undeclared)"} | {n: model.outputs[n].unit for n in names}
     method = f"{'BDF' if solver.stiff else 'Adams'} rtol {solver.rtol:g}"
     method += " (stiff fallback)" if solver is not model else ""
@@ -115,11 +155,8 @@ def simulate(
 
 
 @contextlib.contextmanager
-def _quiet(active: bool):
-    """Silence roadrunner's error log (CVODE's 'mxstep' lines) while ``active``."""
-    if not active:
-        yield
-        return
+def _quiet():
+    """Silence roadrunner's log (CVODE's error lines) inside the block."""
     import roadrunner
 
     level = roadrunner.Logger.getLevel()

@@ -15,9 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from thymosim.model import Drug, Output, clear_caches, model_dir
+from thymosim.model import DOMAINS, Drug, Output, clear_caches, in_domain, model_dir  # noqa: F401
 
-COLUMNS = ["id", "value", "unit", "lower", "upper", "role", "evidence", "source", "module", "description"]
+COLUMNS = ["id", "value", "unit", "lower", "upper", "domain", "role", "evidence", "source", "module", "description"]
+
+
+def load_limits(directory: Path | None = None) -> dict[str, tuple[str, float, float]]:
+    """Parameter id -> (hard domain, plausible lower, plausible upper), from ``parameters.tsv``."""
+    table = load_parameter_table(directory)
+    return {pid: (r.domain, float(r.lower), float(r.upper)) for pid, r in table.iterrows()}
 EVIDENCE = ("measured", "derived", "fitted", "assumed")
 ROLES = ("parameter", "covariate", "input", "reference")
 

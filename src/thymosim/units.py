@@ -45,7 +45,11 @@ def amount(value: float | str, unit: str | None, dimension: str) -> tuple[float,
     as ``"80 mg/m2"``. A unit of another dimension is an error naming the allowed units.
     """
     if isinstance(value, str):
-        value, unit = split_quantity(value)
+        value, written = split_quantity(value)
+        if written and unit and written.replace(" ", "") != unit.replace(" ", ""):
+            raise ValueError(f"unit {unit!r} conflicts with the unit written in the amount ({written!r}); "
+                             "allowed: give the unit once")
+        unit = written or unit
     unit = (unit or CANONICAL[dimension]).replace("μ", "µ").replace(" ", "")
     base = unit
     for suffix in PER_BSA:

@@ -1,0 +1,107 @@
+"""Bad input never ends in a traceback or in silent nonsense: a generated corpus of malformed
+scenarios through the API and a sample through the CLI. The figures are printed (pytest -s)."""
+
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from thymosim.cli import main
+from thymosim.scenario import Scenario, ScenarioError, named
+from thymosim.simulation import SimulationError
+
+JUNK = [None, "", "abc", -1, 0, -1e-300, 1e308, math.nan, math.inf, -math.inf, True, [], {}, [["CD4"]],
+        "1.6 kg", "12 parsecs", 10**30, "x" * 10_000, {"a": {"b": 1}}, "1e9 day", "-3 h", "NaN mg"]
+PATHS = [("name",), ("description",), ("horizon",), ("step",), ("outputs",), ("patient",), ("patient", "cd3"),
+         ("patient", "cd4"), ("patient", "cd8"), ("patient", "nk"), ("patient", "anc"), ("patient", "tumour_diameter"),
+         ("patient", "bsa"), ("patient", "parameters"), ("patient", "parameters", "PK_CL"),
+         ("patient", "parameters", "CK_f_IL7_cons"), ("patient", "parameters", "f_eff"),
+         ("patient", "parameters", "TUM_g_net"), ("patient", "parameters", "CD3_0"), ("doses",), ("doses", 0),
+         ("doses", 0, "drug"), ("doses", 0, "amt"), ("doses", 0, "unit"), ("doses", 0, "time"), ("doses", 0, "ii"),
+         ("doses", 0, "addl"), ("doses", 0, "until"), ("doses", 0, "dur"), ("doses", 0, "rate"), ("doses", 0, "route"),
+         ("doses", 1, "amt"), ("doses", 1, "dur"), ("drugs",), ("unknown_key",)]
+
+
+def corpus():
+    base = named("cisplatin_vinorelbine_ta1").to_dict()
+    for path in PATHS:
+        for junk in JUNK:
+            data = copy.deepcopy(base)
+            node = data
+            for key in path[:-1]:
+                node = node.setdefault(key, {}) if isinstance(node, dict) else node[key]
+            if junk is None:
+                if isinstance(node, dict):
+                    node.pop(path[-1], None)
+                else:
+                    continue
+            else:
+                node[path[-1]] = junk
+            yield ".".join(map(str, path)), junk, data
+
+
+def accepted_is_sound(scenario: Scenario) -> bool:
+    """An accepted scenario simulates to finite, non-negative outputs or fails with a clear error."""
+    try:
+        df = scenario.simulate(step=max(scenario.step, 1.0))
+    except (SimulationError, ValueError):
+        return True
+    values = df.drop(columns="time").to_numpy()
+    return bool(np.isfinite(values).all() and (values >= -1e-9).all())
+
+
+def test_generated_malformed_scenarios_get_clear_errors_and_nothing_else():
+    cases = list(corpus())
+    clear, accepted, tracebacks, nonsense = 0, 0, [], []
+    for path, junk, data in cases:
+        try:
+            scenario = Scenario.from_dict(data)
+        except ScenarioError as err:
+            message = str(err)
+            assert "\n" not in message and len(message) < 600, message[:200]
+            clear += 1
+            continue
+        except Exception as err:  # noqa: BLE001 - counted: must not happen
+            tracebacks.append(f"{path}={str(junk)[:30]}: {type(err).__name__}: {err}"[:200])
+            continue
+        accepted += 1
+        if not accepted_is_sound(scenario):
+            nonsense.append(f"{path}={str(junk)[:30]}")
+    print(f"\nmalformed-scenario corpus: {len(cases)} inputs, {clear} clear errors, {accepted} accepted "
+          f"(valid variations), {len(tracebacks)} tracebacks, {len(nonsense)} accepted nonsense")
+    assert len(cases) >= 500
+    assert tracebacks == [] and nonsense == []
+
+
+DOSE = b'[[doses]]\ndrug = "thymalfasin"\namt = 1.6\n'
+TEN = b'name = "x"\nhorizon = 10\n'
+BAD_FILES = {
+    "non_utf8.toml": b'name = "x\xff\xfe"\n[[doses]]\ndrug = "thymalfasin"\namt = 1.6\n',
+    "deep.toml": b"a = " + b"[" * 1000 + b"]" * 1000 + b"\n",
+    "nested_outputs.toml": b'name = "x"\noutputs = [["CD4"]]\n[[doses]]\ndrug = "thymalfasin"\namt = 1.6\n',
+    "huge_horizon.toml": b'name = "x"\nhorizon = 1e9\n[[doses]]\ndrug = "thymalfasin"\namt = 1.6\n',
+    "tiny_step.toml": b'name = "x"\nstep = 1e-9\n[[doses]]\ndrug = "thymalfasin"\namt = 1.6\n',
+    "zero_volume.toml": TEN + b"[patient.parameters]\nPK_V = 0\n" + DOSE,
+    "fraction.toml": TEN + b"[patient.parameters]\nCK_f_IL7_cons = 2\n" + DOSE,
+    "covariate.toml": TEN + b"[patient.parameters]\nCD3_0 = 10\n" + DOSE,
+    "unit_conflict.toml": b'name = "x"\nhorizon = 10\n[[doses]]\ndrug = "thymalfasin"\namt = "1.6 mg"\nunit = "ug"\n',
+    "long_name.toml": b'name = "' + b"n" * 100_000 + b'"\n[[doses]]\ndrug = "thymalfasin"\namt = 1.6\n',
+    "many_doses.toml": b'name = "x"\nhorizon = 200\n' + DOSE + b'ii = "1 min"\naddl = 100000\n',
+    "infeasible.toml": TEN + b"[patient.parameters]\nTC_p_E_IL2 = 3\nIL2_ref = 30\n" + DOSE,
+    "not_toml.toml": b"<html>no</html>",
+    "empty.toml": b"",
+    "bom.toml": b"\xef\xbb\xbfname = 'x'\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_the_cli_answers_bad_files_with_one_line_and_no_traceback(name, tmp_path, capsys):
+    path = Path(tmp_path / name)
+    path.write_bytes(BAD_FILES[name])
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"])
+    message = str(exit_.value.code)
+    assert message.startswith("thymosim: ") and "\n" not in message and len(message) < 700, message[:300]
+    assert "internal error" not in message and "Traceback" not in capsys.readouterr().err
