@@ -105,3 +105,36 @@ def test_the_cli_answers_bad_files_with_one_line_and_no_traceback(name, tmp_path
     message = str(exit_.value.code)
     assert message.startswith("thymosim: ") and "\n" not in message and len(message) < 700, message[:300]
     assert "internal error" not in message and "Traceback" not in capsys.readouterr().err
+
+
+def test_nonsense_the_issue_found_accepted_is_now_refused_or_fails_loudly():
+    """The accepted-nonsense cases measured on main (issue 12), each now a clear error."""
+    from dataclasses import replace
+
+    from thymosim import Dose, Patient, Regimen, default_model, simulate
+    from thymosim.model import ModelError
+
+    base = named("cisplatin_vinorelbine_ta1").to_dict()
+    refused = {
+        "fraction above 1": {"patient": {"parameters": {"CK_f_IL7_cons": 2.0}}},
+        "effector share 5": {"patient": {"parameters": {"f_eff": 5.0}}},
+        "zero volume": {"patient": {"parameters": {"PK_V": 0.0}}},
+        "covariate as parameter": {"patient": {"parameters": {"CD3_0": 10.0}}},
+        "unit conflict": {"doses": [{"drug": "thymalfasin", "amt": "1.6 mg", "unit": "ug"}]},
+        "1e6 Gy": {"doses": [{"drug": "radiotherapy", "amt": "1e6 Gy"}]},
+    }
+    for label, change in refused.items():
+        with pytest.raises(ScenarioError):
+            Scenario.from_dict(base | change)
+        print(f"refused: {label}")
+    per_m2 = Scenario.from_dict(base | {"doses": [{"drug": "cisplatin", "amt": "80", "unit": "mg/m2"}]})
+    assert per_m2.regimen.doses[0].per_bsa and per_m2.regimen.doses[0].amt == 80.0  # was 80 mg flat
+    with pytest.raises(SimulationError, match="not finite|negative|failed"):  # was NaN diameters, exit 0
+        simulate(Patient(parameters={"CHEMO_cis_rate": 1e5}), horizon=20)
+    edited = default_model().sbml.replace('id="PK_CL" value="76.33"', 'id="PK_CL" value="-76.33"')
+    with pytest.raises(ModelError, match="PK_CL = -76.33 in the SBML; allowed: positive"):
+        default_model().with_sbml(edited)
+    scenario = replace(named("prag"), horizon=30)
+    with pytest.raises(ValueError, match="at most 20000"):
+        simulate(regimen=Regimen((Dose("thymalfasin", 1.6, ii=1 / 1440, addl=30_000),)), horizon=30,
+                 model=scenario.model)

@@ -193,6 +193,9 @@ def test_a_damaged_part_is_detected_and_only_its_runs_recomputed(short, uninterr
     else:  # a stray copy of a valid part under another name must not duplicate rows
         shutil.copy(victim, tmp_path / victim.name.replace("part-", "part-9"))
     resumed = run_sweep(short, FAULT_POINTS, endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    lost_rows = len(set(uninterrupted.run) - set(resumed.run))
+    print(f"\nsweep fault '{fault}': {len(FAULT_POINTS)} runs, rows lost {lost_rows}, "
+          f"duplicated {resumed.run.duplicated().sum()}, differing {(resumed.value != uninterrupted.value).sum()}")
     pd.testing.assert_frame_equal(resumed, uninterrupted, check_exact=True)
     assert resumed.run.is_unique and set(resumed.run) == set(range(len(FAULT_POINTS)))
     if fault in ("truncated", "flipped"):

@@ -87,7 +87,8 @@ class Drug:
     """How a drug enters a model: bolus ``target`` (species or parameter), infusion ``rate``
     input (parameter, amount unit per time unit), the target's amount ``unit`` (``"ug"``,
     ``"mg"``, ``"MU"``, ``"Gy"``, ``"umol"``, ... or ``"dimensionless"``), allowed ``routes``
-    (the first is the default) and the duration [day] used when a dose gives none."""
+    (the first is the default), the duration [day] used when a dose gives none, and the largest
+    amount per administration accepted (canonical unit of the dimension; a sanity limit)."""
 
     name: str
     target: str | None = None
@@ -96,6 +97,7 @@ class Drug:
     routes: tuple[str, ...] | str = ("unspecified", "sc", "iv", "oral", "im")
     default_dur: float = 0.0
     description: str = ""
+    max_amt: float = math.inf  # largest amount per administration, canonical unit (mg, MU, Gy, umol)
 
     def __post_init__(self) -> None:
         if not (self.target or self.rate):

@@ -51,7 +51,7 @@ def parameter_value(pid: str) -> float:
 def load_drugs(directory: Path | None = None) -> list[Drug]:
     """The drug map, ``models/drugs.tsv``."""
     return [Drug(r.drug, r.target or None, r.rate or None, r.unit, tuple(r.routes.split(",")),
-                 float(r.default_dur or 0), r.description)
+                 float(r.default_dur or 0), r.description, float(r.max_amt or "inf"))
             for r in _read("drugs.tsv", directory).itertuples()]
 
 
