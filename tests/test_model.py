@@ -61,7 +61,10 @@ def test_a_drug_target_set_by_a_rule_is_refused():
 
 
 def test_empty_or_non_sbml_input_is_a_clear_model_error(tmp_path):
+    broken = ('<?xml version="1.0"?><sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" '
+              'version="2"><model id="m"><listOfSpecies><species compartment="c"/></listOfSpecies></model>')
     for content, message in (("", "not an SBML file"), ("<html></html>", "not an SBML file"),
+                             (broken, "not a readable SBML model"),
                              ("\ufeff" + default_model().sbml, None)):
         path = tmp_path / "m.xml"
         path.write_text(content, encoding="utf-8")

@@ -63,13 +63,14 @@ def test_a_failing_simulation_is_recorded_and_the_rest_kept(scenario, points):
     assert np.isfinite(ok[ok.endpoint == "lymphocyte_nadir"].value).all()
 
 
-def test_interrupt_and_resume_gives_the_uninterrupted_result(scenario, points, tmp_path):
+@pytest.mark.parametrize("kill_at", [3, 6, 8])
+def test_interrupt_and_resume_gives_the_uninterrupted_result(scenario, points, tmp_path, kill_at):
     full = run_sweep(scenario, points, endpoints=ENDPOINTS)
     calls = {"n": 0}
 
     def interrupt_after_five(df):
         calls["n"] += 1
-        if calls["n"] == 6:
+        if calls["n"] == kill_at:
             raise KeyboardInterrupt
         return 0.0
 
@@ -163,6 +164,13 @@ def parts(folder):
     return sorted(folder.glob("part-*.parquet"))
 
 
+def test_reading_a_folder_that_holds_no_sweep_is_an_error(tmp_path):
+    from thymosim.analysis.sweep import SweepFolderError, read_results
+
+    with pytest.raises(SweepFolderError, match="no streamed sweep"):
+        read_results(tmp_path / "typo")
+
+
 def test_a_different_sweep_into_the_same_folder_is_refused(short, tmp_path):
     from thymosim.analysis.sweep import SweepFolderError
 
@@ -199,8 +207,6 @@ def test_a_damaged_part_is_detected_and_only_its_runs_recomputed(short, uninterr
     pd.testing.assert_frame_equal(resumed, uninterrupted, check_exact=True)
     assert resumed.run.is_unique and set(resumed.run) == set(range(len(FAULT_POINTS)))
     if fault in ("truncated", "flipped"):
-        assert len(list(tmp_path.glob("*.corrupt"))) == 1
-    if fault == "duplicate":
-        assert len(list(tmp_path.glob("*.duplicate"))) == 1
-    else:  # only the damaged part's runs were recomputed, into one new part
+        assert len(list(tmp_path.glob("*.corrupt-*"))) == 1
+    if fault != "duplicate":  # only the damaged part's runs were recomputed, into one new part
         assert any(set(pd.read_parquet(p).run) == lost for p in parts(tmp_path))

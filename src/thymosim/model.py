@@ -46,7 +46,7 @@ RTOL, ATOL, STIFF = 1e-8, 1e-10, True
 DEFAULT_SOLVER = {"rtol": 1e-6, "atol": 1e-8, "stiff": False}
 MAX_STEPS = 100_000  # BDF steps per output interval
 MAX_STEPS_ADAMS = 5_000  # Adams steps per output interval; more means the parameters made the system stiff
-MAX_ADAMS_ORDER = 5  # 6 % faster and more accurate than CVODE's default 12 here (benchmarks/accuracy.py)
+MAX_ADAMS_ORDER = 5  # measured on the default arm: 19.7 ms, error 6.4e-5 vs 21.0 ms, 8.4e-5 at CVODE's 12
 MAX_RUNNERS = 8  # compiled models kept per thread
 
 
@@ -63,6 +63,15 @@ def in_domain(value: float, domain: str) -> bool:
 
 class ModelError(ValueError):
     """A model file or a drug/output/covariate map is unusable; the message names the field."""
+
+
+class DomainError(ValueError):
+    """A parameter value outside its hard domain (``pid``, ``value``, ``domain``, plausible bounds)."""
+
+    def __init__(self, pid: str, value: float, domain: str, lower: float, upper: float) -> None:
+        self.pid, self.value, self.domain = pid, value, domain
+        self.allowed = f"{domain}{' (0 to 1)' if domain == 'fraction' else ''}, plausible {lower:g} to {upper:g}"
+        super().__init__(f"parameter {pid} = {value!r}; allowed: {self.allowed}")
 
 
 class InfeasibleBaseline(ValueError):
@@ -125,12 +134,13 @@ class Drug:
 @dataclass(frozen=True)
 class Output:
     """A reported quantity: column ``name``, model ``id`` (``"[X]"``: concentration of
-    species X), ``unit`` and a description."""
+    species X), ``unit``, a description, and whether it can never be negative."""
 
     name: str
     id: str
     unit: str = ""
     description: str = ""
+    nonnegative: bool = False  # a count or concentration: a negative value fails the simulation
 
 
 @dataclass
@@ -277,7 +287,7 @@ class Model:
         return hash(self.key)
 
     def _identity(self) -> tuple:
-        return (*self._content(), *self._solver())
+        return (*self._content(), *self._solver(), tuple(sorted(self.limits.items())))
 
     def _solver(self) -> tuple:
         return (self.rtol, self.atol, tuple(sorted(self.atol_scale.items())), self.stiff)
@@ -326,8 +336,8 @@ class Model:
 
     def stiff_fallback(self) -> Model:
         """What a non-stiff (Adams) run falls back to when it fails (a parameter set that makes the
-        system stiff): BDF at rtol 1e-8 and uniform atol 1e-10, the robust setting (no solver
-        failure over a 20-parameter Sobol design, README "Speed")."""
+        system stiff), and what finite differences integrate with: BDF at rtol 1e-8 and uniform atol
+        1e-10 (the remaining failures of a 20-parameter Sobol design fail at rtol 1e-10 too)."""
         return self.with_tolerances(min(self.rtol, RTOL), min(self.atol, ATOL), atol_scale={}, stiff=True)
 
     @property
@@ -401,6 +411,10 @@ class Model:
                 rr = roadrunner.RoadRunner(self.sbml)
             except RuntimeError as err:
                 raise ModelError(f"{self.origin}: roadrunner cannot compile it ({str(err)[:300]})") from None
+            # thymosim reports solver failures itself (SimulationError: when, why, suspects); CVODE's own
+            # error lines would only repeat them. Set once, after compiling (compile warnings stay visible);
+            # roadrunner.Logger.setLevel(...) restores them.
+            roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
             integrator = rr.getIntegrator()
             integrator.setValue("relative_tolerance", self.rtol)
             integrator.setValue("absolute_tolerance", self.atol)
@@ -431,19 +445,18 @@ class Model:
             self.check_values({pid: values[pid] for pid in (*patient.parameters, *self.covariates.values())})
         return values
 
-    def check_values(self, values: Mapping[str, float]) -> None:
-        """Refuse values outside their hard domain (ValueError naming the parameter); warn about
-        values outside the plausible bounds of the table."""
+    def check_values(self, values: Mapping[str, float], warn: bool = False) -> None:
+        """Refuse values outside their hard domain (:class:`DomainError` naming the parameter);
+        with ``warn``, warn about values outside the plausible bounds of the table."""
         for pid, value in values.items():
             if pid not in self.limits:
                 continue
             domain, lower, upper = self.limits[pid]
             if not in_domain(float(value), domain):
-                raise ValueError(f"parameter {pid} = {value!r}; allowed: {domain}"
-                                 f"{' (0 to 1)' if domain == 'fraction' else ''}, plausible {lower:g} to {upper:g}")
-            if not lower <= value <= upper:
+                raise DomainError(pid, float(value), domain, lower, upper)
+            if warn and not lower <= value <= upper:
                 warnings.warn(f"parameter {pid} = {value:g} is outside its plausible range {lower:g} to {upper:g} "
-                              "(models/parameters.tsv)", stacklevel=3)
+                              "(models/parameters.tsv)", stacklevel=4)
 
     def reset(self, overrides: Mapping[str, float]):
         """The runner with everything a previous run may have changed restored (``resetAll``:

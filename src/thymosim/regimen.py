@@ -69,7 +69,8 @@ class Dose:
             raise ValueError(f"amt: {self.amt!r} must be a finite amount >= 0")
         if amt > drug.max_amt:
             raise ValueError(f"amt: {str(self.amt)[:40]!r} is {amt:g} {units.CANONICAL[drug.dimension]}"
-                             f"{'/m2' if per_bsa else ''} per administration; allowed: at most {drug.max_amt:g} for "
+                             f"{'/m2' if per_bsa else ''} per administration; allowed: at most {drug.max_amt:g} "
+                             f"{units.CANONICAL[drug.dimension]} for "
                              f"{drug.name} (a sanity limit, models/drugs.tsv max_amt)")
         time, ii, dur = _days("time", self.time), _days("ii", self.ii), _days("dur", self.dur)
         for name, value in (("time", time), ("ii", ii), ("dur", dur)):

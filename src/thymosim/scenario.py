@@ -56,7 +56,7 @@ import pandas as pd
 import tomli_w
 
 from thymosim import units
-from thymosim.model import Drug, Model, ModelError, Output, default_model, model_dir
+from thymosim.model import DomainError, Drug, Model, ModelError, Output, default_model, model_dir
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
 from thymosim.simulation import MAX_ACTIONS, MAX_OUTPUT_ROWS, simulate
@@ -73,8 +73,9 @@ class ScenarioError(ValueError):
     Long values are shortened (the message is one line of at most ~500 characters)."""
 
     def __init__(self, message: str) -> None:
-        message = " ".join(re.sub(r"(\S{60})\S{20,}", r"\1...", str(message)).split())
-        super().__init__(message if len(message) <= 500 else message[:500] + " ...")
+        message = re.sub(r"'([^']{60})[^']{20,}'", r"'\1...'", str(message))  # shorten long quoted values
+        message = " ".join(message.split())
+        super().__init__(message if len(message) <= 800 else message[:800] + " ...")
 
 
 @dataclass(frozen=True)
@@ -300,9 +301,8 @@ def _patient(table: Any, model: Model) -> Patient:
     for pid, value in parameters.items():
         try:
             model.check_values({pid: float(value)})
-        except ValueError as err:
-            allowed = str(err).split("allowed: ")[-1]
-            raise ScenarioError(f"patient.parameters.{pid}: {value!r}; allowed: {allowed}") from None
+        except DomainError as err:
+            raise ScenarioError(f"patient.parameters.{pid}: {value!r}; allowed: {err.allowed}") from None
     try:
         return Patient(**values, parameters={k: float(v) for k, v in parameters.items()})
     except ValueError as err:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Mapping, Sequence
 
@@ -25,7 +24,7 @@ class Trajectory(dict):
 
     def to_frame(self) -> pd.DataFrame:
         df = pd.DataFrame(dict(self))
-        df.attrs["units"] = dict(self.units)
+        df.attrs["units"], df.attrs["solver"] = dict(self.units), self.solver
         return df
 
 MAX_OUTPUT_ROWS = 1_000_000
@@ -46,22 +45,27 @@ class SimulationError(RuntimeError):
         suspects = [f"{pid} = {value:g}" for pid, value in values.items()
                     if pid in model.limits and value != model.defaults.get(pid) and (
                         value == 0 or not model.limits[pid][1] <= value <= model.limits[pid][2])]
-        return cls(f"simulation failed{f' at t = {float(when.group(1)):.4g}' if when else ''} "
+        try:
+            at = f" at t = {float(when.group(1)):.4g}" if when else ""
+        except ValueError:
+            at = ""
+        return cls(f"simulation failed{at} "
                    f"({code.group(0) if code else text[:120]}); "
                    + (f"values outside their plausible range or zero: {', '.join(suspects[:6])}" if suspects
                       else "no parameter is outside its plausible range"))
 
 
-def _check_outputs(data: np.ndarray, columns: list[str], n_outputs: int) -> None:
-    """Fail loudly on non-finite outputs or on outputs below zero beyond solver noise."""
-    outputs = data[:, 1:n_outputs + 1]
+def _check_outputs(data: np.ndarray, columns: list[str], nonnegative: list[bool]) -> None:
+    """Fail loudly on non-finite outputs, or on outputs that cannot be negative (counts,
+    concentrations) below zero beyond solver noise."""
+    outputs = data[:, 1:len(nonnegative) + 1]
     bad = ~np.isfinite(outputs)
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise SimulationError(f"output {columns[col + 1]} is not finite from t = {data[row, 0]:g}: the model "
                               "diverged (check extreme parameter values)")
     scale = np.abs(outputs).max(axis=0)
-    negative = outputs < -1e-6 * np.where(scale > 0, scale, 1.0)
+    negative = (outputs < -1e-6 * np.where(scale > 0, scale, 1.0)) & np.asarray(nonnegative, bool)
     if negative.any():
         row, col = np.argwhere(negative)[0]
         raise SimulationError(f"output {columns[col + 1]} = {outputs[row, col]:.3g} < 0 at t = {data[row, 0]:g}: "
@@ -126,22 +130,21 @@ def simulate(
         raise ValueError(f"doses: {len(actions)} dose actions before the horizon; allowed: at most {MAX_ACTIONS} "
                          "(thymosim.simulation.MAX_ACTIONS; check the dosing interval ii)")
     values = model.values(patient)
+    model.check_values(patient.parameters, warn=True)  # values outside the plausible bounds: one warning each
     solver = model
-    try:  # CVODE's own error log is silenced: a failure is reported below, with when and why
-        with _quiet():
-            data = _integrate(model, values, selections, actions, grid)
+    try:  # a failure is reported below, with when and why (the runner silences CVODE's own log)
+        data = _integrate(model, values, selections, actions, grid)
     except RuntimeError as err:
         if model.stiff:
             raise SimulationError.of(err, model, values) from None
         # Adams (non-stiff) failed: this parameter set makes the system stiff; redo with the robust BDF setting
         solver = model.stiff_fallback()
         try:
-            with _quiet():
-                data = _integrate(solver, values, selections, actions, grid)
+            data = _integrate(solver, values, selections, actions, grid)
         except RuntimeError as again:
             raise SimulationError.of(again, solver, values) from None
     columns = ["time"] + names + list(extra)
-    _check_outputs(data, columns, len(names))
+    _check_outputs(data, columns, [model.outputs[n].nonnegative for n in names])
     units = {"time": model.info.time_unit or "time unit (undeclared)"} | {n: model.outputs[n].unit for n in names}
     method = f"{'BDF' if solver.stiff else 'Adams'} rtol {solver.rtol:g}"
     method += " (stiff fallback)" if solver is not model else ""
@@ -152,19 +155,6 @@ def simulate(
     df = pd.DataFrame(data, columns=columns)
     df.attrs["units"], df.attrs["solver"] = units, method
     return df
-
-
-@contextlib.contextmanager
-def _quiet():
-    """Silence roadrunner's log (CVODE's error lines) inside the block."""
-    import roadrunner
-
-    level = roadrunner.Logger.getLevel()
-    roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
-    try:
-        yield
-    finally:
-        roadrunner.Logger.setLevel(level)
 
 
 def _integrate(model: Model, values: Mapping[str, float], selections: list[str], actions: list,

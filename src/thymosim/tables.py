@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from thymosim.model import DOMAINS, Drug, Output, clear_caches, in_domain, model_dir  # noqa: F401
+from thymosim.model import Drug, Output, clear_caches, model_dir
 
 COLUMNS = ["id", "value", "unit", "lower", "upper", "domain", "role", "evidence", "source", "module", "description"]
 
@@ -57,7 +57,8 @@ def load_drugs(directory: Path | None = None) -> list[Drug]:
 
 def load_outputs(directory: Path | None = None) -> list[Output]:
     """The output map, ``models/outputs.tsv``."""
-    return [Output(r.output, r.id, r.unit, r.description) for r in _read("outputs.tsv", directory).itertuples()]
+    return [Output(r.output, r.id, r.unit, r.description, nonnegative=True)  # counts, levels, sizes
+            for r in _read("outputs.tsv", directory).itertuples()]
 
 
 def load_atol_scales(directory: Path | None = None) -> dict[str, float]:

@@ -46,11 +46,17 @@ def amount(value: float | str, unit: str | None, dimension: str) -> tuple[float,
     """
     if isinstance(value, str):
         value, written = split_quantity(value)
-        if written and unit and written.replace(" ", "") != unit.replace(" ", ""):
+        if written and unit and _parse_unit(written, dimension) != _parse_unit(unit, dimension):
             raise ValueError(f"unit {unit!r} conflicts with the unit written in the amount ({written!r}); "
                              "allowed: give the unit once")
         unit = written or unit
-    unit = (unit or CANONICAL[dimension]).replace("μ", "µ").replace(" ", "")
+    factor, per_bsa = _parse_unit(unit or CANONICAL[dimension], dimension)
+    return float(value) * factor, per_bsa
+
+
+def _parse_unit(unit: str, dimension: str) -> tuple[float, bool]:
+    """(size in the canonical unit, per m2 of BSA) of an amount unit such as ``"mg/m2"``."""
+    unit = unit.replace("μ", "µ").replace(" ", "")
     base = unit
     for suffix in PER_BSA:
         base = base.removesuffix(suffix)
@@ -58,7 +64,7 @@ def amount(value: float | str, unit: str | None, dimension: str) -> tuple[float,
     if base not in allowed:
         names = ", ".join(allowed)
         raise ValueError(f"unit {unit!r} is not a {dimension} amount; allowed: {names} (optionally per m2)")
-    return float(value) * allowed[base], base != unit
+    return allowed[base], base != unit
 
 
 def days(value: float | str | None) -> float | None:

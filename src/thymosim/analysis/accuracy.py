@@ -57,8 +57,8 @@ def deviation(reference: tuple, candidate: tuple) -> Deviation:
     magnitude = np.abs(y_ref).max(axis=0)
     scale = np.where(span > 1e-12 * magnitude, span, magnitude)
     errors = (np.abs(y - y_ref) / np.where(scale > 0, scale, 1.0)).max(axis=0)
-    continuous = {k: abs(ep[k] - ref_ep[k]) / max(abs(ref_ep[k]), 1.0) for k in ref_ep
-                  if k not in DAYS + CLASSES and np.isfinite(ref_ep[k])}
+    continuous = {k: abs(ep[k] - ref_ep[k]) / max(abs(ref_ep[k]), 1.0) if np.isfinite(ep[k]) else np.inf
+                  for k in ref_ep if k not in DAYS + CLASSES and np.isfinite(ref_ep[k])}
     changed = tuple(k for k in DAYS + CLASSES
                     if not (ep[k] == ref_ep[k] or (np.isnan(ep[k]) and np.isnan(ref_ep[k]))))
     worst = int(np.argmax(errors))

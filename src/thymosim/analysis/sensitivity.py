@@ -34,15 +34,12 @@ def default_endpoints(scenario: Scenario) -> tuple[str, ...]:
     return DEFAULT_ENDPOINTS if scenario.model.is_thymosim else defaults_for(outputs)
 
 
-FD_RTOL, FD_ATOL = 1e-8, 1e-10
-"""Solver tolerances of finite-difference runs (at most these): a difference quotient needs the
-integration error far below the change the step makes, which the fast default solver of a
-single run (rtol 1e-6) does not give; BDF at these tolerances does."""
-
-
 def fd_model(model: Model) -> Model:
-    """The model as finite-difference runs integrate it: BDF, tolerances at most FD_RTOL/FD_ATOL."""
-    return model.with_tolerances(min(model.rtol, FD_RTOL), min(model.atol, FD_ATOL), stiff=True)
+    """The model as finite-difference runs integrate it: the robust BDF setting (rtol 1e-8, uniform
+    atol 1e-10, :meth:`Model.stiff_fallback`). A difference quotient needs the integration error
+    far below the change the step makes, which the fast default solver of a single run (Adams,
+    rtol 1e-6) does not give."""
+    return model.stiff_fallback()
 
 
 def default_step(model: Model | None = None) -> float:

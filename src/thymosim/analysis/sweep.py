@@ -26,6 +26,8 @@ import json
 import math
 import os
 import re
+import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +78,8 @@ def apply_point(base: dict[str, Any], point: Mapping[str, Any], model: Model | N
             else:
                 raise ScenarioError(f"factor {name!r}: {key!r} does not exist in the scenario")
         node[path[-1]] = value.item() if isinstance(value, np.generic) else value
+        if path[-1] == "amt" and isinstance(value, str) and isinstance(node, dict):
+            node.pop("unit", None)  # "1600 ug" carries its own unit
     return Scenario.from_dict(data, model=model)
 
 
@@ -160,10 +164,7 @@ def run_task(job: Job, task: tuple[int, Mapping[str, Any]]) -> Outcome:
     run_id, point = task
     try:
         scenario = apply_point(job.base, point, job.model)
-        course = scenario.simulate(frame=not job.fast)
-        bad = [c for c, v in course.items() if not np.isfinite(np.asarray(v, dtype=float)).all()]
-        if bad:
-            raise FloatingPointError(f"non-finite values of {bad} in the time course")
+        course = scenario.simulate(frame=not job.fast)  # fails loudly on non-finite or negative outputs
         results = {endpoint_label(name): float(resolve(name)(course)) for name in job.endpoints}
         return Outcome(run_id, results, timecourse=course if job.timecourses else None)
     except Exception as err:  # recorded with its reason; the sweep goes on
@@ -197,14 +198,18 @@ class SweepStore:
     (scenario, model content and solver, points, endpoints); each part is named by the runs it
     holds and its checksum, ``part-<first>-<last>-<sha256 of the file, 16 hex>.parquet``, and is
     written atomically. A part whose bytes do not match its checksum (truncated, flipped) is set
-    aside as ``*.corrupt`` and its runs are recomputed; a missing part's runs likewise; a part
-    repeating runs another part holds is set aside as ``*.duplicate``."""
+    aside as ``*.corrupt-<time>`` and its runs are recomputed; a missing part's runs likewise; a
+    run held by two parts is read once. One writer per folder (parallelism lives inside a sweep)."""
 
     def __init__(self, out: str | Path, fingerprint: str | None = None, overwrite: bool = False) -> None:
         self.out = Path(out)
         manifest = self.out / MANIFEST
-        if fingerprint is None:  # reading only
+        if fingerprint is None:  # reading only: never renames anything
+            if not manifest.is_file():
+                raise SweepFolderError(f"{self.out}: no streamed sweep here ({MANIFEST} missing)")
+            self.writing = False
             return
+        self.writing = True
         self.out.mkdir(parents=True, exist_ok=True)
         recorded = json.loads(manifest.read_text(encoding="utf-8")).get("fingerprint") if manifest.exists() else None
         stale = recorded != fingerprint and (recorded is not None or any(self.out.glob("part-*.parquet")))
@@ -214,36 +219,34 @@ class SweepStore:
                 f"{fingerprint[:12]}): a different scenario, model, grid or endpoints; use a new folder or "
                 "overwrite (--overwrite)")
         if stale:
-            for old in [*self.out.glob("part-*.parquet"), *self.out.glob("*.corrupt"), *self.out.glob("*.duplicate")]:
+            for old in [*self.out.glob("part-*.parquet"), *self.out.glob("part-*.corrupt*")]:
                 old.unlink()
-        tmp = self.out / f".{MANIFEST}.tmp"
+        tmp = self.out / f".{MANIFEST}.{os.getpid()}.tmp"
         tmp.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
         os.replace(tmp, manifest)
 
-    def parts(self) -> list[Path]:
-        """Parts whose bytes match their checksum and whose runs no earlier part holds; the others
-        are renamed ``*.corrupt`` / ``*.duplicate``."""
-        good, seen = [], set()
+    def _valid(self) -> list[tuple[Path, set[int]]]:
+        """Parts whose bytes match their checksum, with their runs. When writing, a bad part is
+        set aside as ``*.corrupt-<time>`` (its runs are then recomputed); when reading, skipped
+        with a warning."""
+        good = []
         for path in sorted(self.out.glob("part-*.parquet")):
             checksum = path.stem.rsplit("-", 1)[-1]
-            if hashlib.sha256(path.read_bytes()).hexdigest()[:16] != checksum:
-                path.rename(path.with_suffix(".corrupt"))
-                continue
-            runs = set(pd.read_parquet(path, columns=["run"]).run)
-            if runs & seen:
-                path.rename(path.with_suffix(".duplicate"))
-                continue
-            seen |= runs
-            good.append(path)
+            if hashlib.sha256(path.read_bytes()).hexdigest()[:16] == checksum:
+                good.append((path, set(pd.read_parquet(path, columns=["run"]).run)))
+            elif self.writing:
+                path.rename(path.with_name(f"{path.stem}.corrupt-{time.time_ns()}"))
+            else:
+                warnings.warn(f"{path.name}: checksum mismatch, skipped (rerun the sweep to recompute it)",
+                              stacklevel=3)
         return good
 
     def done(self) -> set[int]:
-        parts = self.parts()
-        return set(pd.concat([pd.read_parquet(p, columns=["run"]) for p in parts]).run) if parts else set()
+        return set().union(*(runs for _, runs in self._valid()))
 
     def write(self, rows: list[dict]) -> Path:
         runs = [r["run"] for r in rows]
-        tmp = self.out / f".part-{min(runs)}-{max(runs)}.tmp"
+        tmp = self.out / f".part-{min(runs)}-{max(runs)}.{os.getpid()}.tmp"
         pd.DataFrame(rows).to_parquet(tmp, index=False)
         checksum = hashlib.sha256(tmp.read_bytes()).hexdigest()[:16]
         path = self.out / f"part-{min(runs):06d}-{max(runs):06d}-{checksum}.parquet"
@@ -251,17 +254,22 @@ class SweepStore:
         return path
 
     def read(self) -> pd.DataFrame:
-        parts = self.parts()
-        if not parts:
+        """Every valid row once: a run held by two parts (a stray copy, an overlapping writer) is
+        taken from the first."""
+        frames, seen = [], set()
+        for path, runs in self._valid():
+            frame = pd.read_parquet(path)
+            frames.append(frame[~frame.run.isin(seen)])
+            seen |= runs
+        if not frames:
             return pd.DataFrame()
-        table = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-        return table.sort_values(["run", "endpoint"], ignore_index=True)
+        return pd.concat(frames, ignore_index=True).sort_values(["run", "endpoint"], ignore_index=True)
 
 
 def fingerprint(job: Job, points: pd.DataFrame) -> str:
-    """sha256 of what determines a sweep's rows: scenario data, model content and solver, points,
-    endpoint labels."""
-    data = {"scenario": job.base, "model": [job.model.key, *map(str, job.model._solver())],
+    """sha256 of what determines a sweep's rows: scenario data, the model (content, maps, limits,
+    solver), points, endpoint labels."""
+    data = {"scenario": job.base, "model": repr(job.model._identity()),
             "points": points.to_dict("records"), "endpoints": [endpoint_label(e) for e in job.endpoints]}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -325,6 +333,12 @@ def run_sweep(
     flush()
     if store is not None:
         table = store.read()
+        missing = sorted(set(range(len(records))) - set(table.run if len(table) else []))
+        if missing:  # lost under us (a part removed while running): compute them now
+            for outcome in execute(job, [(i, records[i]) for i in missing], workers, scheduler):
+                buffer += _tidy(records[outcome.run], endpoints, outcome)
+            flush()
+            table = store.read()
     else:
         table = pd.DataFrame(rows)
         if len(table):
