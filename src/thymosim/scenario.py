@@ -59,7 +59,7 @@ from thymosim import units
 from thymosim.model import DomainError, Drug, Model, ModelError, Output, default_model, model_dir
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
-from thymosim.simulation import MAX_ACTIONS, MAX_OUTPUT_ROWS, simulate
+from thymosim.simulation import MAX_ACTIONS, MAX_OUTPUT_ROWS, SimulationError, simulate
 
 TOP_KEYS = ("name", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs", "doses")
 DRUG_KEYS = ("target", "rate", "unit", "routes", "description")
@@ -97,10 +97,14 @@ class Scenario:
     declared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def simulate(self, **overrides) -> pd.DataFrame:
-        """Run the scenario; keyword arguments override simulate()'s (e.g. ``step``)."""
+        """Run the scenario; keyword arguments override simulate()'s (e.g. ``step``). A failed
+        simulation raises SimulationError naming this scenario."""
         kwargs = {"horizon": self.horizon, "step": self.step, "outputs": list(self.outputs) or None,
                   "model": self.model} | overrides
-        return simulate(self.patient, self.regimen, **kwargs)
+        try:
+            return simulate(self.patient, self.regimen, **kwargs)
+        except SimulationError as err:
+            raise SimulationError(f"scenario {self.name!r}: {err}") from None
 
     # --- data form -------------------------------------------------------------------
     def to_dict(self, standalone: bool = True) -> dict[str, Any]:
