@@ -53,3 +53,23 @@ def test_sweep_and_sensitivity_commands(tmp_path):
           "--endpoint", "auc_CD4", "--out", str(tmp_path / "morris"), "--quiet"])
     morris = pd.read_csv(tmp_path / "morris" / "morris_auc_CD4.csv", index_col=0)
     assert set(morris.index) == {"PK_CL", "TC_E_thy_TA1"} and (morris.mu_star >= 0).all()
+
+
+def test_version_and_list_commands(capsys):
+    import pytest
+
+    import thymosim
+    from thymosim.analysis.endpoints import DESCRIPTIONS, ENDPOINTS
+    from thymosim.cli import main
+    from thymosim.model import default_model
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"thymosim {thymosim.__version__}"
+    assert set(DESCRIPTIONS) == set(ENDPOINTS)  # every built-in endpoint is described
+    for what, expected in (("endpoints", list(ENDPOINTS)), ("drugs", list(default_model().drugs)),
+                           ("outputs", list(default_model().outputs)),
+                           ("parameters", list(default_model().defaults))):
+        main(["list", what])
+        names = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
+        assert set(expected) <= set(names), what

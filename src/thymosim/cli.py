@@ -1,6 +1,7 @@
 """Command line over the Python API.
 
     thymosim scenarios                          list the named scenarios
+    thymosim list endpoints|parameters|drugs|outputs   what the default model offers, with units
     thymosim run [SCENARIO|FILE.toml] --out DIR time course (CSV; Parquet with --parquet) and figure;
                                                 without a scenario: the default job (chemo +/- Ta1)
     thymosim compare A B ... --out DIR          overlay scenarios
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from thymosim import __version__
 from thymosim.model import InfeasibleBaseline, ModelError
 from thymosim.plots.timecourse import plot_arms
 from thymosim.scenario import DEFAULT, ScenarioError, named, names, resolve
@@ -48,10 +50,7 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
     table = pd.concat([df.assign(scenario=name) for name, df in arms.items()], ignore_index=True)
     table.to_csv(out / "timecourse.csv", index=False)
     if parquet:
-        try:
-            table.to_parquet(out / "timecourse.parquet", index=False)
-        except ImportError as err:
-            raise SystemExit(f"--parquet needs pyarrow: pip install 'thymosim[parquet]' ({err})") from None
+        table.to_parquet(out / "timecourse.parquet", index=False)
     regimens = {s.name: s.regimen for s in loaded}
     fig = plot_arms(arms, title or " vs ".join(arms), regimens=regimens)
     fig.savefig(out / "timecourse.png", dpi=110)
@@ -68,8 +67,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="thymosim", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+    parser.add_argument("--version", action="version", version=f"thymosim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("scenarios", help="list the named scenarios")
+    listing = sub.add_parser("list", help="list the default model's endpoints, parameters, drugs or outputs")
+    listing.add_argument("what", choices=["endpoints", "parameters", "drugs", "outputs"])
     run = sub.add_parser("run", help="simulate a scenario (default: chemo +/- Ta1, 180 days)")
     run.add_argument("scenario", nargs="?", help="named scenario or TOML file (default: the default job)")
     compare = sub.add_parser("compare", help="overlay several scenarios")
@@ -143,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
             return _sweep(args)
         if args.command == "sensitivity":
             return _sensitivity(args)
+        if args.command == "list":
+            return _list(args.what)
         if args.command == "scenarios":
             for name in names():
                 print(f"{name:28s} {named(name).description}")
@@ -168,6 +172,30 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"thymosim: {message}") from None
     if not args.quiet:
         print(f"wrote {args.out / 'timecourse.csv'} and {args.out / 'timecourse.png'}", file=sys.stderr)
+
+
+def _list(what: str) -> None:
+    """Print one tab-separated line per item, with unit and description."""
+    from thymosim.model import default_model
+
+    model = default_model()
+    if what == "endpoints":
+        from thymosim.analysis.endpoints import DESCRIPTIONS, GENERIC
+
+        lines = [(name, text) for name, text in DESCRIPTIONS.items()]
+        lines.append(("KIND:OUTPUT", f"any output with KIND one of {', '.join(GENERIC)} (e.g. auc:CD4)"))
+    elif what == "parameters":
+        from thymosim.tables import load_parameter_table
+
+        lines = [(pid, f"{r.value:g} {r.unit}\t{r.domain}, plausible {r.lower:g}-{r.upper:g}\t{r.role}\t"
+                       f"{r.evidence}\t{r.description}") for pid, r in load_parameter_table().iterrows()]
+    elif what == "drugs":
+        lines = [(d.name, f"{d.unit}\t{','.join(d.routes)}\ttarget {d.target or '-'}, rate {d.rate or '-'}\t"
+                          f"{d.description}") for d in model.drugs.values()]
+    else:
+        lines = [(o.name, f"{o.unit}\t{o.id}\t{o.description}") for o in model.outputs.values()]
+    for name, text in lines:
+        print(f"{name}\t{text}")
 
 
 def _slug(name: str) -> str:

@@ -106,6 +106,23 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 """Built-in endpoints by name; time-dependent ones use the end of the horizon."""
 
+DESCRIPTIONS = {
+    "lymphocyte_nadir": "lowest CD3 count [cells/uL]",
+    "lymphocyte_nadir_day": "day of the lowest CD3 count [day]",
+    "lymphocyte_recovery_day": "first day after the nadir with CD3 back to 80 % of baseline [day]",
+    "auc_CD4": "area under CD4 over the horizon [cells/uL x day]",
+    "auc_CD8": "area under CD8 over the horizon [cells/uL x day]",
+    "pct_change_CD3_end": "CD3 change from baseline at the horizon [%]",
+    "pct_change_CD4_end": "CD4 change from baseline at the horizon [%]",
+    "pct_change_CD8_end": "CD8 change from baseline at the horizon [%]",
+    "peak_IL2": "highest IL-2 [pM]",
+    "peak_IFNg": "highest IFN-gamma [pM]",
+    "M1_M2_end": "M1/M2 macrophage ratio at the horizon [-]",
+    "tumour_best_change": "best (most negative) tumour diameter change from baseline [%]",
+    "recist": "RECIST 1.1 class on the diameter: CR 0, PR 1, SD 2, PD 3",
+}
+"""One line per built-in endpoint, with its unit (``thymosim list endpoints``)."""
+
 
 def _tmax(column: str) -> Endpoint:
     return lambda df: float(_col(df, "time")[int(np.argmax(_col(df, column)))])
