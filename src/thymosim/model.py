@@ -327,11 +327,15 @@ class Model:
         return self._copy(rtol=rtol, atol=atol, atol_scale=self.atol_scale if atol_scale is None else atol_scale,
                           stiff=self.stiff if stiff is None else stiff)
 
+    def _kwargs(self) -> dict[str, Any]:
+        """The constructor's keyword arguments that rebuild this model (plain, picklable values)."""
+        return {"name": self.name, "drugs": tuple(self.drugs.values()), "outputs": tuple(self.outputs.values()),
+                "covariates": dict(self.covariates), "check_derived": self.check_derived, "rtol": self.rtol,
+                "atol": self.atol, "atol_scale": dict(self.atol_scale), "stiff": self.stiff,
+                "limits": dict(self.limits), "origin": self.origin}
+
     def _copy(self, **changes: Any) -> Model:
-        kwargs = {"name": self.name, "drugs": self.drugs.values(), "outputs": self.outputs.values(),
-                  "covariates": self.covariates, "check_derived": self.check_derived, "rtol": self.rtol,
-                  "atol": self.atol, "atol_scale": self.atol_scale, "stiff": self.stiff, "limits": self.limits,
-                  "origin": self.origin} | changes
+        kwargs = self._kwargs() | changes
         return Model(kwargs.pop("sbml", self.sbml), **kwargs)
 
     def stiff_fallback(self) -> Model:
@@ -346,9 +350,7 @@ class Model:
         return self.name == MAIN_MODULE and self.defaults.keys() == default_model().defaults.keys()
 
     def __reduce__(self):
-        return (_rebuild, (self.sbml, self.name, tuple(self.drugs.values()), tuple(self.outputs.values()),
-                           dict(self.covariates), self.check_derived, self.rtol, self.atol,
-                           dict(self.atol_scale), self.stiff, dict(self.limits), self.origin))
+        return (_rebuild, (self.sbml, self._kwargs()))
 
     def __repr__(self) -> str:
         return (f"Model({self.name!r}, {len(self.defaults)} parameters, {len(self.drugs)} drugs, "
@@ -360,7 +362,7 @@ class Model:
         return _CACHE.info.get(self.key) or _info(self.sbml, self.origin)
 
     @property
-    def defaults(self) -> dict[str, float]:
+    def defaults(self) -> Mapping[str, float]:
         """Settable parameters (constant, not derived by a rule or initial assignment, not a
         species' conversion factor) and their SBML values."""
         return self.info.defaults
@@ -491,10 +493,8 @@ def _info(sbml: str, origin: str) -> _Info:
     return _CACHE.info[key]
 
 
-def _rebuild(sbml, name, drugs, outputs, covariates, check_derived, rtol, atol, atol_scale, stiff, limits,
-             origin) -> Model:
-    return Model(sbml, name=name, drugs=drugs, outputs=outputs, covariates=covariates, check_derived=check_derived,
-                 rtol=rtol, atol=atol, atol_scale=atol_scale, stiff=stiff, limits=limits, origin=origin)
+def _rebuild(sbml: str, kwargs: dict[str, Any]) -> Model:
+    return Model(sbml, **kwargs)
 
 
 def read_sbml(sbml: str | Path) -> tuple[str, str]:

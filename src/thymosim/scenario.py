@@ -59,7 +59,7 @@ from thymosim import units
 from thymosim.model import DomainError, Drug, Model, ModelError, Output, default_model, model_dir
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
-from thymosim.simulation import MAX_ACTIONS, MAX_OUTPUT_ROWS, SimulationError, simulate
+from thymosim.simulation import SimulationError, over_limits, simulate
 
 TOP_KEYS = ("name", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs", "doses")
 DRUG_KEYS = ("target", "rate", "unit", "routes", "description")
@@ -160,16 +160,11 @@ class Scenario:
             _numbers_only(data, model)
         patient = _patient(data.get("patient", {}), model)
         regimen = _regimen(data.get("doses"), model)
-        actions = sum((d.addl + 1) * (2 if d.dur else 1) for d in regimen.doses)
-        if actions > MAX_ACTIONS:
-            raise ScenarioError(f"doses: {actions} dose actions; allowed: at most {MAX_ACTIONS} "
-                                "(thymosim.simulation.MAX_ACTIONS; check the dosing intervals ii)")
         horizon = _time("horizon", data.get("horizon", 180.0), positive=True)
         step = _time("step", data.get("step", 0.25), positive=True)
         unit = f"{model.info.time_unit or 'time unit'}s"
-        if horizon / step > MAX_OUTPUT_ROWS:
-            raise ScenarioError(f"step: {step:g} over a horizon of {horizon:g} gives {horizon / step:.3g} output rows; "
-                                f"allowed: at most {MAX_OUTPUT_ROWS} (thymosim.simulation.MAX_OUTPUT_ROWS)")
+        if problem := over_limits(horizon, step, sum((d.addl + 1) * (2 if d.dur else 1) for d in regimen.doses)):
+            raise ScenarioError(problem)
         if step > horizon:
             raise ScenarioError(f"step: {step} {unit}; allowed: 0 < step <= horizon ({horizon} {unit})")
         if regimen.last_time() > horizon:

@@ -72,15 +72,25 @@ def _check_outputs(data: np.ndarray, columns: list[str], nonnegative: list[bool]
                               "a count or concentration cannot be negative (check fractions and extreme values)")
 
 
+def over_limits(horizon: float, step: float, actions: int) -> str | None:
+    """What breaks a resource limit (output rows, dose actions), or None; checked before allocating."""
+    if horizon / step > MAX_OUTPUT_ROWS:
+        return (f"step: {step:g} over a horizon of {horizon:g} gives {horizon / step:.3g} output rows; "
+                f"allowed: at most {MAX_OUTPUT_ROWS} (thymosim.simulation.MAX_OUTPUT_ROWS)")
+    if actions > MAX_ACTIONS:
+        return (f"doses: {actions} dose actions; allowed: at most {MAX_ACTIONS} "
+                "(thymosim.simulation.MAX_ACTIONS; check the dosing intervals ii)")
+    return None
+
+
 def output_grid(horizon: float, step: float) -> np.ndarray:
     """Output times 0, step, ..., horizon [day]."""
     if not np.isfinite(horizon) or horizon <= 0:
         raise ValueError(f"horizon must be a positive number of days, got {horizon!r}")
     if not np.isfinite(step) or step <= 0 or step > horizon:
         raise ValueError(f"step must be in (0, horizon={horizon}] days, got {step!r}")
-    if horizon / step > MAX_OUTPUT_ROWS:
-        raise ValueError(f"step: {step:g} over a horizon of {horizon:g} gives {horizon / step:.3g} output rows; "
-                         f"allowed: at most {MAX_OUTPUT_ROWS} (thymosim.simulation.MAX_OUTPUT_ROWS)")
+    if problem := over_limits(horizon, step, 0):
+        raise ValueError(problem)
     n = int(np.floor(horizon / step + 1e-9))
     grid = np.linspace(0.0, n * step, n + 1)
     return grid if np.isclose(grid[-1], horizon) else np.append(grid, horizon)
@@ -126,9 +136,8 @@ def simulate(
 
     selections = ["time"] + [model.outputs[n].id for n in names] + list(extra)
     actions = [a for a in regimen.actions(patient.bsa) if a[0] <= horizon]
-    if len(actions) > MAX_ACTIONS:
-        raise ValueError(f"doses: {len(actions)} dose actions before the horizon; allowed: at most {MAX_ACTIONS} "
-                         "(thymosim.simulation.MAX_ACTIONS; check the dosing interval ii)")
+    if problem := over_limits(horizon, 1.0, len(actions)):
+        raise ValueError(problem)
     values = model.values(patient)
     model.check_values(patient.parameters, warn=True)  # values outside the plausible bounds: one warning each
     solver = model
