@@ -163,3 +163,18 @@ def test_nonsense_the_issue_found_accepted_is_now_refused_or_fails_loudly():
     with pytest.raises(ValueError, match="at most 20000"):
         simulate(regimen=Regimen((Dose("thymalfasin", 1.6, ii=1 / 1440, addl=30_000),)), horizon=30,
                  model=scenario.model)
+
+
+def test_a_scenario_naming_an_edited_thymosim_sbml_keeps_its_maps_and_hard_domains(tmp_path):
+    """A user edits the exported SBML (e.g. in COPASI) and names it in a scenario: the same drugs,
+    outputs and covariates, and a negative clearance is refused (it gave 8e15 ng/mL before)."""
+    from thymosim import default_model
+
+    sbml = default_model().sbml
+    (tmp_path / "edited.xml").write_text(sbml.replace('id="PK_CL" value="76.33"', 'id="PK_CL" value="150"'))
+    (tmp_path / "negative.xml").write_text(sbml.replace('id="PK_CL" value="76.33"', 'id="PK_CL" value="-5"'))
+    base = named("cisplatin_vinorelbine_ta1").to_dict()
+    edited = Scenario.from_dict(base | {"model": "edited.xml"}, base_dir=tmp_path)
+    assert edited.model.defaults["PK_CL"] == 150 and list(edited.model.outputs) == list(default_model().outputs)
+    with pytest.raises(ScenarioError, match="PK_CL = -5.0 in the SBML; allowed: positive"):
+        Scenario.from_dict(base | {"model": "negative.xml"}, base_dir=tmp_path)

@@ -254,8 +254,14 @@ def _model(declared: dict[str, Any], outputs: Any = None) -> Model:
     try:
         if "model" in declared:
             ids = outputs if isinstance(outputs, list) and all(isinstance(o, str) for o in outputs) else None
-            return Model.from_sbml(Path(declared["model"]), drugs=specs,
-                                   outputs=[Output(o, o) for o in ids] if ids else None)
+            model = Model.from_sbml(Path(declared["model"]), drugs=specs,
+                                    outputs=[Output(o, o) for o in ids] if ids else None)
+            base = default_model()
+            if model.defaults.keys() == base.defaults.keys():
+                # an edited copy of thymosim's SBML keeps its drugs, outputs, covariates and hard domains
+                edited = base.with_sbml(Path(declared["model"]))
+                return edited.with_drugs(specs) if specs else edited
+            return model
         return default_model().with_drugs(specs) if specs else default_model()
     except ModelError as err:
         raise ScenarioError(str(err)) from None
