@@ -76,3 +76,11 @@ def test_body_surface_area_scales_per_m2_doses():
 def test_malformed_dose_names_the_field(kwargs, key):
     with pytest.raises(ValueError, match=f"^{key}"):
         Dose("thymalfasin", **({"amt": 1.6} | kwargs))
+
+
+def test_a_vanishing_interval_with_until_is_a_clear_error():
+    """Found by the junk-value fuzzing: ii = 2.2e-313 with until overflowed (OverflowError)."""
+    import pytest
+
+    with pytest.raises(ValueError, match=r"^ii: .* gives inf doses; allowed: at most 100001"):
+        Dose("thymalfasin", 1.6, ii=2.2250738585e-313, until=10)

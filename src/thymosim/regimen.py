@@ -91,7 +91,11 @@ class Dose:
                 raise ValueError(f"until: {self.until!r} must be a finite time")
             if not until > time:
                 raise ValueError(f"until: {self.until!r} must be after time ({time} days)")
-            addl = max(math.ceil((until - time) / ii - 1e-9) - 1, 0)  # until is exclusive
+            count = (until - time) / ii
+            if not count <= MAX_ADDL + 1:  # also catches an infinite count from a vanishing interval
+                raise ValueError(f"ii: {self.ii!r} until {self.until!r} gives {count:.3g} doses; allowed: at most "
+                                 f"{MAX_ADDL + 1} (thymosim.regimen.MAX_ADDL)")
+            addl = max(math.ceil(count - 1e-9) - 1, 0)  # until is exclusive
         if addl > MAX_ADDL:
             raise ValueError(f"addl: {addl} additional doses; allowed: at most {MAX_ADDL}")
         if addl > 0 and not ii > 0:
