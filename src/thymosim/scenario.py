@@ -56,7 +56,7 @@ import pandas as pd
 import tomli_w
 
 from thymosim import units
-from thymosim.model import DomainError, Drug, Model, ModelError, Output, default_model, model_dir
+from thymosim.model import DomainError, Drug, InfeasibleBaseline, Model, ModelError, Output, default_model, model_dir
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
 from thymosim.simulation import SimulationError, over_limits, simulate
@@ -98,13 +98,13 @@ class Scenario:
 
     def simulate(self, **overrides) -> pd.DataFrame:
         """Run the scenario; keyword arguments override simulate()'s (e.g. ``step``). A failed
-        simulation raises SimulationError naming this scenario."""
+        simulation (SimulationError, InfeasibleBaseline) names this scenario."""
         kwargs = {"horizon": self.horizon, "step": self.step, "outputs": list(self.outputs) or None,
                   "model": self.model} | overrides
         try:
             return simulate(self.patient, self.regimen, **kwargs)
-        except SimulationError as err:
-            raise SimulationError(f"scenario {self.name!r}: {err}") from None
+        except (SimulationError, InfeasibleBaseline) as err:
+            raise type(err)(f"scenario {self.name!r}: {err}") from None
 
     # --- data form -------------------------------------------------------------------
     def to_dict(self, standalone: bool = True) -> dict[str, Any]:
