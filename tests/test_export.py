@@ -26,7 +26,8 @@ def test_exported_events_reproduce_the_scenario(name):
     rr.getIntegrator().setValue("absolute_tolerance", 1e-12)
     columns = ["CD3", "CD4", "CD8", "NK", "IL2", "M1_M2", "ANC", "tumour_diameter"]
     ta1 = ["PK_depot", "PK_central", "PK_eliminated"]
-    result = rr.simulate(times=ours.time.to_numpy(), selections=["time"] + columns + ta1)
+    ids = [scenario.model.outputs[c].id for c in columns]  # output column -> model id (CD4 -> CD4_blood)
+    result = rr.simulate(times=ours.time.to_numpy(), selections=["time"] + ids + ta1)
     theirs = np.asarray(result)[:, 1:len(columns) + 1]
     np.testing.assert_allclose(theirs[1:], ours[columns].to_numpy()[1:], rtol=1e-5, atol=1e-8)
     # each Ta1 dose event fired exactly once: the Ta1 mass equals the doses given by then

@@ -62,7 +62,7 @@ def test_each_module_loads_and_simulates_on_its_own(module):
     set_parameter_values(doc.getModel(), load_parameter_table(), require_all=False)  # values: the table's
     rr = roadrunner.RoadRunner(libsbml.writeSBMLToString(doc))
     rr.getIntegrator().setValue("relative_tolerance", 1e-10)
-    states = list(rr.model.getFloatingSpeciesIds()) + (["TUM_V_lesion"] if module == "tumour" else [])
+    states = list(rr.model.getFloatingSpeciesIds()) + (["TUM_V_live", "TUM_V_dead"] if module == "tumour" else [])
     result = rr.simulate(0, 30, 31, selections=["time"] + states)
     values = result[:, 1:]
     assert np.isfinite(values).all()

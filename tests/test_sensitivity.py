@@ -94,7 +94,9 @@ def test_sensitivity_to_a_covariate_is_taken_at_the_patients_value(patient):
     scenario = replace(named("cisplatin_vinorelbine_ta1"), step=1.0, patient=patient)
     result = local_sensitivity(scenario, ["CD4_0"], ["auc_CD4"])
     assert result.status.tolist() == ["ok"]
-    assert result.sensitivity.iloc[0] == pytest.approx(1.0, abs=0.06)
+    # below 1 by the deficit-scaled Ta1 effect (a higher baseline leaves less deficit to restore);
+    # a step taken around the default instead of the patient's value gave 0.61 for CD4 400
+    assert result.sensitivity.iloc[0] == pytest.approx(1.0, abs=0.15)
     auc = result.value.iloc[0]
     assert auc == pytest.approx(180 * patient.cd4, rel=0.25)  # evaluated for this patient, not the default
 

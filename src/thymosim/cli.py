@@ -7,7 +7,9 @@
     thymosim compare A B ... --out DIR          overlay scenarios
     thymosim sweep SCENARIO --factor NAME=V1,V2,... [--factor ...] --out DIR [--workers N] [--scheduler ADDR]
     thymosim sensitivity SCENARIO --method local|morris|sobol --out DIR [--endpoint E] [--n N]
-    thymosim calibrate [--write]                rerun the fits; --write: values into parameters.tsv, rebuild SBML
+    thymosim calibrate [--write] [--no-clinical]   rerun the fits; --write: values into parameters.tsv, rebuild SBML
+    thymosim trial ARM_A ARM_B --n N --seed S --out DIR [--workers W]   in-silico randomised trial
+    thymosim trial --reproduce-seed --out DIR   the seed's Tables 1-2 and every clinical target, model vs published
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
     thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
     thymosim export omex --scenario S ... --out F.omex   COMBINE archive: SBML per scenario, SED-ML L1V4, table
@@ -104,6 +106,24 @@ def main(argv: list[str] | None = None) -> None:
     calibrate = sub.add_parser("calibrate", help="rerun the calibrations; --write puts the fitted values into "
                                                  "models/parameters.tsv and rebuilds the SBML")
     calibrate.add_argument("--write", action="store_true", help="write the fitted values and rebuild the SBML")
+    calibrate.add_argument("--no-clinical", action="store_true",
+                           help="only the PK and DC fits (seconds); default: also the clinical fits (minutes)")
+    calibrate.add_argument("--workers", type=int, default=1, help="local processes for the population fits (default 1)")
+    trial = sub.add_parser("trial", help="in-silico randomised trial of scenarios (arms) on a virtual population; "
+                                         "--reproduce-seed: the seed's Tables 1-2 and every clinical target")
+    trial.add_argument("arms", nargs="*", help="scenario names or TOML files, one per arm; the first is the control")
+    trial.add_argument("--n", type=int, default=100, help="virtual patients per arm (default 100; "
+                                                         "--reproduce-seed: in the whole population, default 200)")
+    trial.add_argument("--seed", type=int, default=0, help="random seed of population and randomisation (default 0)")
+    trial.add_argument("--scan-every", type=float, default=42.0, help="imaging interval in days (default 42)")
+    trial.add_argument("--power", default="11,22,36",
+                       help="per-arm sizes of repeated small trials: how often p < 0.05 (default 11,22,36)")
+    trial.add_argument("--reproduce-seed", action="store_true",
+                       help="write seed_tables.csv, targets.csv, figures and report.md instead of a two-arm trial")
+    trial.add_argument("--out", type=Path, required=True, help="output folder")
+    trial.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
+    trial.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
+    trial.add_argument("--quiet", action="store_true", help="no progress bars")
     export = sub.add_parser("export", help="export the model: SBML, comp SBML, COMBINE/OMEX, PEtab")
     export.add_argument("format", choices=["sbml", "sbml-comp", "omex", "petab"])
     export.add_argument("--out", type=Path, required=True)
@@ -135,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "calibrate":
             from thymosim.analysis.calibration import calibrate
 
-            calibrate(write=args.write)
+            calibrate(write=args.write, clinical=not args.no_clinical, workers=args.workers)
             if args.write:
                 from thymosim.sbml.build import main as build
 
@@ -143,6 +163,22 @@ def main(argv: list[str] | None = None) -> None:
             return
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "trial":
+            from thymosim.plots.trial_report import reproduce_seed, run_trial_report
+
+            if args.reproduce_seed:
+                files = reproduce_seed(args.out, n=200 if args.n == 100 else args.n, seed=args.seed,
+                                       workers=args.workers, progress=not args.quiet)
+            else:
+                if len(args.arms) < 2:
+                    raise ScenarioError("trial: give two or more arms (scenario names or TOML files), "
+                                        "or --reproduce-seed")
+                sizes = [int(x) for x in args.power.split(",") if x.strip()]
+                files = run_trial_report([resolve(a) for a in args.arms], args.out, args.n, args.seed,
+                                         args.scan_every, sizes, args.workers, args.scheduler, not args.quiet)
+            for path in files:
+                print(f"wrote {path}", file=sys.stderr)
+            return
         if args.command == "sensitivity":
             return _sensitivity(args)
         if args.command == "list":
@@ -184,6 +220,7 @@ def _list(what: str) -> None:
 
         lines = [(name, text) for name, text in DESCRIPTIONS.items()]
         lines.append(("KIND:OUTPUT", f"any output with KIND one of {', '.join(GENERIC)} (e.g. auc:CD4)"))
+        lines.append(("at:OUTPUT@DAY", "an output at a day, interpolated (e.g. at:CD4@42)"))
     elif what == "parameters":
         from thymosim.tables import load_parameter_table
 

@@ -78,6 +78,29 @@ def calibration_targets() -> dict:
     return tomllib.loads((model_dir() / "data" / "calibration_targets.toml").read_text(encoding="utf-8"))
 
 
+TARGET_KINDS = ("value", "change_max", "change_min", "rate")
+
+
+def clinical_targets(directory: Path | None = None) -> pd.DataFrame:
+    """Published clinical results the model is held against, ``models/data/clinical_targets.tsv``:
+    one row per target (id, role train/test, scenario, quantity, kind, day, value, dispersion, n,
+    source, caveat), indexed by id."""
+    table = pd.read_csv((directory or model_dir()) / "data" / "clinical_targets.tsv", sep="\t", comment="#")
+    bad = sorted(set(table.role) - {"train", "test"}) + sorted(set(table.kind) - set(TARGET_KINDS))
+    if bad:
+        raise ValueError(f"clinical_targets.tsv: unknown role/kind {bad}; allowed roles train, test; "
+                         f"kinds {', '.join(TARGET_KINDS)}")
+    return table.set_index("id")
+
+
+def load_variability(directory: Path | None = None) -> pd.DataFrame:
+    """Inter-individual variability of the virtual population, ``models/population.tsv``: per
+    parameter omega (log-normal SD), truncation bounds, shared-eta group, evidence, source."""
+    table = pd.read_csv((directory or model_dir()) / "population.tsv", sep="\t", comment="#",
+                        dtype={"group": str}, keep_default_na=False)
+    return table.set_index("parameter")
+
+
 def write_values(values: dict[str, float], directory: Path | None = None, digits: int = 4,
                  evidence: str = "fitted") -> Path:
     """Write parameter values (``digits`` significant digits) into the value column of

@@ -96,7 +96,11 @@ def fit_dc_maturation(pk: dict[str, float] | None = None, model=None) -> dict[st
 
 
 FITTED = ("PK_ka", "PK_CL", "PK_V", "DC_E_NFkB")
-"""Table rows the calibrations write."""
+"""Table rows the PK and DC calibrations write."""
+KILL_FITS = {"vnr_cis_orr": ("CHEMO_k_tum_cis", "CHEMO_k_tum_vnr"), "prag_orr": ("RT_alpha_tumour",)}
+"""Population fits: train response-rate target -> the kill parameters scaled (by one factor) to meet it."""
+KILL_POPULATION = 300
+"""Selected plausible virtual patients (seed 0) on which the kill fits run."""
 
 
 def round_to_table(value: float, digits: int = 4) -> float:
@@ -104,9 +108,11 @@ def round_to_table(value: float, digits: int = 4) -> float:
     return float(f"{value:.{digits}g}")
 
 
-def calibrate(write: bool = False, directory=None) -> dict[str, float]:
+def calibrate(write: bool = False, directory=None, clinical: bool = True, workers: int = 1) -> dict[str, float]:
     """Run every fit, print it; with ``write``, write the fitted values into parameters.tsv
-    (of ``directory``, default the package's models/). Returns all fitted quantities."""
+    (of ``directory``, default the package's models/). ``clinical``: also the fits to the clinical
+    train targets (Ta1 immune effect with profiles, then the population kill fits; minutes).
+    Returns all fitted quantities."""
     from thymosim.model import default_model
 
     model = default_model() if directory is None else default_model().with_sbml(Path(directory) / "thymosim.xml")
@@ -119,10 +125,43 @@ def calibrate(write: bool = False, directory=None) -> dict[str, float]:
     for key, value in dc.items():
         print(f"  {key:12s} {value:10.4g}")
     fitted = pk | dc
+    names = list(FITTED)
+    if clinical:
+        clinical_values = calibrate_clinical(model, workers)
+        fitted |= clinical_values
+        names += list(clinical_values)
     if write:
-        path = write_values({k: fitted[k] for k in FITTED}, directory)
-        print(f"wrote {', '.join(FITTED)} to {path}; rebuild the SBML: python -m thymosim.sbml.build")
+        path = write_values({k: fitted[k] for k in names}, directory)
+        print(f"wrote {', '.join(names)} to {path}; rebuild the SBML: python -m thymosim.sbml.build")
     return fitted
+
+
+def calibrate_clinical(model, workers: int = 1) -> dict[str, float]:
+    """The fits to ``models/data/clinical_targets.tsv`` (train rows), printed: the Ta1 immune
+    effect (multi-start, profile-likelihood intervals, identifiability), then each population kill
+    fit on the immune-fitted model. Returns the fitted parameter values."""
+    from thymosim.analysis.clinical_fit import fit_immune, fit_kill, fixed, interval, profile
+    from thymosim.analysis.population import virtual_population
+
+    immune = fit_immune(model=model)
+    print("Ta1 immune effect (train count targets; least squares from 6 starts in log space):")
+    print(immune.starts.to_string(index=False, float_format="%.4g"))
+    print(immune.table.to_string(float_format="%.4g"))
+    print(f"  {'parameter':14s} {'value':>9s} {'95% profile interval':>24s}  identifiability")
+    for name, value in immune.values.items():
+        lo, hi, verdict = interval(profile(immune, name, model=model))
+        print(f"  {name:14s} {value:9.4g} {f'[{lo:.4g}, {hi:.4g}]':>24s}  {verdict}")
+    values = {k: round_to_table(v) for k, v in immune.values.items()}
+    tuned = fixed(model, values)
+    population = virtual_population(KILL_POPULATION, seed=0, workers=workers, model=tuned)
+    for target, names in KILL_FITS.items():
+        kill = fit_kill(target, names, population, workers=workers, model=tuned)
+        print(f"{target}: factor {kill.factor:.4g} [{kill.factor_lo:.4g}, {kill.factor_hi:.4g}] on {', '.join(names)} "
+              f"gives {kill.model_rate:.1f} % (published {kill.published:.1f} %, exact 95 % "
+              f"{kill.published_lo:.1f}-{kill.published_hi:.1f} %; {KILL_POPULATION} virtual patients)")
+        values |= {k: round_to_table(v) for k, v in kill.values.items()}
+        tuned = fixed(model, values)
+    return values
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -130,7 +169,10 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m thymosim.analysis.calibration", description=__doc__)
     parser.add_argument("--write", action="store_true", help="write the fitted values into models/parameters.tsv")
-    calibrate(parser.parse_args(argv).write)
+    parser.add_argument("--no-clinical", action="store_true", help="only the PK and DC fits (seconds)")
+    parser.add_argument("--workers", type=int, default=1, help="local processes for the population fits")
+    args = parser.parse_args(argv)
+    calibrate(args.write, clinical=not args.no_clinical, workers=args.workers)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ built-in endpoints only index columns, so both give identical numbers). Each end
 ``f(df) -> float``. Where an endpoint is
 accepted you can give a built-in name (:data:`ENDPOINTS`), a generic ``"kind:column"``
 (:data:`GENERIC`: ``auc:CD4``, ``peak:[C_dopa]``, ``nadir:X``, ``nadir_day:X``, ``end:X``,
-``tmax:X``) for any model's outputs, or any callable. Times in days (another model: its
+``tmax:X``; ``at:X@DAY`` = X at DAY, interpolated) for any model's outputs, or any callable.
+Times in days (another model: its
 time unit), counts in cells/uL."""
 
 from __future__ import annotations
@@ -147,8 +148,19 @@ def resolve(endpoint: str | Endpoint) -> Endpoint:
     kind, sep, column = str(endpoint).partition(":")
     if sep and kind in GENERIC and column:
         return GENERIC[kind](column)
+    if sep and kind == "at":
+        column, _, day = column.partition("@")
+        try:
+            return value_at(column, float(day))
+        except ValueError:
+            pass
     raise KeyError(f"unknown endpoint {str(endpoint)[:80]!r}; allowed: {', '.join(ENDPOINTS)}, "
-                   f"KIND:OUTPUT with KIND one of {', '.join(GENERIC)}, or a callable f(df) -> float")
+                   f"KIND:OUTPUT with KIND one of {', '.join(GENERIC)}, at:OUTPUT@DAY, or a callable f(df) -> float")
+
+
+def column_of(endpoint: str) -> str:
+    """The output a ``"kind:column"`` / ``"at:column@day"`` endpoint reads ('' for a built-in name)."""
+    return endpoint.partition(":")[2].partition("@")[0]
 
 
 def defaults_for(outputs: list[str]) -> tuple[str, ...]:

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from thymosim.analysis.endpoints import defaults_for, resolve
+from thymosim.analysis.endpoints import column_of, defaults_for, resolve
 from thymosim.model import Model, default_model
 from thymosim.scenario import TOP_KEYS, Scenario, ScenarioError
 
@@ -141,7 +141,7 @@ class Job:
         outputs = list(scenario.outputs or scenario.model.outputs)
         for name in endpoints:
             resolve(name)  # unknown names fail here, before any run
-            column = name.partition(":")[2] if isinstance(name, str) else ""
+            column = column_of(name) if isinstance(name, str) else ""
             if column and column not in outputs:
                 raise KeyError(f"endpoint {name!r}: {column!r} is not an output of scenario {scenario.name!r}; "
                                f"allowed: {', '.join(outputs)}")

@@ -135,6 +135,7 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
             plot.setId(f"plot_{sid}")
             plot.setName(f"{scenario.name}: CD4 and CD8 (cells/uL)")
             flat = libsbml.readSBMLFromString(scenario.model.sbml).getModel()
+            plotted = {o.id for name, o in scenario.model.outputs.items() if name in ("CD4", "CD8")}
             for var in ("time",) + sedml_outputs(scenario.model):
                 generator = sed.createDataGenerator()
                 generator.setId(f"{sid}_{var}")
@@ -150,7 +151,7 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
                 dataset.setId(f"ds_{sid}_{var}")
                 dataset.setLabel(var)
                 dataset.setDataReference(f"{sid}_{var}")
-                if var in ("CD4", "CD8"):
+                if var in plotted:
                     curve = plot.createCurve()
                     curve.setId(f"curve_{sid}_{var}")
                     curve.setXDataReference(f"{sid}_time")

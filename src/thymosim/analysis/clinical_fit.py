@@ -1,0 +1,264 @@
+"""Fits to the clinical targets of ``models/data/clinical_targets.tsv`` (role ``train`` only; ``test``
+rows are never fitted, :mod:`~thymosim.analysis.validation` reports them as predictions).
+
+* :func:`fit_immune` — the Ta1 immune effect of the typical patient (``TC_E_share``: T-cell blood
+  share; ``TC_E_NK_TA1``: NK production) to the count targets (kinds ``value``, ``change_max``,
+  ``change_min``): weighted least squares in log-parameter space from several starts (scipy
+  ``least_squares``, trust-region reflective, Latin-hypercube starts inside the plausible bounds;
+  a local optimiser from many starts suffices for two parameters whose cost is cheap, and the
+  start table shows whether the starts agree), then profile likelihoods (:func:`profile`) for
+  95 % intervals and an identifiability verdict per parameter.
+* :func:`fit_kill` — a population's tumour-kill parameters to a published response rate by
+  bisection on a common factor (ORR rises monotonically with kill), with the interval that the
+  published rate's exact binomial interval implies.
+
+Residuals: a ``value`` target on the log scale with SD :data:`LOG_SD`; a ``change_max`` /
+``change_min`` target as a hinge (zero when the direction holds) in percentage points over
+:data:`HINGE_SD`. Both SDs are assumptions (no dispersion is published for these targets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from thymosim.model import Model, default_model
+from thymosim.patient import Patient
+from thymosim.scenario import Scenario, named
+from thymosim.tables import clinical_targets, load_parameter_table
+
+IMMUNE = ("TC_E_share", "TC_E_NK_TA1")
+"""Parameters of the immune fit (evidence ``fitted`` in parameters.tsv)."""
+LOG_SD = 0.1
+"""Assumed SD of log(median count) of a published cohort (about 36 patients, CV ~ 0.4-0.6)."""
+HINGE_SD = 5.0
+"""Assumed SD [percentage points] of a directional target's threshold."""
+COUNT_KINDS = ("value", "change_max", "change_min")
+STEP = 1e-3
+"""Finite-difference step of the fits in log-parameter space (0.1 %; the solver's relative
+tolerance is 1e-6)."""
+
+
+def count_targets(role: str = "train") -> pd.DataFrame:
+    """The count targets (not response rates) with ``role``."""
+    table = clinical_targets()
+    return table[(table.role == role) & table.kind.isin(COUNT_KINDS)]
+
+
+def predict_counts(targets: pd.DataFrame, parameters: Mapping[str, float] | None = None,
+                   model: Model | None = None) -> np.ndarray:
+    """The typical patient's value (kind ``value``, cells/uL) or percent change from baseline
+    (``change_*``) of each target row, with ``parameters`` overriding the model's values."""
+    model = model or default_model()
+    patient = Patient(parameters=dict(parameters or {}))
+    out = np.empty(len(targets))
+    for name, rows in targets.groupby("scenario", sort=False):
+        scenario = replace(named(name), patient=patient, model=model)
+        days = sorted({0.0, *rows.day.astype(float)})
+        course = scenario.simulate(times=days).set_index("time")
+        for i, (_, row) in enumerate(targets.iterrows()):
+            if row.scenario != name:
+                continue
+            value = float(course.loc[float(row.day), row.quantity])
+            base = float(course.loc[0.0, row.quantity])
+            out[i] = value if row.kind == "value" else 100.0 * (value / base - 1.0)
+    return out
+
+
+def residuals(targets: pd.DataFrame, predicted: np.ndarray) -> np.ndarray:
+    """Weighted residuals of ``predicted`` against ``targets`` (see the module docstring)."""
+    res = np.empty(len(targets))
+    for i, row in enumerate(targets.itertuples()):
+        if row.kind == "value":
+            res[i] = np.log(predicted[i] / row.value) / LOG_SD
+        elif row.kind == "change_max":
+            res[i] = max(0.0, predicted[i] - row.value) / HINGE_SD
+        else:
+            res[i] = min(0.0, predicted[i] - row.value) / HINGE_SD
+    return res
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A multi-start fit: best values, cost (sum of squared weighted residuals / 2), the starts, the
+    per-target table (published, model, residual), and the data it used."""
+
+    values: dict[str, float]
+    cost: float
+    starts: pd.DataFrame
+    table: pd.DataFrame
+    targets: pd.DataFrame
+    bounds: dict[str, tuple[float, float]]
+
+
+def _bounds(names: Sequence[str]) -> dict[str, tuple[float, float]]:
+    table = load_parameter_table()
+    return {n: (max(float(table.lower[n]), 1e-3), float(table.upper[n])) for n in names}
+
+
+def fit_immune(targets: pd.DataFrame | None = None, names: Sequence[str] = IMMUNE, n_starts: int = 6,
+               seed: int = 0, model: Model | None = None) -> Fit:
+    """Fit ``names`` to the count ``targets`` (default: the train rows) from ``n_starts`` starts."""
+    targets = count_targets() if targets is None else targets
+    bounds = _bounds(names)
+    lo, hi = (np.log([bounds[n][i] for n in names]) for i in (0, 1))
+
+    def res(logp):
+        return residuals(targets, predict_counts(targets, dict(zip(names, np.exp(logp), strict=True)), model))
+
+    def jac(logp):  # forward differences with an absolute step in log space (scipy's step is
+        # relative to x and collapses where log p = 0, i.e. p = 1)
+        base = res(logp)
+        columns = []
+        for i in range(len(logp)):
+            step = np.zeros_like(logp)
+            step[i] = STEP if logp[i] + STEP <= hi[i] else -STEP
+            columns.append((res(logp + step) - base) / step[i])
+        return np.array(columns).T
+
+    rng = np.random.default_rng(seed)
+    u = (np.array([rng.permutation(n_starts) for _ in names]).T + rng.random((n_starts, len(names)))) / n_starts
+    rows = []
+    for start in lo + u * (hi - lo):
+        fit = optimize.least_squares(res, start, jac=jac, bounds=(lo, hi))
+        rows.append({**{f"start:{n}": float(np.exp(s)) for n, s in zip(names, start, strict=True)},
+                     **{n: float(np.exp(x)) for n, x in zip(names, fit.x, strict=True)},
+                     "cost": float(fit.cost), "evaluations": int(fit.nfev)})
+    starts = pd.DataFrame(rows)
+    # among the starts that reach the best cost (within 0.01), the smallest effects: a parameter the
+    # data bound on one side only takes the least value that fits, not wherever a start stopped
+    tied = starts[starts.cost <= starts.cost.min() + 0.01]
+    chosen = tied.loc[np.log(tied[list(names)]).sum(axis=1).idxmin()]
+    values = {n: float(chosen[n]) for n in names}
+    predicted = predict_counts(targets, values, model)
+    table = targets[["scenario", "quantity", "kind", "day", "value"]].assign(
+        model=predicted, residual=residuals(targets, predicted))
+    return Fit(values, float(chosen.cost), starts, table, targets, bounds)
+
+
+def profile(fit: Fit, name: str, points: int = 9, model: Model | None = None) -> pd.DataFrame:
+    """Profile likelihood of ``name``: on a log grid across its bounds, the other parameters
+    re-optimised; columns value, cost, delta (2 x cost difference, chi-square with 1 df)."""
+    others = [n for n in fit.values if n != name]
+    lo, hi = fit.bounds[name]
+    rows = []
+    best = fit.values[name]
+    grid = np.concatenate([np.linspace(np.log(lo), np.log(hi), points),
+                           np.log(best) + np.linspace(-1.0, 1.0, points)])
+    for value in np.exp(np.unique(np.clip(grid, np.log(lo), np.log(hi)))):
+        if others:
+            sub = fit_immune(fit.targets, others, n_starts=1, model=fixed(model, {name: value}))
+            cost, values = sub.cost, {name: value, **sub.values}
+        else:
+            res = residuals(fit.targets, predict_counts(fit.targets, {name: value}, model))
+            cost, values = 0.5 * float(res @ res), {name: value}
+        rows.append({"value": value, "cost": cost, **{f"at:{k}": v for k, v in values.items()}})
+    table = pd.DataFrame(rows)
+    table["delta"] = 2 * (table.cost - min(table.cost.min(), fit.cost))
+    return table
+
+
+def fixed(model: Model | None, values: Mapping[str, float]) -> Model:
+    """``model`` with ``values`` as its defaults (a profile fixes one parameter)."""
+    import libsbml
+
+    model = model or default_model()
+    doc = libsbml.readSBMLFromString(model.sbml)
+    for pid, value in values.items():
+        doc.getModel().getParameter(pid).setValue(float(value))
+    return model.with_sbml(libsbml.writeSBMLToString(doc))
+
+
+def interval(profile_table: pd.DataFrame, level: float = 0.95) -> tuple[float, float, str]:
+    """The profile-likelihood interval of a parameter and its identifiability: ``identifiable``
+    (the profile rises above the chi-square threshold on both sides), ``bounded below/above only``
+    (on one side), ``not identifiable`` (flat across the bounds)."""
+    threshold = stats.chi2.ppf(level, 1)
+    table = profile_table.sort_values("value", ignore_index=True)
+    inside = np.nonzero(table.delta.to_numpy() <= threshold)[0]
+    if not inside.size:
+        return np.nan, np.nan, "no point within the threshold (refine the profile)"
+    first, last = inside.min(), inside.max()
+
+    def crossing(i: int, j: int) -> float:  # log-linear interpolation between grid points i (in) and j (out)
+        a, b = table.delta[i], table.delta[j]
+        w = (threshold - a) / (b - a)
+        return float(np.exp(np.log(table.value[i]) + w * (np.log(table.value[j]) - np.log(table.value[i]))))
+
+    closed_lo, closed_hi = first > 0, last < len(table) - 1
+    lo = crossing(first, first - 1) if closed_lo else float(table.value[first])
+    hi = crossing(last, last + 1) if closed_hi else float(table.value[last])
+    verdict = {(True, True): "identifiable", (True, False): "bounded below only",
+               (False, True): "bounded above only", (False, False): "not identifiable"}[(closed_lo, closed_hi)]
+    return lo, hi, verdict
+
+
+# --- population kill ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KillFit:
+    """Fitted typical values of kill parameters (a common factor on the model's values) to a
+    published response rate, the factors bracketing its exact 95 % interval, and the rates."""
+
+    target: str
+    factor: float
+    factor_lo: float
+    factor_hi: float
+    values: dict[str, float]
+    published: float
+    published_lo: float
+    published_hi: float
+    model_rate: float
+
+
+def fit_kill(target_id: str, names: Sequence[str], population: pd.DataFrame, workers: int = 1,
+             model: Model | None = None, tolerance: float = 0.01) -> KillFit:
+    """Scale the kill parameters ``names`` (typical values and each virtual patient's, by one
+    factor) so that the trial arm of target ``target_id`` (kind ``rate``) gives its published rate
+    on ``population``; bisection on the log factor. Rates jump by 1/n, so the factor is the
+    midpoint of the interval where the simulated rate crosses the published one."""
+    from thymosim.analysis import trialstats
+    from thymosim.analysis.trial import Design, run_arm
+
+    row = clinical_targets().loc[target_id]
+    if row.kind != "rate" or row.role != "train":
+        raise ValueError(f"target {target_id!r} is not a train response rate")
+    model = model or default_model()
+    scenario: Scenario = replace(named(row.scenario), model=model)
+    good = {"ORR": ["CR", "PR"], "DCR": ["CR", "PR", "SD"]}[row.quantity]
+    design = Design()  # scans every 42 days up to the arm's horizon
+
+    def rate(factor: float) -> float:
+        scaled = population.copy()
+        for n in names:
+            scaled[n] = population[n] * factor if n in population else model.defaults[n] * factor
+        arm = run_arm(scenario, scaled, design, workers=workers)
+        return 100.0 * float(arm.recist.isin(good).mean())
+
+    def solve(goal: float) -> float:
+        lo, hi = np.log(0.05), np.log(20.0)
+        r_lo, r_hi = rate(np.exp(lo)), rate(np.exp(hi))
+        if not r_lo <= goal <= r_hi:
+            raise ValueError(f"{target_id}: rate {goal:.1f} % outside what factors 0.05-20 give "
+                             f"({r_lo:.1f}-{r_hi:.1f} %)")
+        while hi - lo > tolerance:
+            mid = 0.5 * (lo + hi)
+            if rate(np.exp(mid)) < goal:
+                lo = mid
+            else:
+                hi = mid
+        return float(np.exp(0.5 * (lo + hi)))
+
+    n = int(row.n)
+    k = round(row.value / 100.0 * n)
+    ci = trialstats.clopper_pearson(k, n)
+    factor = solve(float(row.value))
+    factor_lo, factor_hi = solve(100 * ci[0]), solve(100 * ci[1])
+    values = {n_: model.defaults[n_] * factor for n_ in names}
+    return KillFit(target_id, factor, factor_lo, factor_hi, values, float(row.value), 100 * ci[0], 100 * ci[1],
+                   rate(factor))

@@ -1,0 +1,197 @@
+"""In-silico trials: virtual patients randomised 1:1 (or 1:1:...) to arms given as scenarios,
+tumours imaged on a schedule and read by RECIST 1.1 (:mod:`~thymosim.analysis.recist`), response
+rates with exact intervals and between-arm tests (:mod:`~thymosim.analysis.trialstats`).
+
+Each arm runs on the sweep machinery (:func:`~thymosim.analysis.sweep.run_sweep`): serial, local
+processes or Dask, streamed to ``out/arm-<name>/`` when ``out`` is given (resumable). A virtual
+patient whose simulation fails stays in its arm (intention to treat) as not evaluable (NE), with the
+reason. Time in days, counts cells/uL, diameters mm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thymosim.analysis import recist, trialstats
+from thymosim.analysis.population import virtual_population
+from thymosim.analysis.sweep import run_sweep
+from thymosim.scenario import Scenario, named
+
+COUNT_DAYS = (0.0, 9.0, 42.0)
+"""Days at which each patient's blood counts are kept (baseline, the seed's day-9 panel, after two
+21-day cycles)."""
+COUNTS = ("CD3", "CD4", "CD8", "NK")
+
+
+@dataclass(frozen=True)
+class Design:
+    """Imaging and response rules of a trial [days]."""
+
+    scan_every: float = 42.0
+    """Imaging interval (the seed's protocol: every two 21-day cycles)."""
+    horizon: float | None = None
+    """Follow-up [days]; default: each arm scenario's horizon."""
+    confirm: bool = True
+    """RECIST 1.1 confirmation of CR/PR by a scan >= 28 days later."""
+    sd_min_day: float = 42.0
+    """Stable disease counts only from a scan at or after this day."""
+
+    def __post_init__(self) -> None:
+        if not self.scan_every > 0:
+            raise ValueError(f"Design.scan_every must be > 0 days, got {self.scan_every!r}")
+        if self.horizon is not None and not self.horizon >= self.scan_every:
+            raise ValueError(f"Design.horizon must be >= scan_every ({self.scan_every} days) so that "
+                             f"at least one follow-up scan happens, got {self.horizon!r}")
+
+
+def _arm_name(scenario: Scenario) -> str:
+    return scenario.name
+
+
+def endpoints_for(horizon: float, design: Design, count_days: Sequence[float] = COUNT_DAYS) -> list[str]:
+    """Endpoints one virtual patient reports: the diameter at each scan, counts at
+    ``count_days`` within the horizon, CD3 and ANC nadirs."""
+    scans = [f"at:tumour_diameter@{d:g}" for d in recist.scan_days(horizon, design.scan_every)]
+    counts = [f"at:{c}@{d:g}" for d in count_days if d <= horizon for c in COUNTS]
+    return scans + counts + ["lymphocyte_nadir", "nadir:ANC"]
+
+
+def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design = Design(),
+            out: str | Path | None = None, workers: int = 1, scheduler: Any = None,
+            progress: bool = False, count_days: Sequence[float] = COUNT_DAYS) -> pd.DataFrame:
+    """Simulate ``population`` (columns ``vp`` + parameter ids) on ``scenario`` and read each
+    patient's scans; blood counts (``at:CD3@DAY`` ...) are kept at ``count_days``. One row per
+    patient: ``vp``, parameters, endpoints, ``status``/``error``,
+    ``recist`` (CR/PR/SD/PD/NE), ``best_change_pct``, ``pfs_day``, ``pfs_event``, ``confirmed``."""
+    scenario = named(scenario) if isinstance(scenario, str) else scenario
+    if design.horizon is not None:
+        scenario = replace(scenario, horizon=float(design.horizon))
+    endpoints = endpoints_for(scenario.horizon, design, count_days)
+    factors = population.drop(columns=["vp", "arm"], errors="ignore").reset_index(drop=True)
+    table = run_sweep(scenario, factors, endpoints, out=out, workers=workers, scheduler=scheduler,
+                      progress=progress, overwrite=True)
+    wide = table.pivot(index="run", columns="endpoint", values="value").reindex(range(len(factors)))
+    status = table.groupby("run")[["status", "error"]].first().reindex(range(len(factors)))
+    patients = pd.concat([population.reset_index(drop=True), wide[endpoints], status], axis=1)
+    days = recist.scan_days(scenario.horizon, design.scan_every)
+    scans = wide[[f"at:tumour_diameter@{d:g}" for d in days]].to_numpy(float)
+    rows = []
+    for diameters in scans:
+        if not np.all(np.isfinite(diameters)):
+            rows.append({"recist": "NE", "best_change_pct": np.nan, "pfs_day": np.nan, "pfs_event": False,
+                         "confirmed": False})
+            continue
+        r = recist.classify(days, diameters, confirm=design.confirm, sd_min_day=design.sd_min_day)
+        rows.append({"recist": r.best, "best_change_pct": r.best_change_pct, "pfs_day": r.pfs_day,
+                     "pfs_event": r.pfs_event, "confirmed": r.confirmed})
+    return pd.concat([patients, pd.DataFrame(rows)], axis=1)
+
+
+def summarise(patients: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """One row per arm (in order of appearance): n, failed, responders, ORR, ORR_lo, ORR_hi, DCR,
+    DCR_lo, DCR_hi [%, exact Clopper-Pearson], median_PFS [days; inf if not reached]; and, for every
+    arm after the first, p-values against the first: Fisher exact and chi-square of ORR, Fisher of
+    DCR, log-rank of PFS. Failed simulations count as non-responders (intention to treat)."""
+    rows = []
+    arms = list(dict.fromkeys(patients.arm))
+    for arm in arms:
+        group = patients[patients.arm == arm]
+        n = len(group)
+        responders = int(group.recist.isin(["CR", "PR"]).sum())
+        controlled = int(group.recist.isin(["CR", "PR", "SD"]).sum())
+        orr, dcr = trialstats.clopper_pearson(responders, n, level), trialstats.clopper_pearson(controlled, n, level)
+        ok = group.pfs_day.notna()
+        rows.append({"arm": arm, "n": n, "failed": int((group.status != "ok").sum()), "responders": responders,
+                     "ORR": 100 * responders / n, "ORR_lo": 100 * orr[0], "ORR_hi": 100 * orr[1],
+                     "disease_control": controlled, "DCR": 100 * controlled / n, "DCR_lo": 100 * dcr[0],
+                     "DCR_hi": 100 * dcr[1],
+                     "median_PFS": trialstats.km_median(group.pfs_day[ok], group.pfs_event[ok])
+                     if ok.any() else np.nan})
+    summary = pd.DataFrame(rows)
+    first = patients[patients.arm == arms[0]]
+    for i, arm in enumerate(arms[1:], start=1):
+        other = patients[patients.arm == arm]
+        a, b = summary.iloc[0], summary.iloc[i]
+        rates = trialstats.compare_rates(int(b.responders), int(b.n), int(a.responders), int(a.n))
+        summary.loc[i, "p_ORR_fisher"] = rates["fisher_p"]
+        summary.loc[i, "p_ORR_chi2"] = rates["chi2_p"]
+        summary.loc[i, "p_DCR_fisher"] = trialstats.compare_rates(
+            int(b.disease_control), int(b.n), int(a.disease_control), int(a.n))["fisher_p"]
+        f_ok, o_ok = first.pfs_day.notna(), other.pfs_day.notna()
+        summary.loc[i, "p_PFS_logrank"] = trialstats.logrank(other.pfs_day[o_ok], other.pfs_event[o_ok],
+                                                             first.pfs_day[f_ok], first.pfs_event[f_ok])
+    return summary
+
+
+@dataclass(frozen=True)
+class Trial:
+    """A run trial: its patients (one row each, with ``arm``), the per-arm summary, the seed."""
+
+    patients: pd.DataFrame
+    summary: pd.DataFrame
+    seed: int
+    design: Design = field(default_factory=Design)
+
+    def power(self, n_per_arm: int, n_trials: int = 1000, endpoint: str = "ORR", seed: int | None = None,
+              alpha: float = 0.05) -> dict[str, float]:
+        """How often a trial of ``n_per_arm`` patients per arm, drawn from this trial's first two
+        arms, reaches p < ``alpha`` (Fisher exact) on ``endpoint`` (ORR or DCR)."""
+        good = {"ORR": ["CR", "PR"], "DCR": ["CR", "PR", "SD"]}[endpoint]
+        arms = list(dict.fromkeys(self.patients.arm))
+        if len(arms) < 2:
+            raise ValueError("power needs a trial with two arms")
+        resp = [self.patients.recist[self.patients.arm == a].isin(good).to_numpy() for a in arms[:2]]
+        return trialstats.repeated_trials(resp[1], resp[0], n_per_arm, n_trials,
+                                          self.seed if seed is None else seed, alpha)
+
+
+def randomise(population: pd.DataFrame, arms: Sequence[str], seed: int = 0) -> pd.DataFrame:
+    """``population`` with an ``arm`` column: a random permutation (from ``seed``) split into
+    equal blocks, one per arm, in order (1:1 for two arms)."""
+    n = len(population) // len(arms)
+    order = np.random.default_rng(seed).permutation(len(population))[: n * len(arms)]
+    assigned = population.iloc[order].reset_index(drop=True).copy()
+    assigned["arm"] = np.repeat(list(arms), n)
+    return assigned.sort_values(["arm", "vp"], key=lambda c: c.map(list(arms).index) if c.name == "arm" else c,
+                                ignore_index=True)
+
+
+def run_trial(arms: Sequence[Scenario | str], n_per_arm: int, seed: int = 0, design: Design = Design(),
+              out: str | Path | None = None, workers: int = 1, scheduler: Any = None, progress: bool = False,
+              population: pd.DataFrame | None = None) -> Trial:
+    """Build (or take) a virtual population of ``len(arms) * n_per_arm`` selected plausible
+    patients from ``seed``, randomise them to ``arms``, simulate, classify and summarise. With
+    ``out``, arms stream to ``out/arm-<name>/`` and the patient table is written to
+    ``out/patients.parquet``."""
+    if n_per_arm < 1:
+        raise ValueError(f"n_per_arm must be >= 1, got {n_per_arm!r}")
+    if len(arms) < 1:
+        raise ValueError("a trial needs at least one arm")
+    scenarios = [named(a) if isinstance(a, str) else a for a in arms]
+    names = [_arm_name(s) for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ValueError(f"arm names must differ, got {names}")
+    if population is None:
+        population = virtual_population(len(arms) * n_per_arm, seed=seed, workers=workers, progress=progress)
+    elif len(population) < len(arms) * n_per_arm:
+        raise ValueError(f"population has {len(population)} patients; {len(arms)} arms x {n_per_arm} need more")
+    assigned = randomise(population, names, seed)
+    frames = []
+    for scenario, name in zip(scenarios, names, strict=True):
+        members = assigned[assigned.arm == name].drop(columns="arm")
+        arm_out = Path(out) / f"arm-{name}" if out is not None else None
+        frame = run_arm(scenario, members, design, arm_out, workers, scheduler, progress)
+        frames.append(frame.assign(arm=name))
+    patients = pd.concat(frames, ignore_index=True)
+    patients.insert(0, "arm", patients.pop("arm"))
+    trial = Trial(patients, summarise(patients), seed, design)
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        patients.to_parquet(Path(out) / "patients.parquet", index=False)
+    return trial

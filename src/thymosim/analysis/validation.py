@@ -1,0 +1,144 @@
+"""The model held against published clinical results: every row of
+``models/data/clinical_targets.tsv`` (train and test) and every number of the seed's Tables 1-2,
+on one virtual population run through each arm's scenario.
+
+A published number is compared with what a *trial of the published size* would show on the
+virtual population: the model's value is the population statistic (median count or percent change;
+response rate), and ``model_lo``-``model_hi`` is the central 95 % range of that statistic over
+:data:`RESAMPLES` resampled cohorts of the published ``n`` (the whole population where n is not
+published). ``inside`` says whether the published number falls in that range; for a directional
+target (``change_max`` / ``change_min``) whether the population median meets the direction.
+Time in days, counts cells/uL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thymosim.analysis.population import virtual_population
+from thymosim.analysis.trial import COUNTS, Design, run_arm
+from thymosim.tables import clinical_targets
+
+RESAMPLES = 2000
+GOOD = {"ORR": ("CR", "PR"), "DCR": ("CR", "PR", "SD")}
+BAND_STEP = 3.0
+"""Days between the blood-count samples kept for the prediction-band figures."""
+
+
+def statistic(frame: pd.DataFrame, quantity: str, kind: str, day: float) -> np.ndarray:
+    """Per-patient values behind a target: a count at ``day`` (kind value), its percent change from
+    baseline (change_*), or responder indicators 0/1 (rate)."""
+    if kind == "rate":
+        return frame.recist.isin(GOOD[quantity]).to_numpy(float)
+    value = frame[f"at:{quantity}@{day:g}"].to_numpy(float)
+    return value if kind == "value" else 100.0 * (value / frame[f"at:{quantity}@0"].to_numpy(float) - 1.0)
+
+
+def _summary(x: np.ndarray, kind: str) -> float:
+    return 100.0 * float(np.mean(x)) if kind == "rate" else float(np.nanmedian(x))
+
+
+def compare(runs: Mapping[str, pd.DataFrame], rows: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """For each target row (columns scenario, quantity, kind, day, value, n): the model's population
+    statistic, its 95 % range over resampled cohorts of size n, and ``inside``."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for key, row in rows.iterrows():
+        x = statistic(runs[row.scenario], row.quantity, row.kind, float(row.day))
+        x = x[np.isfinite(x)]
+        n = int(row.n) if pd.notna(row.n) and int(row.n) <= len(x) else len(x)
+        draws = np.array([_summary(x[rng.integers(0, len(x), n)], row.kind) for _ in range(RESAMPLES)])
+        model = _summary(x, row.kind)
+        lo, hi = np.quantile(draws, [0.025, 0.975])
+        if row.kind == "change_max":
+            inside = model <= row.value
+        elif row.kind == "change_min":
+            inside = model >= row.value
+        else:
+            inside = lo <= row.value <= hi
+        out.append({"id": key, "model": model, "model_lo": float(lo), "model_hi": float(hi), "n_resampled": n,
+                    "inside": bool(inside)})
+    return rows.join(pd.DataFrame(out).set_index("id"))
+
+
+SEED_TABLES = [
+    # table, row, scenario, quantity, kind, day, published, n
+    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): total T cells before", "prag_ta1_loading", "CD3", "value", 0,
+     422.5, 36),
+    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): total T cells after", "prag_ta1_loading", "CD3", "value", 9,
+     614.0, 36),
+    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD4 before", "prag_ta1_loading", "CD4", "value", 0, 244.5, 36),
+    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD4 after", "prag_ta1_loading", "CD4", "value", 9, 284.5, 36),
+    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD8 before", "prag_ta1_loading", "CD8", "value", 0, 159.0, 36),
+    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD8 after", "prag_ta1_loading", "CD8", "value", 9, 222.5, 36),
+    ("1", "NSCLC chemo + Ta1 + IFN-a (n = 22): total T cells not depressed", "ifosfamide_ta1_ifna", "CD3",
+     "change_min", 42, -10.0, 11),
+    ("1", "NSCLC chemo + Ta1 + IFN-a (n = 22): CD4 not depressed", "ifosfamide_ta1_ifna", "CD4", "change_min", 42,
+     -10.0, 11),
+    ("1", "NSCLC chemo + Ta1 + IFN-a (n = 22): CD8 not depressed", "ifosfamide_ta1_ifna", "CD8", "change_min", 42,
+     -10.0, 11),
+    ("1", "NSCLC chemo alone (n = 22): total T cells depressed", "ifosfamide", "CD3", "change_max", 42, -20.0, 11),
+    ("1", "NSCLC chemo alone (n = 22): CD4 depressed", "ifosfamide", "CD4", "change_max", 42, -20.0, 11),
+    ("1", "NSCLC chemo alone (n = 22): CD8 depressed", "ifosfamide", "CD8", "change_max", 42, -20.0, 11),
+    ("2", "Advanced NSCLC chemo + Ta1 + IFN-a (n = 22)", "ifosfamide_ta1_ifna", "ORR", "rate", 84, 33.0, 11),
+    ("2", "Advanced NSCLC chemo alone (n = 22)", "ifosfamide", "ORR", "rate", 84, 10.0, 11),
+    ("2", "PRaG (radiotherapy + PD-1 inhibitor + GM-CSF)", "prag", "ORR", "rate", 168, 16.7, 54),
+    ("2", "PRaG (radiotherapy + PD-1 inhibitor + GM-CSF)", "prag", "DCR", "rate", 168, 46.3, 54),
+    ("2", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36)", "prag_ta1", "ORR", "rate", 168, 19.4, 36),
+    ("2", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36)", "prag_ta1", "DCR", "rate", 168, 69.4, 36),
+]
+"""Every number of the seed's Tables 1-2 as a comparison. Table 1's "(no) significant depression"
+rows use the thresholds of clinical_targets.tsv (>= 20 % fall; < 10 % fall); the chemotherapy of the
+n = 22 trial was ifosfamide (Salvati 1996). Table 1's time point (day 9) is assumed (see
+clinical_targets.tsv); n = 54 for PRaG is derived from its rates."""
+
+
+def seed_rows() -> pd.DataFrame:
+    columns = ["table", "row", "scenario", "quantity", "kind", "day", "value", "n"]
+    return pd.DataFrame(SEED_TABLES, columns=columns, index=[f"seed{i}" for i in range(len(SEED_TABLES))])
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """The runs (one patient table per scenario) and the comparison tables."""
+
+    runs: dict[str, pd.DataFrame]
+    targets: pd.DataFrame
+    seed_tables: pd.DataFrame
+    population: pd.DataFrame
+
+
+def reproduce(n: int = 200, seed: int = 0, workers: int = 1, progress: bool = False,
+              scenarios: Sequence[str] | None = None, **run_kwargs: Any) -> Reproduction:
+    """Run a virtual population of ``n`` selected plausible patients through every scenario the
+    clinical targets and the seed's tables name, and compare."""
+    targets = clinical_targets()
+    seed_table = seed_rows()
+    needed = list(dict.fromkeys([*targets.scenario, *seed_table.scenario, *(scenarios or [])]))
+    population = virtual_population(n, seed=seed, workers=workers, progress=progress)
+    runs = {}
+    for name in needed:
+        horizon = 200.0  # count samples for the bands; run_arm keeps those within the scenario's horizon
+        days = sorted({*np.arange(0.0, horizon, BAND_STEP), 9.0, 42.0, 105.0})
+        runs[name] = run_arm(name, population, Design(), workers=workers, progress=progress,
+                             count_days=days, **run_kwargs).assign(arm=name)
+    compared_targets = compare(runs, targets, seed)
+    compared_seed = compare(runs, seed_table, seed)
+    seed_out = compared_seed.rename(columns={"value": "published"})[
+        ["table", "row", "quantity", "kind", "published", "model", "model_lo", "model_hi", "inside", "scenario", "n"]]
+    return Reproduction(runs, compared_targets, seed_out.reset_index(drop=True), population)
+
+
+def published_points() -> pd.DataFrame:
+    """Published count medians for the band figures: arm, quantity, day, value, label."""
+    rows = [(s, q, d, v, f"seed T1 {v:g}") for _, (t, _r, s, q, k, d, v, _n) in seed_rows().iterrows()
+            if k == "value" for _ in [0]]
+    return pd.DataFrame(rows, columns=["arm", "quantity", "day", "value", "label"])
+
+
+__all__ = ["COUNTS", "Reproduction", "compare", "published_points", "reproduce", "seed_rows", "statistic"]

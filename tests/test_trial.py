@@ -1,0 +1,107 @@
+"""In-silico trials: randomisation, summaries with exact intervals, failures kept as NE,
+reproducibility serial vs parallel, and the command line."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from thymosim.analysis.population import sample_population
+from thymosim.analysis.trial import Design, randomise, run_arm, run_trial, summarise
+from thymosim.cli import main
+
+
+def test_randomisation_splits_one_to_one_reproducibly():
+    pop = pd.DataFrame({"vp": range(20), "x": range(20)})
+    a, b = randomise(pop, ["A", "B"], seed=3), randomise(pop, ["A", "B"], seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.arm.value_counts().to_dict() == {"A": 10, "B": 10}
+    assert sorted(a.vp) == list(range(20))
+    assert not randomise(pop, ["A", "B"], seed=4).equals(a)
+
+
+def _patients(arm, classes, pfs, events):
+    return pd.DataFrame({"arm": arm, "recist": classes, "pfs_day": pfs, "pfs_event": events,
+                         "status": ["ok" if c != "NE" else "failed" for c in classes]})
+
+
+def test_summary_counts_responders_with_exact_intervals_and_failures_as_non_responders():
+    a = _patients("A", ["PR"] * 3 + ["SD"] * 4 + ["PD"] * 2 + ["NE"], [168.0] * 7 + [42.0, 84.0, np.nan],
+                  [False] * 7 + [True, True, False])
+    b = _patients("B", ["CR"] + ["PR"] * 6 + ["SD"] * 3, [168.0] * 10, [False] * 10)
+    summary = summarise(pd.concat([a, b], ignore_index=True)).set_index("arm")
+    assert summary.loc["A", "n"] == 10 and summary.loc["A", "failed"] == 1
+    assert summary.loc["A", "ORR"] == 30.0 and summary.loc["B", "ORR"] == 70.0
+    assert summary.loc["A", "DCR"] == 70.0 and summary.loc["B", "DCR"] == 100.0
+    lo, hi = proportion_confint(3, 10, method="beta")
+    assert summary.loc["A", "ORR_lo"] == pytest.approx(100 * lo)
+    assert summary.loc["A", "ORR_hi"] == pytest.approx(100 * hi)
+    assert np.isnan(summary.loc["A", "p_ORR_fisher"])
+    # 7/10 vs 3/10, two-sided Fisher: 2 x sum of C(10,k)C(10,10-k)/C(20,10) for k = 7..10
+    # = 2 x (14400 + 2025 + 100 + 1)/184756 = 0.17890
+    assert summary.loc["B", "p_ORR_fisher"] == pytest.approx(2 * 16526 / 184756, rel=1e-9)
+    assert 0 < summary.loc["B", "p_PFS_logrank"] < 1
+
+
+def test_a_failed_simulation_stays_in_its_arm_as_not_evaluable():
+    pop = sample_population(3, seed=0)
+    pop["TUM_k_clear"] = [0.1, -1.0, 0.1]  # negative clearance: outside the hard domain
+    arm = run_arm("cisplatin_vinorelbine", pop)
+    assert arm.recist[1] == "NE" and arm.status[1] == "failed" and "TUM_k_clear" in arm.error[1]
+    assert set(arm.recist[[0, 2]]) <= {"CR", "PR", "SD", "PD"}
+
+
+def test_a_design_without_a_follow_up_scan_is_refused():
+    with pytest.raises(ValueError, match="scan_every"):
+        Design(scan_every=0)
+    with pytest.raises(ValueError, match="horizon"):
+        Design(horizon=20)
+
+
+@pytest.mark.slow
+def test_a_trial_is_identical_from_the_same_seed_serial_and_with_two_workers():
+    arms = ["cisplatin_vinorelbine", "cisplatin_vinorelbine_ta1"]
+    serial = run_trial(arms, 6, seed=11)
+    parallel = run_trial(arms, 6, seed=11, workers=2)
+    pd.testing.assert_frame_equal(serial.patients, parallel.patients)
+    pd.testing.assert_frame_equal(serial.summary, parallel.summary)
+    other = run_trial(arms, 6, seed=12, population=None)
+    assert not other.patients[["CD4_0"]].equals(serial.patients[["CD4_0"]])
+
+
+def test_the_trial_command_writes_summary_patients_power_and_figures(tmp_path, capsys):
+    main(["trial", "ifosfamide", "ifosfamide_ta1_ifna", "--n", "4", "--seed", "1", "--out", str(tmp_path),
+          "--power", "3", "--quiet"])
+    for name in ("summary.csv", "patients.parquet", "power.csv", "waterfall.png", "spider.png", "km.png"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert summary.arm.tolist() == ["ifosfamide", "ifosfamide_ta1_ifna"]
+    assert {"n", "responders", "ORR", "ORR_lo", "ORR_hi", "DCR", "DCR_lo", "DCR_hi", "median_PFS",
+            "p_ORR_fisher", "p_PFS_logrank"} <= set(summary.columns)
+    patients = pd.read_parquet(tmp_path / "patients.parquet")
+    assert len(patients) == 8 and {"arm", "recist", "pfs_day", "pfs_event", "CD4_0", "TUM_g_net"} <= set(patients)
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_the_trial_command_needs_two_arms(tmp_path):
+    with pytest.raises(SystemExit, match="two or more arms"):
+        main(["trial", "ifosfamide", "--out", str(tmp_path)])
+
+
+@pytest.mark.slow
+def test_an_arm_streams_to_disk_and_runs_on_dask_like_serially(tmp_path):
+    """Streamed parts on disk (resumable), and the Dask back end gives the same patients (to the
+    solver's cross-process repeatability, 1e-4) and the same RECIST classes."""
+    import distributed
+
+    population = sample_population(6, seed=2)
+    serial = run_arm("cisplatin_vinorelbine_ta1", population, out=tmp_path / "arm")
+    assert list((tmp_path / "arm").glob("part-*.parquet"))
+    resumed = run_arm("cisplatin_vinorelbine_ta1", population, out=tmp_path / "arm")  # read back, no rerun
+    pd.testing.assert_frame_equal(serial, resumed)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        dask = run_arm("cisplatin_vinorelbine_ta1", population, scheduler=client)
+    assert dask.recist.tolist() == serial.recist.tolist()
+    numbers = [c for c in serial.columns if c.startswith("at:")]
+    np.testing.assert_allclose(dask[numbers].to_numpy(float), serial[numbers].to_numpy(float), rtol=1e-4)
