@@ -1,8 +1,16 @@
-"""The main job writes its table and figure."""
+"""The command line: the main job writes its table and figure; every command explains itself,
+starts fast, suggests close names and says what it wrote."""
+
+import argparse
+import ast
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from thymosim import cli
 from thymosim.cli import main
 
 
@@ -73,3 +81,133 @@ def test_version_and_list_commands(capsys):
         main(["list", what])
         names = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
         assert set(expected) <= set(names), what
+
+
+# --- the command line explains itself and starts fast ----------------------------------------
+
+HEAVY = ("pandas", "numpy", "matplotlib", "roadrunner", "libsbml", "scipy")
+
+
+def _modules_after(code: str) -> list[str]:
+    """The heavy top-level modules loaded after running ``code`` in a fresh interpreter."""
+    script = f"import sys\n{code}\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return ast.literal_eval(done.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_cli_imports_nothing_heavy():
+    """`thymosim --help` must be fast: the CLI imports pandas, matplotlib, the simulation and the
+    analyses only in the commands that use them."""
+    assert not {"matplotlib", "roadrunner"} & set(_modules_after("import thymosim.cli"))
+    # thymosim/__init__ itself imports pandas (the public API); the CLI adds nothing to it
+    assert _modules_after("import thymosim.cli") == _modules_after("import thymosim")
+    # with a bare package (nothing from thymosim/__init__), the CLI and its help import nothing heavy
+    stub = (f"import types; package = types.ModuleType('thymosim'); package.__version__ = '0'\n"
+            f"package.__path__ = [{str(Path(cli.__file__).parent)!r}]; sys.modules['thymosim'] = package\n"
+            "import thymosim.cli; thymosim.cli.build_parser().format_help()\n"
+            "assert [m for m in sys.modules if m.startswith('thymosim')] == ['thymosim', 'thymosim.cli']")
+    assert _modules_after(stub) == []
+
+
+def _parsers():
+    """(name, parser) of the top-level parser and of every command's."""
+    parser = cli.build_parser()
+    return [("thymosim", parser), *parser.commands.items()]
+
+
+def test_every_command_and_option_is_explained_with_its_default():
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) == set(parser.commands)
+    assert all(action.help for action in commands._choices_actions)  # each command's line in `thymosim --help`
+    for name, command in _parsers():
+        text = " ".join(command.format_help().split())
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            label = f"{name} {'/'.join(action.option_strings) or action.dest}"
+            assert action.help and action.help.strip(), f"{label}: no help"
+            if action.nargs == 0 or action.required or not (action.option_strings or action.nargs in ("?", "*")):
+                continue  # an on/off flag, a required option or a positional: there is no default to state
+            if action.default is None:
+                assert "default" in action.help, f"{label}: its help does not say what happens without it"
+            else:
+                assert f"default: {action.default}" in text, f"{label}: its default is not shown"
+
+
+def test_every_command_has_a_help_that_says_what_it_does(capsys):
+    for name, command in _parsers()[1:]:
+        with pytest.raises(SystemExit) as exit_:
+            main([name, "--help"])
+        out = " ".join(capsys.readouterr().out.split())
+        assert exit_.value.code == 0 and out.startswith(f"usage: thymosim {name}")
+        assert command.description and " ".join(command.description.split()) in out
+
+
+def test_did_you_mean():
+    assert cli.did_you_mean("cisplatin_vinorelbin", ["prag", "cisplatin_vinorelbine"]) == (
+        "did you mean 'cisplatin_vinorelbine'?")
+    assert cli.did_you_mean("pk_cll", ["PK_CL", "PK_V", "TC_E_thy_TA1"]).startswith("did you mean 'PK_CL'")
+    assert cli.did_you_mean("auc_CD44", ["auc_CD4", "auc_CD8", "x"]) == "did you mean 'auc_CD4' or 'auc_CD8'?"
+    assert cli.did_you_mean("zzz", ["prag"]) == ""
+
+
+@pytest.mark.parametrize("argv, error, hint", [
+    (["run", "cisplatin_vinorelbin"], "scenario 'cisplatin_vinorelbin' not found; named scenarios: ",
+     "did you mean 'cisplatin_vinorelbine'"),
+    (["export", "sbml", "--scenario", "prag_ta"], "scenario 'prag_ta' not found", "did you mean 'prag_ta1'"),
+    (["sweep", "prag_ta1", "--factor", "PK_CLL=1,2"], "factor 'PK_CLL': not a parameter of model 'thymosim'",
+     "did you mean 'PK_CL'"),
+    (["sweep", "prag_ta1", "--factor", "PK_CL=1,2", "--endpoint", "auc_CD44"], "unknown endpoint 'auc_CD44'; allowed: ",
+     "did you mean 'auc_CD4'"),
+    (["sweep", "prag_ta1", "--factor", "PK_CL=1,2", "--endpoint", "peak:IL22"],
+     "endpoint 'peak:IL22': 'IL22' is not an output of scenario 'prag_ta1'", "did you mean 'peak:IL2'"),
+    (["sensitivity", "prag_ta1", "--endpoint", "peak_IL22"], "unknown endpoint 'peak_IL22'", "did you mean 'peak_IL2'"),
+    (["sensitivity", "prag_ta1", "--parameters", "PK_CLL"], "unknown parameter(s) ['PK_CLL']", "did you mean 'PK_CL'"),
+])
+def test_a_misspelt_name_gets_the_error_and_did_you_mean_on_one_line(argv, error, hint, tmp_path):
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--out", str(tmp_path / "out"), "--quiet"])
+    message = str(exit_.value.code)
+    assert message.startswith(f"thymosim: {error}") and "\n" not in message
+    assert message.endswith("?") and hint in message.rsplit("; ", 1)[1]
+    assert not (tmp_path / "out" / "runs").exists()  # refused before any run
+
+
+def test_a_long_error_is_shortened_but_keeps_its_did_you_mean(monkeypatch):
+    def fail(what):
+        err = KeyError("unknown thing " + "x" * 600)
+        err.add_note("did you mean 'y'?")
+        raise err
+
+    monkeypatch.setattr(cli, "_list", fail)
+    with pytest.raises(SystemExit) as exit_:
+        main(["list", "drugs"])
+    assert str(exit_.value.code) == f"thymosim: unknown thing {'x' * 486} ...; did you mean 'y'?"
+
+
+@pytest.mark.parametrize("argv, error, hint", [
+    (["list", "endpoint"], "thymosim list: error: argument what: invalid choice: 'endpoint'", "'endpoints'"),
+    (["lst", "endpoints"], "thymosim: error: argument command: invalid choice: 'lst'", "'list'"),
+    (["sensitivity", "prag", "--method", "morriss", "--out", "x"],
+     "thymosim sensitivity: error: argument --method: invalid choice: 'morriss'", "'morris'"),
+    (["run", "--out", "x", "--quite"], "thymosim run: error: unrecognized arguments: --quite", "'--quiet'"),
+])
+def test_argparse_errors_get_did_you_mean(argv, error, hint, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith(error) and f"; did you mean {hint}" in line
+
+
+def test_export_says_what_it_wrote_unless_quiet(tmp_path, capsys):
+    main(["export", "sbml", "--out", str(tmp_path / "m.xml")])
+    assert capsys.readouterr().err.splitlines() == [f"wrote {tmp_path / 'm.xml'}"]
+    main(["export", "sbml", "--out", str(tmp_path / "q.xml"), "--quiet"])
+    assert capsys.readouterr().err == "" and (tmp_path / "q.xml").stat().st_size > 0
+    for _ in range(2):  # a second export into the same folder rewrites (and names) every file again
+        main(["export", "petab", "--out", str(tmp_path / "petab")])
+        wrote = capsys.readouterr().err.splitlines()
+        files = sorted(p for p in (tmp_path / "petab").iterdir())
+        assert wrote == [f"wrote {p}" for p in files] and "problem.yaml" in {p.name for p in files}

@@ -196,7 +196,7 @@ def test_omex_validation_catches_a_broken_target(tmp_path):
         for name in source.namelist():
             text = source.read(name)
             if name == "simulation.sedml":
-                text = text.replace(b"&apos;CD4&apos;", b"&apos;no_such_id&apos;")
+                text = text.replace(b"&apos;CD4_blood&apos;", b"&apos;no_such_id&apos;")
             target.writestr(name, text)
     errors, _ = omex_problems(bad, tmp_path / "unpacked")
     assert errors and "no_such_id" in str(errors)

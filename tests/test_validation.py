@@ -35,3 +35,39 @@ def test_directional_rows_compare_the_median_change():
     out = compare({"arm": frame}, rows)
     assert out.model["depressed"] == pytest.approx(-30.0)
     assert out.inside["depressed"] and not out.inside["not_depressed"]
+
+
+@pytest.mark.slow
+def test_the_readme_reproduction_table_is_what_the_command_gives():
+    """The README's seed-table reproduction (200 virtual patients, seed 0) is rerun and every
+    model number and interval it shows is found in the README section."""
+    from pathlib import Path
+
+    from thymosim.analysis.validation import reproduce
+
+    text = Path(__file__).parents[1].joinpath("README.md").read_text(encoding="utf-8")
+    section = text.split("## Virtual patients and in-silico trials")[1].split("\n## ")[0]
+    rep = reproduce(200, seed=0, workers=2, scenarios=["cisplatin_vinorelbine_ta1"])
+    table = rep.seed_tables
+
+    def minus(x: str) -> str:
+        return x.replace("-", "−")
+
+    for row in table.itertuples():
+        if row.kind == "value":
+            shown = f"{row.model:.0f} ({row.model_lo:.0f}–{row.model_hi:.0f})"
+        elif row.kind == "rate":
+            shown = f"{row.model:.1f} % ({row.model_lo:.1f}–{row.model_hi:.1f})"
+        else:
+            shown = minus(f"{row.model:.0f} % ({row.model_lo:.0f} to {row.model_hi:.0f})")
+        assert shown in section, f"README lacks {shown!r} ({row.row}, {row.quantity})"
+    from thymosim.analysis.trial import Trial, summarise
+
+    def power(a: str, b: str) -> float:
+        frame = pd.concat([rep.runs[a], rep.runs[b]], ignore_index=True)
+        return Trial(frame, summarise(frame), 0).power(36, 1000, "ORR", 0)["power"]
+
+    chemo = power("cisplatin_vinorelbine", "cisplatin_vinorelbine_ta1")
+    shown = (f"reaches p < 0.05 (Fisher, ORR) in {100 * power('prag', 'prag_ta1'):.0f} % of\n1000 trials of 36 per "
+             f"arm, cisplatin + vinorelbine ± Tα1 in {100 * chemo:.0f} %")
+    assert shown in section, shown

@@ -19,18 +19,85 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+# Only what `thymosim --help` needs is imported here: pandas, matplotlib, the simulation and the
+# analyses are imported by the commands that use them (tests/test_cli.py checks it).
 from thymosim import __version__
-from thymosim.model import InfeasibleBaseline, ModelError
-from thymosim.plots.timecourse import plot_arms
-from thymosim.scenario import DEFAULT, ScenarioError, named, names, resolve
-from thymosim.simulation import SimulationError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from thymosim.scenario import Scenario
+
+
+def did_you_mean(word: str, allowed: Iterable[str]) -> str:
+    """``"did you mean 'X'?"`` (up to three names of ``allowed`` close to ``word``, case ignored), or ''."""
+    by_lower: dict[str, str] = {}
+    for name in allowed:
+        by_lower.setdefault(str(name).lower(), str(name))
+    close = [by_lower[m] for m in difflib.get_close_matches(str(word).lower(), list(by_lower), n=3)]
+    if not close:
+        return ""
+    quoted = [repr(m) for m in close]
+    return f"did you mean {' or '.join(filter(None, [', '.join(quoted[:-1]), quoted[-1]]))}?"
+
+
+def _suggest(err: BaseException, given: Iterable[str], allowed: Iterable[str]) -> None:
+    """Add a "did you mean X?" note to ``err`` for each of ``given`` not in ``allowed`` but close to
+    one of them (main() prints the notes after the error's one line)."""
+    allowed = list(allowed)
+    unknown = [name for name in dict.fromkeys(given) if name not in allowed]
+    for name in unknown:
+        hint = did_you_mean(name, allowed)
+        if hint:
+            err.add_note(hint if len(unknown) == 1 else f"{name!r}: {hint}")
+
+
+_INVALID_CHOICE = re.compile(r"invalid choice: ['\"]?(.*?)['\"]? \(choose from (.*)\)")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that adds "did you mean X?" to an invalid choice (a command, ``list WHAT``,
+    ``--method`` ...) and to an unrecognised option."""
+
+    commands: dict[str, argparse.ArgumentParser]
+    """The parsers of the commands, by name (set by :func:`build_parser`)."""
+
+    def error(self, message: str):
+        choice = _INVALID_CHOICE.search(message)
+        if choice:
+            hint = did_you_mean(choice.group(1), (c.strip().strip("'\"") for c in choice.group(2).split(",")))
+            message = f"{message}; {hint}" if hint else message
+        elif message.startswith("unrecognized arguments: "):
+            options = [s for a in self._actions for s in a.option_strings]
+            given = [a.partition("=")[0] for a in message.split(": ", 1)[1].split() if a.startswith("-")]
+            hints = [f"{g}: {h}" if len(given) > 1 else h for g in given if (h := did_you_mean(g, options))]
+            message = "; ".join([message, *hints])
+        super().error(message)
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Each option's help ends with ``(default: X)`` unless it says its default itself. On/off flags
+    (default off) and options without a value (None) add nothing: their help says what happens
+    without them (tests/test_cli.py checks every option)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("%(default)" in text or action.default in (None, argparse.SUPPRESS) or action.nargs == 0
+                or action.required or not (action.option_strings or action.nargs in ("?", "*"))):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _TopHelpFormatter(argparse.RawDescriptionHelpFormatter, _HelpFormatter):
+    """The top-level help: the module's overview as written."""
 
 
 def _progress(items, quiet: bool, desc: str):
@@ -41,10 +108,86 @@ def _progress(items, quiet: bool, desc: str):
     return tqdm(items, desc=desc, unit="scenario", file=sys.stderr)
 
 
+def _wrote(paths: Iterable[Path | str], quiet: bool) -> None:
+    """One ``wrote PATH`` line per file on stderr, unless ``quiet``."""
+    if not quiet:
+        for path in paths:
+            print(f"wrote {path}", file=sys.stderr)
+
+
+def _stamps(folder: Path) -> dict[Path, tuple[int, int]]:
+    """(modification time, size) of every file under ``folder``: what a command changed is what differs."""
+    if not folder.is_dir():
+        return {}
+    return {p: (s.st_mtime_ns, s.st_size) for p in sorted(folder.rglob("*")) if p.is_file() for s in (p.stat(),)}
+
+
+def _scenario(name_or_file: str | Path) -> Scenario:
+    """:func:`thymosim.scenario.resolve`, with "did you mean X?" for a misspelt scenario name."""
+    from thymosim.scenario import ScenarioError, names, resolve
+
+    try:
+        return resolve(name_or_file)
+    except ScenarioError as err:
+        path = Path(name_or_file)
+        if path.suffix != ".toml" and not path.is_file():  # a name, not a file
+            _suggest(err, [str(name_or_file)], names())
+        raise
+
+
+def _check_endpoints(scenario: Scenario, endpoints: list[str]) -> None:
+    """Fail on an unknown endpoint, or one of an output the scenario lacks, before any run (the
+    check of :meth:`thymosim.analysis.sweep.Job.of`), with "did you mean X?" for the failing one."""
+    from thymosim.analysis.endpoints import ENDPOINTS, GENERIC, column_of, resolve
+    from thymosim.analysis.sweep import Job
+
+    try:
+        Job.of(scenario, endpoints)
+    except KeyError as err:
+        outputs = list(scenario.outputs or scenario.model.outputs)
+        for name in endpoints:  # Job.of names the first bad one
+            kind, sep, rest = name.partition(":")
+            column = column_of(name)
+            if sep and column and (kind in GENERIC or kind == "at"):
+                if column not in outputs:  # the output is wrong: the same endpoint of a close output
+                    _suggest(err, [name], [f"{kind}:{o}{rest[len(column):]}" for o in outputs])
+                    break
+                continue
+            try:
+                resolve(name)
+            except KeyError:
+                _suggest(err, [name], [*ENDPOINTS, *(f"{k}:{o}" for k in GENERIC for o in outputs)])
+                break
+        raise
+
+
+def _check_factors(scenario: Scenario, factors: list[str]) -> None:
+    """:func:`thymosim.analysis.sweep.check_factors`, with "did you mean X?" for a misspelt factor."""
+    from thymosim.analysis.sweep import check_factors
+    from thymosim.scenario import PATIENT_KEYS, ScenarioError
+
+    try:
+        check_factors(scenario, factors)
+    except ScenarioError as err:
+        model, doses = scenario.model, scenario.to_dict(standalone=False).get("doses", [])
+        allowed = [*model.defaults, *model.covariates.values(), "horizon", "step",
+                   *(f"patient.{key}" for key in PATIENT_KEYS if key != "parameters"),
+                   *(f"doses[{i}].{key}" for i, dose in enumerate(doses) for key in dose)]
+        named = [f for f in factors if f"factor {f!r}" in str(err)]  # check_factors stops at the first bad one
+        # no hint for a dose the scenario lacks: the message says how many it has
+        missing = [f for f in named if (i := re.match(r"doses\[(\d+)\]", f)) and int(i.group(1)) >= len(doses)]
+        _suggest(err, [f for f in named if f not in missing], allowed)
+        raise
+
+
 def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, parquet: bool = False,
                   quiet: bool = True, title: str = "") -> pd.DataFrame:
     """Simulate scenarios (names or TOML paths); write timecourse.csv (+ .parquet) and timecourse.png."""
-    loaded = [resolve(s) for s in scenarios]
+    import pandas as pd
+
+    from thymosim.plots.timecourse import plot_arms
+
+    loaded = [_scenario(s) for s in scenarios]
     out.mkdir(parents=True, exist_ok=True)
     arms = {}
     for scenario in _progress(loaded, quiet, "simulating"):
@@ -59,136 +202,138 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
     return table
 
 
-def run_default(out: Path, step: float = 1 / 24, quiet: bool = True) -> pd.DataFrame:
+def run_default(out: Path, step: float = 1 / 24, quiet: bool = True, parquet: bool = False) -> pd.DataFrame:
     """The main job: cisplatin + vinorelbine x4 with and without thymalfasin 1.6 mg SC twice weekly."""
-    return run_scenarios(list(DEFAULT), out, step=step, quiet=quiet,
+    from thymosim.scenario import DEFAULT
+
+    return run_scenarios(list(DEFAULT), out, step=step, parquet=parquet, quiet=quiet,
                          title="Cisplatin + vinorelbine x4 (q21d) with and without thymalfasin 1.6 mg SC BIW")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="thymosim", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (cheap: nothing heavy is imported until a command runs)."""
+    parser = _Parser(prog="thymosim", description=__doc__, formatter_class=_TopHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     parser.add_argument("--version", action="version", version=f"thymosim {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("scenarios", help="list the named scenarios")
-    listing = sub.add_parser("list", help="list the default model's endpoints, parameters, drugs or outputs")
-    listing.add_argument("what", choices=["endpoints", "parameters", "drugs", "outputs"])
-    run = sub.add_parser("run", help="simulate a scenario (default: chemo +/- Ta1, 180 days)")
-    run.add_argument("scenario", nargs="?", help="named scenario or TOML file (default: the default job)")
-    compare = sub.add_parser("compare", help="overlay several scenarios")
-    compare.add_argument("scenarios", nargs="+", help="named scenarios or TOML files")
+    sub = parser.add_subparsers(dest="command", required=True, title="commands",
+                                description="`thymosim COMMAND --help`: what a command does, its options and defaults")
+
+    parser.commands = {}
+
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        parser.commands[name] = sub.add_parser(name, help=text, description=text, formatter_class=_HelpFormatter)
+        return parser.commands[name]
+
+    quiet = "no progress bar and no 'wrote PATH' lines on stderr"
+    scenario = "named scenario (see `thymosim scenarios`) or scenario TOML file"
+    command("scenarios", "list the named scenarios")
+    listing = command("list", "list the default model's endpoints, parameters, drugs or outputs, with units")
+    listing.add_argument("what", choices=["endpoints", "parameters", "drugs", "outputs"], help="what to list")
+    run = command("run", "simulate a scenario: time course table and figure (without a scenario: the default job, "
+                         "cisplatin + vinorelbine with and without thymalfasin, 180 days)")
+    run.add_argument("scenario", nargs="?",
+                     help=f"{scenario} (default: the default job, cisplatin_vinorelbine and cisplatin_vinorelbine_ta1)")
+    compare = command("compare", "simulate several scenarios and overlay them in one table and figure")
+    compare.add_argument("scenarios", nargs="+", help=f"{scenario}; two or more")
     for p in (run, compare):
-        p.add_argument("--out", type=Path, required=True, help="output directory")
+        p.add_argument("--out", type=Path, required=True, help="output folder (timecourse.csv, timecourse.png)")
         p.add_argument("--step", type=float, default=None,
-                       help="output step, in the model's time unit (days for thymosim; default: the scenario's)")
+                       help="output step, in the model's time unit (days for thymosim) (default: the scenario's; "
+                            "the default job: 1/24 day)")
         p.add_argument("--parquet", action="store_true", help="also write timecourse.parquet")
-        p.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep = sub.add_parser("sweep", help="grid sweep of scenario values, endpoints to Parquet/CSV and figures")
-    sweep.add_argument("scenario")
+        p.add_argument("--quiet", action="store_true", help=quiet)
+    sweep = command("sweep", "grid sweep of scenario values: endpoints to Parquet/CSV, and figures")
+    sweep.add_argument("scenario", help=scenario)
     sweep.add_argument("--factor", action="append", required=True,
                        help="NAME=V1,V2,... (parameter id, patient.cd4, doses[0].amt, ...); repeat for a grid")
     sweep.add_argument("--overwrite", action="store_true",
                        help="replace another sweep's results in OUT/runs (default: refuse; the same sweep resumes)")
-    sens = sub.add_parser("sensitivity", help="local, Morris or Sobol sensitivity of endpoints")
-    sens.add_argument("scenario")
-    sens.add_argument("--method", choices=["local", "morris", "sobol"], default="local")
+    sens = command("sensitivity", "local, Morris or Sobol sensitivity of endpoints to parameters")
+    sens.add_argument("scenario", help=scenario)
+    sens.add_argument("--method", choices=["local", "morris", "sobol"], default="local",
+                      help="local: relative sensitivities d ln y / d ln p; morris: elementary effects; "
+                           "sobol: variance-based indices")
     sens.add_argument("--parameters", help="comma-separated parameter ids (default: all for local, top 20 "
                                            "by local sensitivity for morris/sobol)")
     sens.add_argument("--n", type=int, default=256, help="Sobol base samples / Morris trajectories")
-    sens.add_argument("--seed", type=int, default=0)
+    sens.add_argument("--seed", type=int, default=0, help="random seed of the Morris/Sobol samples")
     for p in (sweep, sens):
-        p.add_argument("--out", type=Path, required=True)
-        p.add_argument("--endpoint", action="append", help="endpoint name (repeatable)")
-        p.add_argument("--workers", type=int, default=1)
-        p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
-        p.add_argument("--quiet", action="store_true")
-    calibrate = sub.add_parser("calibrate", help="rerun the calibrations; --write puts the fitted values into "
-                                                 "models/parameters.tsv and rebuilds the SBML")
+        p.add_argument("--out", type=Path, required=True, help="output folder")
+        p.add_argument("--endpoint", action="append",
+                       help="endpoint name, repeatable (see `thymosim list endpoints`) (default: lymphocyte_nadir, "
+                            "auc_CD4 and tumour_best_change; another model: auc:OUTPUT of its first three outputs)")
+        p.add_argument("--workers", type=int, default=1, help="local processes")
+        p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: none, local "
+                                           "processes)")
+        p.add_argument("--quiet", action="store_true", help=quiet)
+    calibrate = command("calibrate", "rerun the calibrations; --write puts the fitted values into "
+                                     "models/parameters.tsv and rebuilds the SBML")
     calibrate.add_argument("--write", action="store_true", help="write the fitted values and rebuild the SBML")
     calibrate.add_argument("--no-clinical", action="store_true",
                            help="only the PK and DC fits (seconds); default: also the clinical fits (minutes)")
-    calibrate.add_argument("--workers", type=int, default=1, help="local processes for the population fits (default 1)")
-    trial = sub.add_parser("trial", help="in-silico randomised trial of scenarios (arms) on a virtual population; "
-                                         "--reproduce-seed: the seed's Tables 1-2 and every clinical target")
-    trial.add_argument("arms", nargs="*", help="scenario names or TOML files, one per arm; the first is the control")
-    trial.add_argument("--n", type=int, default=100, help="virtual patients per arm (default 100; "
-                                                         "--reproduce-seed: in the whole population, default 200)")
-    trial.add_argument("--seed", type=int, default=0, help="random seed of population and randomisation (default 0)")
-    trial.add_argument("--scan-every", type=float, default=42.0, help="imaging interval in days (default 42)")
+    calibrate.add_argument("--workers", type=int, default=1, help="local processes for the population fits")
+    calibrate.add_argument("--quiet", action="store_true", help="no 'wrote PATH' lines on stderr")
+    trial = command("trial", "in-silico randomised trial of scenarios (arms) on a virtual population; "
+                             "--reproduce-seed: the seed's Tables 1-2 and every clinical target")
+    trial.add_argument("arms", nargs="*", help="scenario names or TOML files, one per arm; the first is the control "
+                                               "(none with --reproduce-seed)")
+    trial.add_argument("--n", type=int, default=100, help="virtual patients per arm (default: %(default)s; "
+                                                          "--reproduce-seed: in the whole population, default 200)")
+    trial.add_argument("--seed", type=int, default=0, help="random seed of population and randomisation")
+    trial.add_argument("--scan-every", type=float, default=42.0, help="imaging interval in days")
     trial.add_argument("--power", default="11,22,36",
-                       help="per-arm sizes of repeated small trials: how often p < 0.05 (default 11,22,36)")
+                       help="comma-separated per-arm sizes of repeated small trials: how often p < 0.05")
     trial.add_argument("--reproduce-seed", action="store_true",
                        help="write seed_tables.csv, targets.csv, figures and report.md instead of a two-arm trial")
     trial.add_argument("--out", type=Path, required=True, help="output folder")
-    trial.add_argument("--workers", type=int, default=1, help="local processes (default 1)")
-    trial.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
-    trial.add_argument("--quiet", action="store_true", help="no progress bars")
-    export = sub.add_parser("export", help="export the model: SBML, comp SBML, COMBINE/OMEX, PEtab")
-    export.add_argument("format", choices=["sbml", "sbml-comp", "omex", "petab"])
-    export.add_argument("--out", type=Path, required=True)
+    trial.add_argument("--workers", type=int, default=1, help="local processes")
+    trial.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: none, local "
+                                           "processes)")
+    trial.add_argument("--quiet", action="store_true", help="no progress bars (the 'wrote PATH' lines remain)")
+    export = command("export", "export the model: SBML, comp SBML, COMBINE/OMEX, PEtab")
+    export.add_argument("format", choices=["sbml", "sbml-comp", "omex", "petab"],
+                        help="sbml: flat SBML L3V2; sbml-comp: hierarchical (comp) SBML; omex: COMBINE archive "
+                             "with SED-ML; petab: PEtab v1 calibration problem (a folder)")
+    export.add_argument("--out", type=Path, required=True, help="output file (petab: output folder)")
     export.add_argument("--scenario", action="append",
-                        help="named scenario or TOML file whose patient and doses to embed (omex: repeatable)")
+                        help=f"{scenario} whose patient and doses to embed (omex: repeatable) (default: none, the "
+                             "model as it is; omex: the default job's two scenarios)")
     export.add_argument("--sbml-version", choices=["3.2", "3.1"], default="3.2",
                         help="SBML level.version of `export sbml` (3.1 for tools that read only L3V1, "
                              "e.g. MATLAB SimBiology)")
-    args = parser.parse_args(argv)
+    export.add_argument("--quiet", action="store_true", help="no 'wrote PATH' lines on stderr")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # what parse_args does, but the command reports those after it, with its usage and options
+        given = sys.argv[1:] if argv is None else list(argv)
+        after = given[given.index(args.command) + 1:] if args.command in given else []
+        (parser.commands[args.command] if all(u in after for u in unknown) else parser).error(
+            f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command == "export":
-            from thymosim.model import default_model
-            from thymosim.sbml.comp import comp_sbml
-            from thymosim.sbml.export import as_level3_version1, omex_archive, petab_problem, scenario_sbml
-
-            if args.format == "petab":
-                petab_problem(args.out)
-            elif args.format == "sbml-comp":
-                args.out.write_text(comp_sbml(), encoding="utf-8")
-            elif args.format == "omex":
-                omex_archive([resolve(s) for s in (args.scenario or DEFAULT)], args.out)
-            else:
-                if args.scenario and len(args.scenario) > 1:
-                    raise ScenarioError("export sbml: give one --scenario (use omex for several)")
-                sbml = scenario_sbml(resolve(args.scenario[0])) if args.scenario else default_model().sbml
-                text = sbml if args.sbml_version == "3.2" else as_level3_version1(sbml)
-                args.out.write_text(text, encoding="utf-8")
-            return
+            return _export(args)
         if args.command == "calibrate":
-            from thymosim.analysis.calibration import calibrate
-
-            calibrate(write=args.write, clinical=not args.no_clinical, workers=args.workers)
-            if args.write:
-                from thymosim.sbml.build import main as build
-
-                build()
-            return
+            return _calibrate(args)
         if args.command == "sweep":
             return _sweep(args)
         if args.command == "trial":
-            from thymosim.plots.trial_report import reproduce_seed, run_trial_report
-
-            if args.reproduce_seed:
-                files = reproduce_seed(args.out, n=200 if args.n == 100 else args.n, seed=args.seed,
-                                       workers=args.workers, progress=not args.quiet)
-            else:
-                if len(args.arms) < 2:
-                    raise ScenarioError("trial: give two or more arms (scenario names or TOML files), "
-                                        "or --reproduce-seed")
-                sizes = [int(x) for x in args.power.split(",") if x.strip()]
-                files = run_trial_report([resolve(a) for a in args.arms], args.out, args.n, args.seed,
-                                         args.scan_every, sizes, args.workers, args.scheduler, not args.quiet)
-            for path in files:
-                print(f"wrote {path}", file=sys.stderr)
-            return
+            return _trial(args)
         if args.command == "sensitivity":
             return _sensitivity(args)
         if args.command == "list":
             return _list(args.what)
         if args.command == "scenarios":
+            from thymosim.scenario import named, names
+
             for name in names():
                 print(f"{name:28s} {named(name).description}")
             return
         if args.command == "run" and args.scenario is None:
-            run_default(args.out, step=args.step or 1 / 24, quiet=args.quiet)
+            run_default(args.out, step=args.step or 1 / 24, quiet=args.quiet, parquet=args.parquet)
         else:
             chosen = [args.scenario] if args.command == "run" else args.scenarios
             run_scenarios(chosen, args.out, args.step, args.parquet, args.quiet)
@@ -198,16 +343,78 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as err:
         if args.debug:
             raise
+        # imported here, not at the top: `thymosim --help` stays fast (these are loaded by now anyway)
+        from thymosim.model import InfeasibleBaseline, ModelError
+        from thymosim.scenario import ScenarioError
+        from thymosim.simulation import SimulationError
+
         known = (ScenarioError, ModelError, InfeasibleBaseline, SimulationError, KeyError, ValueError, OSError)
         message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
         message = " ".join(str(message).split())  # one line
         if len(message) > 500:
             message = message[:500] + " ..."
+        # notes ("did you mean X?", added by _suggest) come after the possibly shortened message
+        message = "; ".join([message, *(" ".join(str(note).split()) for note in getattr(err, "__notes__", ()))])
         if not isinstance(err, known):
             message = f"internal error ({type(err).__name__}: {message}); rerun with --debug for the traceback"
         raise SystemExit(f"thymosim: {message}") from None
-    if not args.quiet:
-        print(f"wrote {args.out / 'timecourse.csv'} and {args.out / 'timecourse.png'}", file=sys.stderr)
+    _wrote([args.out / "timecourse.csv", *([args.out / "timecourse.parquet"] if args.parquet else []),
+            args.out / "timecourse.png"], args.quiet)
+
+
+def _export(args) -> None:
+    from thymosim.model import default_model
+    from thymosim.sbml.comp import comp_sbml
+    from thymosim.sbml.export import as_level3_version1, omex_archive, petab_problem, scenario_sbml
+    from thymosim.scenario import DEFAULT, ScenarioError
+
+    if args.format == "petab":
+        before = _stamps(args.out)
+        petab_problem(args.out)
+        return _wrote([p for p, stamp in _stamps(args.out).items() if before.get(p) != stamp], args.quiet)
+    if args.format == "sbml-comp":
+        args.out.write_text(comp_sbml(), encoding="utf-8")
+    elif args.format == "omex":
+        omex_archive([_scenario(s) for s in (args.scenario or DEFAULT)], args.out)
+    else:
+        if args.scenario and len(args.scenario) > 1:
+            raise ScenarioError("export sbml: give one --scenario (use omex for several)")
+        sbml = scenario_sbml(_scenario(args.scenario[0])) if args.scenario else default_model().sbml
+        text = sbml if args.sbml_version == "3.2" else as_level3_version1(sbml)
+        args.out.write_text(text, encoding="utf-8")
+    _wrote([args.out], args.quiet)
+
+
+def _calibrate(args) -> None:
+    from thymosim.analysis.calibration import calibrate
+
+    calibrate(write=args.write, clinical=not args.no_clinical, workers=args.workers)
+    if args.write:
+        import contextlib
+        import io
+
+        from thymosim.model import model_dir
+        from thymosim.sbml.build import main as build
+
+        _wrote([model_dir() / "parameters.tsv"], args.quiet)
+        with contextlib.redirect_stdout(io.StringIO() if args.quiet else sys.stderr):
+            build()  # prints "wrote <the SBML file>"
+
+
+def _trial(args) -> None:
+    from thymosim.plots.trial_report import reproduce_seed, run_trial_report
+    from thymosim.scenario import ScenarioError
+
+    if args.reproduce_seed:
+        files = reproduce_seed(args.out, n=200 if args.n == 100 else args.n, seed=args.seed,
+                               workers=args.workers, progress=not args.quiet)
+    else:
+        if len(args.arms) < 2:
+            raise ScenarioError("trial: give two or more arms (scenario names or TOML files), or --reproduce-seed")
+        sizes = [int(x) for x in args.power.split(",") if x.strip()]
+        files = run_trial_report([_scenario(a) for a in args.arms], args.out, args.n, args.seed,
+                                 args.scan_every, sizes, args.workers, args.scheduler, not args.quiet)
+    _wrote(files, quiet=False)  # also with --quiet (only the progress bars): tests/test_trial.py relies on it
 
 
 def _list(what: str) -> None:
@@ -251,6 +458,7 @@ def _sweep(args) -> None:
     from thymosim.analysis.endpoints import defaults_for
     from thymosim.analysis.sweep import grid, run_sweep
     from thymosim.plots.sensitivity import dose_response, heatmap
+    from thymosim.scenario import ScenarioError
 
     factors = {}
     for spec in args.factor:
@@ -258,51 +466,73 @@ def _sweep(args) -> None:
         if not values:
             raise ScenarioError(f"--factor {spec!r}: expected NAME=V1,V2,...")
         factors[name] = [_parse_value(v) for v in values.split(",")]
-    scenario = resolve(args.scenario)
+    scenario = _scenario(args.scenario)
     endpoints = args.endpoint or list(defaults_for(list(scenario.outputs or scenario.model.outputs)))
+    _check_endpoints(scenario, endpoints)  # what run_sweep checks first, with "did you mean X?"
+    _check_factors(scenario, list(factors))
     table = run_sweep(scenario, grid(factors), endpoints=endpoints, out=args.out / "runs",
                       workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
                       overwrite=args.overwrite)
     table.to_csv(args.out / "sweep.csv", index=False)
+    written = [args.out / "runs", args.out / "sweep.csv"]
     names_ = list(factors)
     if len(names_) == 1 and all(isinstance(v, float) for v in factors[names_[0]]):
-        dose_response(table, names_[0], endpoints).savefig(args.out / "dose_response.png", dpi=110)
+        written.append(args.out / "dose_response.png")
+        dose_response(table, names_[0], endpoints).savefig(written[-1], dpi=110)
     elif len(names_) == 2:
-        heatmap(table, names_[0], names_[1], endpoints[0]).savefig(args.out / "heatmap.png", dpi=110)
+        written.append(args.out / "heatmap.png")
+        heatmap(table, names_[0], names_[1], endpoints[0]).savefig(written[-1], dpi=110)
     failed = table[table.status != "ok"].run.nunique()
-    print(f"{table.run.nunique()} runs, {failed} failed; wrote {args.out / 'sweep.csv'}", file=sys.stderr)
+    print(f"{table.run.nunique()} runs, {failed} failed", file=sys.stderr)
+    _wrote(written, args.quiet)
 
 
 def _sensitivity(args) -> None:
     from thymosim.analysis import sensitivity as sa
     from thymosim.plots.sensitivity import morris_plot, sobol_plot, tornado
 
-    scenario = resolve(args.scenario)
+    scenario = _scenario(args.scenario)
     endpoints = args.endpoint or list(sa.default_endpoints(scenario))
+    _check_endpoints(scenario, endpoints)
     args.out.mkdir(parents=True, exist_ok=True)
     chosen = args.parameters.split(",") if args.parameters else None
-    local = sa.local_sensitivity(scenario, chosen, endpoints, workers=args.workers, scheduler=args.scheduler)
-    if args.method == "local":
-        local.to_csv(args.out / "local_sensitivity.csv", index=False)
+    try:
+        local = sa.local_sensitivity(scenario, chosen, endpoints, workers=args.workers, scheduler=args.scheduler)
+    except KeyError as err:
+        if chosen and "unknown parameter" in str(err):
+            _suggest(err, chosen, [*scenario.model.defaults, *scenario.model.covariates.values()])
+        raise
+    written: list[Path] = []
+    try:
+        if args.method == "local":
+            local.to_csv(args.out / "local_sensitivity.csv", index=False)
+            written.append(args.out / "local_sensitivity.csv")
+            for endpoint in endpoints:
+                path = args.out / f"tornado_{_slug(endpoint)}.png"
+                tornado(local, endpoint).savefig(path, dpi=110)
+                written.append(path)
+            return
         for endpoint in endpoints:
-            tornado(local, endpoint).savefig(args.out / f"tornado_{_slug(endpoint)}.png", dpi=110)
-        return
-    for endpoint in endpoints:
-        ranked = (local[local.endpoint == endpoint].assign(a=lambda d: d.sensitivity.abs())
-                  .sort_values("a", ascending=False).parameter)
-        params = chosen or list(ranked[:20])
-        problem = sa.problem(params, model=scenario.model)
-        f = sa.model_function(scenario, params, endpoint, workers=args.workers, scheduler=args.scheduler)
-        if args.method == "morris":
-            result = sa.morris_indices(f, problem, trajectories=args.n, seed=args.seed)
-            morris_plot(result, endpoint).savefig(args.out / f"morris_{_slug(endpoint)}.png", dpi=110)
-        else:
-            result = sa.sobol_indices(f, problem, n=args.n, seed=args.seed)
-            sobol_plot(result, endpoint).savefig(args.out / f"sobol_{_slug(endpoint)}.png", dpi=110)
-        result.to_csv(args.out / f"{args.method}_{_slug(endpoint)}.csv")
-        if len(f.failures):
-            f.failures.to_csv(args.out / f"{args.method}_{_slug(endpoint)}_failures.csv", index=False)
-
+            ranked = (local[local.endpoint == endpoint].assign(a=lambda d: d.sensitivity.abs())
+                      .sort_values("a", ascending=False).parameter)
+            params = chosen or list(ranked[:20])
+            problem = sa.problem(params, model=scenario.model)
+            f = sa.model_function(scenario, params, endpoint, workers=args.workers, scheduler=args.scheduler)
+            png, csv = (args.out / f"{args.method}_{_slug(endpoint)}{ext}" for ext in (".png", ".csv"))
+            if args.method == "morris":
+                result = sa.morris_indices(f, problem, trajectories=args.n, seed=args.seed)
+                morris_plot(result, endpoint).savefig(png, dpi=110)
+            else:
+                result = sa.sobol_indices(f, problem, n=args.n, seed=args.seed)
+                sobol_plot(result, endpoint).savefig(png, dpi=110)
+            result.to_csv(csv)
+            written += [png, csv]
+            if len(f.failures):
+                failures = args.out / f"{args.method}_{_slug(endpoint)}_failures.csv"
+                f.failures.to_csv(failures, index=False)
+                written.append(failures)
+    finally:  # also what was written before an error
+        _wrote(written, args.quiet)
 
 if __name__ == "__main__":
     main()

@@ -11,6 +11,8 @@ the end.
 
 from __future__ import annotations
 
+import re
+
 import libsbml
 
 from thymosim.model import Model, default_model
@@ -73,10 +75,15 @@ def _sid(name: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in name)
 
 
-def sedml_outputs(model: Model) -> tuple[str, ...]:
-    """Model ids of the outputs a SED-ML report holds (species and parameters; concentrations
-    of species written ``[X]`` are reported by their species id)."""
-    return tuple(dict.fromkeys(o.id.strip("[]") for o in model.outputs.values()))
+def sedml_outputs(model: Model) -> dict[str, str]:
+    """Report label -> model id of the outputs a SED-ML report holds (species and parameters): the
+    output's name where it is an identifier (``CD4`` -> ``CD4_blood``), else the id; concentrations
+    of species written ``[X]`` are reported by their species id."""
+    labels: dict[str, str] = {}
+    for o in model.outputs.values():
+        sid = o.id.strip("[]")
+        labels.setdefault(o.name if re.fullmatch(r"[A-Za-z_]\w*", o.name) else sid, sid)
+    return labels
 
 
 def _xpath(model: libsbml.Model, sid: str) -> str:
@@ -135,8 +142,7 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
             plot.setId(f"plot_{sid}")
             plot.setName(f"{scenario.name}: CD4 and CD8 (cells/uL)")
             flat = libsbml.readSBMLFromString(scenario.model.sbml).getModel()
-            plotted = {o.id for name, o in scenario.model.outputs.items() if name in ("CD4", "CD8")}
-            for var in ("time",) + sedml_outputs(scenario.model):
+            for var, sid_in_model in {"time": "time", **sedml_outputs(scenario.model)}.items():
                 generator = sed.createDataGenerator()
                 generator.setId(f"{sid}_{var}")
                 variable = generator.createVariable()
@@ -145,13 +151,13 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
                 if var == "time":
                     variable.setSymbol("urn:sedml:symbol:time")
                 else:
-                    variable.setTarget(_xpath(flat, var))
+                    variable.setTarget(_xpath(flat, sid_in_model))
                 generator.setMath(libsedml.parseL3Formula(f"v_{sid}_{var}"))
                 dataset = report.createDataSet()
                 dataset.setId(f"ds_{sid}_{var}")
                 dataset.setLabel(var)
                 dataset.setDataReference(f"{sid}_{var}")
-                if var in plotted:
+                if var in ("CD4", "CD8"):
                     curve = plot.createCurve()
                     curve.setId(f"curve_{sid}_{var}")
                     curve.setXDataReference(f"{sid}_time")
