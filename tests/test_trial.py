@@ -105,3 +105,44 @@ def test_an_arm_streams_to_disk_and_runs_on_dask_like_serially(tmp_path):
     assert dask.recist.tolist() == serial.recist.tolist()
     numbers = [c for c in serial.columns if c.startswith("at:")]
     np.testing.assert_allclose(dask[numbers].to_numpy(float), serial[numbers].to_numpy(float), rtol=1e-4)
+
+
+def test_randomise_takes_the_requested_number_per_arm_and_refuses_too_many():
+    pop = pd.DataFrame({"vp": range(12)})
+    assert randomise(pop, ["A", "B"], seed=0, n_per_arm=2).arm.value_counts().to_dict() == {"A": 2, "B": 2}
+    with pytest.raises(ValueError, match="n_per_arm"):
+        randomise(pop, ["A", "B"], seed=0, n_per_arm=7)
+
+
+def test_a_scan_interval_longer_than_the_follow_up_is_refused():
+    with pytest.raises(ValueError, match="scan_every: 500 days leaves no follow-up scan"):
+        run_arm("ifosfamide", sample_population(2, seed=0), Design(scan_every=500))
+
+
+def test_power_names_the_arms_it_compares():
+    classes = ["PR"] * 9 + ["SD"] + ["PR"] + ["SD"] * 9
+    trial_patients = pd.DataFrame({"arm": ["A"] * 10 + ["B"] * 10, "recist": classes})
+    from thymosim.analysis.trial import Trial
+
+    power = Trial(trial_patients, pd.DataFrame(), seed=0).power(10, 200)
+    assert (power["control"], power["treatment"], power["endpoint"]) == ("A", "B", "ORR")
+    assert power["median_rate_control"] == pytest.approx(0.9, abs=0.1)
+    assert power["median_rate_treatment"] == pytest.approx(0.1, abs=0.1)
+    assert power["power"] > 0.9
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--power", "0"], "--power: '0' is not a whole number >= 1"),
+    (["--power", "abc"], "--power: 'abc' is not a whole number >= 1"),
+    (["--n", "0"], "--n: '0' is not a whole number >= 1"),
+])
+def test_bad_trial_options_are_named_before_anything_runs(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit):
+        main(["trial", "ifosfamide", "ifosfamide_ta1_ifna", "--out", str(tmp_path), *argv])
+    assert message in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_reproduce_seed_refuses_options_it_would_ignore(tmp_path):
+    with pytest.raises(SystemExit, match="remove arms"):
+        main(["trial", "--reproduce-seed", "prag", "--out", str(tmp_path)])

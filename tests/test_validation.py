@@ -26,6 +26,9 @@ def test_a_published_rate_is_inside_when_a_trial_of_its_size_could_show_it():
     assert not out.inside["far"]
     assert out.n_resampled["whole"] == n and not out.inside["whole"]  # 400 patients: 25 % is outside
     assert out.model_lo["small"] < 20 < out.model_hi["small"]
+    runs["arm"]["at:tumour_diameter@126"] = 30.0  # the arm's last scan is day 126, the rows say 168
+    with pytest.raises(ValueError, match="not the last scan day"):
+        compare(runs, rows)
 
 
 def test_directional_rows_compare_the_median_change():

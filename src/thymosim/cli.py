@@ -277,11 +277,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "--reproduce-seed: the seed's Tables 1-2 and every clinical target")
     trial.add_argument("arms", nargs="*", help="scenario names or TOML files, one per arm; the first is the control "
                                                "(none with --reproduce-seed)")
-    trial.add_argument("--n", type=int, default=100, help="virtual patients per arm (default: %(default)s; "
-                                                          "--reproduce-seed: in the whole population, default 200)")
+    trial.add_argument("--n", type=_positive_int("--n"), default=None,
+                       help="virtual patients per arm (default: 100; --reproduce-seed: in the whole population, "
+                            "default 200)")
     trial.add_argument("--seed", type=int, default=0, help="random seed of population and randomisation")
     trial.add_argument("--scan-every", type=float, default=42.0, help="imaging interval in days")
-    trial.add_argument("--power", default="11,22,36",
+    trial.add_argument("--power", type=_sizes, default="11,22,36",
                        help="comma-separated per-arm sizes of repeated small trials: how often p < 0.05")
     trial.add_argument("--reproduce-seed", action="store_true",
                        help="write seed_tables.csv, targets.csv, figures and report.md instead of a two-arm trial")
@@ -401,19 +402,41 @@ def _calibrate(args) -> None:
             build()  # prints "wrote <the SBML file>"
 
 
+def _positive_int(option: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{option}: {text!r} is not a whole number >= 1")
+        return value
+    return parse
+
+
+def _sizes(text: str) -> list[int]:
+    """``--power``: comma-separated whole numbers >= 1 (per-arm sizes)."""
+    parse = _positive_int("--power")
+    return [parse(x.strip()) for x in str(text).split(",") if x.strip()]
+
+
 def _trial(args) -> None:
     from thymosim.plots.trial_report import reproduce_seed, run_trial_report
     from thymosim.scenario import ScenarioError
 
     if args.reproduce_seed:
-        files = reproduce_seed(args.out, n=200 if args.n == 100 else args.n, seed=args.seed,
-                               workers=args.workers, progress=not args.quiet)
+        ignored = [name for name, given in (("arms", args.arms), ("--scheduler", args.scheduler),
+                                            ("--scan-every", args.scan_every != 42.0)) if given]
+        if ignored:
+            raise ScenarioError(f"trial --reproduce-seed runs its own arms on scans every 42 days with local "
+                                f"processes; remove {', '.join(ignored)}")
+        files = reproduce_seed(args.out, n=args.n or 200, seed=args.seed, workers=args.workers,
+                               progress=not args.quiet)
     else:
         if len(args.arms) < 2:
             raise ScenarioError("trial: give two or more arms (scenario names or TOML files), or --reproduce-seed")
-        sizes = [int(x) for x in args.power.split(",") if x.strip()]
-        files = run_trial_report([_scenario(a) for a in args.arms], args.out, args.n, args.seed,
-                                 args.scan_every, sizes, args.workers, args.scheduler, not args.quiet)
+        files = run_trial_report([_scenario(a) for a in args.arms], args.out, args.n or 100, args.seed,
+                                 args.scan_every, args.power, args.workers, args.scheduler, not args.quiet)
     _wrote(files, quiet=False)  # also with --quiet (only the progress bars): tests/test_trial.py relies on it
 
 

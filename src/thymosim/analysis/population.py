@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,7 +101,7 @@ def sample_population(n: int, seed: int = 0, model: Model | None = None,
 
 def plausible(population: pd.DataFrame, scenario: Scenario | str = REFERENCE_SCENARIO,
               bounds: Mapping[str, tuple[float, float]] = BOUNDS, workers: int = 1,
-              progress: bool = False, model: Model | None = None) -> pd.DataFrame:
+              progress: bool = False, model: Model | None = None, scheduler: Any = None) -> pd.DataFrame:
     """``population`` with the reference-scenario endpoints of :data:`BOUNDS`, ``plausible`` (bool)
     and ``reason`` ('' when plausible; the failed bound or the simulation error otherwise).
     ``model`` replaces the scenario's (e.g. a calibration's)."""
@@ -108,7 +109,7 @@ def plausible(population: pd.DataFrame, scenario: Scenario | str = REFERENCE_SCE
     if model is not None:
         scenario = replace(scenario, model=model)
     factors = population.drop(columns=["vp"])
-    table = run_sweep(scenario, factors, list(bounds), workers=workers, progress=progress)
+    table = run_sweep(scenario, factors, list(bounds), workers=workers, scheduler=scheduler, progress=progress)
     values = table.pivot(index="run", columns="endpoint", values="value").reindex(range(len(population)))
     errors = table.groupby("run").error.first().reindex(range(len(population))).fillna("")
     out = population.reset_index(drop=True).copy()
@@ -132,7 +133,9 @@ class Selection:
     yield_: float
     """Accepted share of the plausible pool."""
     match: pd.DataFrame
-    """Per observable: target median / log-SD, selected median / log-SD, KS p-value."""
+    """Per observable: target median / log-SD, selected median / log-SD, KS p-value, and the share
+    of selected patients accepted with probability 1 (where the target outweighs the pool beyond
+    the scale c: their density is under-represented)."""
 
 
 def select(pool: pd.DataFrame, target: Mapping[str, tuple[float, float]] = TARGET, seed: int = 0,
@@ -164,22 +167,26 @@ def select(pool: pd.DataFrame, target: Mapping[str, tuple[float, float]] = TARGE
         ks = stats.kstest(x, "norm", args=(np.log(median), sd)).pvalue if len(x) > 1 else np.nan
         rows.append({"observable": key, "target_median": median, "target_logsd": sd,
                      "selected_median": float(np.exp(np.median(x))), "selected_logsd": float(np.std(x, ddof=1)),
-                     "ks_p": float(ks)})
+                     "ks_p": float(ks), "share_p_accept_1": float((pool.p_accept[pool.selected] >= 1.0).mean())})
     return Selection(pool, float(accepted[ok].mean()), pd.DataFrame(rows))
 
 
 def virtual_population(n: int, seed: int = 0, scenario: Scenario | str = REFERENCE_SCENARIO,
                        workers: int = 1, progress: bool = False, model: Model | None = None,
-                       typical: Mapping[str, float] | None = None) -> pd.DataFrame:
+                       typical: Mapping[str, float] | None = None, scheduler: Any = None) -> pd.DataFrame:
     """``n`` selected plausible virtual patients (columns: ``vp`` and parameter ids), drawn,
-    filtered and selected in rounds from ``seed`` until ``n`` are accepted."""
+    filtered and selected in rounds (pools of at least 200) from ``seed`` until ``n`` are accepted.
+    The plausibility filter runs the reference scenario (chemotherapy alone): patients whose
+    counts or tumour leave physiological bounds under it are excluded from every arm."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1 virtual patients, got {n!r}")
     model = model or default_model()
     chosen: list[pd.DataFrame] = []
     total, round_ = 0, 0
     while total < n:
-        draw = sample_population(max(2 * (n - total), 50), seed=seed * 1000 + round_, model=model, typical=typical,
-                                 inflate=POOL_INFLATE)
-        pool = plausible(draw, scenario, workers=workers, progress=progress, model=model)
+        draw = sample_population(max(2 * (n - total), 200), seed=seed * 1000 + round_, model=model,
+                                 typical=typical, inflate=POOL_INFLATE)
+        pool = plausible(draw, scenario, workers=workers, progress=progress, model=model, scheduler=scheduler)
         picked = select(pool, seed=seed * 1000 + round_).population
         chosen.append(picked.loc[picked.selected, draw.columns])
         total += int(picked.selected.sum())

@@ -27,6 +27,8 @@ COUNT_DAYS = (0.0, 9.0, 42.0)
 """Days at which each patient's blood counts are kept (baseline, the seed's day-9 panel, after two
 21-day cycles)."""
 COUNTS = ("CD3", "CD4", "CD8", "NK")
+RESPONSE = {"ORR": ("CR", "PR"), "DCR": ("CR", "PR", "SD")}
+"""RECIST best overall responses that count for each rate: objective response, disease control."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,6 @@ class Design:
                              f"at least one follow-up scan happens, got {self.horizon!r}")
 
 
-def _arm_name(scenario: Scenario) -> str:
-    return scenario.name
-
-
 def endpoints_for(horizon: float, design: Design, count_days: Sequence[float] = COUNT_DAYS) -> list[str]:
     """Endpoints one virtual patient reports: the diameter at each scan, counts at
     ``count_days`` within the horizon, CD3 and ANC nadirs."""
@@ -72,6 +70,10 @@ def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design =
     scenario = named(scenario) if isinstance(scenario, str) else scenario
     if design.horizon is not None:
         scenario = replace(scenario, horizon=float(design.horizon))
+    if len(recist.scan_days(scenario.horizon, design.scan_every)) < 2:
+        raise ValueError(f"scan_every: {design.scan_every:g} days leaves no follow-up scan within the "
+                         f"{scenario.horizon:g}-day horizon of scenario {scenario.name!r}; "
+                         f"allowed: <= {scenario.horizon:g}")
     endpoints = endpoints_for(scenario.horizon, design, count_days)
     factors = population.drop(columns=["vp", "arm"], errors="ignore").reset_index(drop=True)
     table = run_sweep(scenario, factors, endpoints, out=out, workers=workers, scheduler=scheduler,
@@ -97,14 +99,16 @@ def summarise(patients: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """One row per arm (in order of appearance): n, failed, responders, ORR, ORR_lo, ORR_hi, DCR,
     DCR_lo, DCR_hi [%, exact Clopper-Pearson], median_PFS [days; inf if not reached]; and, for every
     arm after the first, p-values against the first: Fisher exact and chi-square of ORR, Fisher of
-    DCR, log-rank of PFS. Failed simulations count as non-responders (intention to treat)."""
+    DCR, log-rank of PFS (tests for independent arms: randomised patients, not the same patients
+    under two treatments). Failed simulations count as non-responders in ORR and DCR (intention to
+    treat) and are left out of PFS (no scan was read)."""
     rows = []
     arms = list(dict.fromkeys(patients.arm))
     for arm in arms:
         group = patients[patients.arm == arm]
         n = len(group)
-        responders = int(group.recist.isin(["CR", "PR"]).sum())
-        controlled = int(group.recist.isin(["CR", "PR", "SD"]).sum())
+        responders = int(group.recist.isin(RESPONSE["ORR"]).sum())
+        controlled = int(group.recist.isin(RESPONSE["DCR"]).sum())
         orr, dcr = trialstats.clopper_pearson(responders, n, level), trialstats.clopper_pearson(controlled, n, level)
         ok = group.pfs_day.notna()
         rows.append({"arm": arm, "n": n, "failed": int((group.status != "ok").sum()), "responders": responders,
@@ -139,22 +143,35 @@ class Trial:
     design: Design = field(default_factory=Design)
 
     def power(self, n_per_arm: int, n_trials: int = 1000, endpoint: str = "ORR", seed: int | None = None,
-              alpha: float = 0.05) -> dict[str, float]:
-        """How often a trial of ``n_per_arm`` patients per arm, drawn from this trial's first two
-        arms, reaches p < ``alpha`` (Fisher exact) on ``endpoint`` (ORR or DCR)."""
-        good = {"ORR": ["CR", "PR"], "DCR": ["CR", "PR", "SD"]}[endpoint]
-        arms = list(dict.fromkeys(self.patients.arm))
-        if len(arms) < 2:
-            raise ValueError("power needs a trial with two arms")
-        resp = [self.patients.recist[self.patients.arm == a].isin(good).to_numpy() for a in arms[:2]]
-        return trialstats.repeated_trials(resp[1], resp[0], n_per_arm, n_trials,
-                                          self.seed if seed is None else seed, alpha)
+              alpha: float = 0.05, arms: tuple[str, str] | None = None) -> dict[str, Any]:
+        """How often a trial of ``n_per_arm`` patients per arm, drawn from two of this trial's arms
+        (``arms`` = (control, treatment); default the first two), reaches p < ``alpha`` (Fisher
+        exact) on ``endpoint`` (ORR or DCR). Returns control, treatment, endpoint, n_per_arm,
+        n_trials, power and the median rates [fraction] of the drawn trials."""
+        if endpoint not in RESPONSE:
+            raise ValueError(f"endpoint must be one of {', '.join(RESPONSE)}, got {endpoint!r}")
+        names = list(dict.fromkeys(self.patients.arm))
+        control, treatment = arms or (names[:2] if len(names) >= 2 else (None, None))
+        if control not in names or treatment not in names:
+            raise ValueError(f"power needs two arms of this trial ({', '.join(names)}), got {arms}")
+        resp = {a: self.patients.recist[self.patients.arm == a].isin(RESPONSE[endpoint]).to_numpy()
+                for a in (control, treatment)}
+        out = trialstats.repeated_trials(resp[control], resp[treatment], n_per_arm, n_trials,
+                                         self.seed if seed is None else seed, alpha)
+        return {"control": control, "treatment": treatment, "endpoint": endpoint, "n_per_arm": n_per_arm,
+                "n_trials": n_trials, "power": out["power"], "median_rate_control": out["median_orr_a"],
+                "median_rate_treatment": out["median_orr_b"]}
 
 
-def randomise(population: pd.DataFrame, arms: Sequence[str], seed: int = 0) -> pd.DataFrame:
-    """``population`` with an ``arm`` column: a random permutation (from ``seed``) split into
-    equal blocks, one per arm, in order (1:1 for two arms)."""
-    n = len(population) // len(arms)
+def randomise(population: pd.DataFrame, arms: Sequence[str], seed: int = 0,
+              n_per_arm: int | None = None) -> pd.DataFrame:
+    """``n_per_arm`` patients per arm (default: as many as the population allows) from
+    ``population``, with an ``arm`` column: a random permutation (from ``seed``) split into equal
+    blocks, one per arm, in order (1:1 for two arms)."""
+    n = len(population) // len(arms) if n_per_arm is None else n_per_arm
+    if n < 1 or n * len(arms) > len(population):
+        raise ValueError(f"n_per_arm: {n} x {len(arms)} arms needs more than the population's {len(population)} "
+                         "patients" if n >= 1 else f"n_per_arm must be >= 1, got {n}")
     order = np.random.default_rng(seed).permutation(len(population))[: n * len(arms)]
     assigned = population.iloc[order].reset_index(drop=True).copy()
     assigned["arm"] = np.repeat(list(arms), n)
@@ -174,14 +191,13 @@ def run_trial(arms: Sequence[Scenario | str], n_per_arm: int, seed: int = 0, des
     if len(arms) < 1:
         raise ValueError("a trial needs at least one arm")
     scenarios = [named(a) if isinstance(a, str) else a for a in arms]
-    names = [_arm_name(s) for s in scenarios]
+    names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"arm names must differ, got {names}")
     if population is None:
-        population = virtual_population(len(arms) * n_per_arm, seed=seed, workers=workers, progress=progress)
-    elif len(population) < len(arms) * n_per_arm:
-        raise ValueError(f"population has {len(population)} patients; {len(arms)} arms x {n_per_arm} need more")
-    assigned = randomise(population, names, seed)
+        population = virtual_population(len(arms) * n_per_arm, seed=seed, workers=workers, progress=progress,
+                                        scheduler=scheduler)
+    assigned = randomise(population, names, seed, n_per_arm)
     frames = []
     for scenario, name in zip(scenarios, names, strict=True):
         members = assigned[assigned.arm == name].drop(columns="arm")

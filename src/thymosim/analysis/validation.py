@@ -21,11 +21,10 @@ import numpy as np
 import pandas as pd
 
 from thymosim.analysis.population import virtual_population
-from thymosim.analysis.trial import COUNTS, Design, run_arm
+from thymosim.analysis.trial import COUNTS, RESPONSE, Design, run_arm
 from thymosim.tables import clinical_targets
 
 RESAMPLES = 2000
-GOOD = {"ORR": ("CR", "PR"), "DCR": ("CR", "PR", "SD")}
 BAND_STEP = 3.0
 """Days between the blood-count samples kept for the prediction-band figures."""
 
@@ -34,7 +33,7 @@ def statistic(frame: pd.DataFrame, quantity: str, kind: str, day: float) -> np.n
     """Per-patient values behind a target: a count at ``day`` (kind value), its percent change from
     baseline (change_*), or responder indicators 0/1 (rate)."""
     if kind == "rate":
-        return frame.recist.isin(GOOD[quantity]).to_numpy(float)
+        return frame.recist.isin(RESPONSE[quantity]).to_numpy(float)
     value = frame[f"at:{quantity}@{day:g}"].to_numpy(float)
     return value if kind == "value" else 100.0 * (value / frame[f"at:{quantity}@0"].to_numpy(float) - 1.0)
 
@@ -45,13 +44,21 @@ def _summary(x: np.ndarray, kind: str) -> float:
 
 def compare(runs: Mapping[str, pd.DataFrame], rows: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """For each target row (columns scenario, quantity, kind, day, value, n): the model's population
-    statistic, its 95 % range over resampled cohorts of size n, and ``inside``."""
+    statistic, its 95 % range over cohorts of size n resampled with replacement (the whole
+    population's size where n is not published), ``n_resampled`` and ``inside``. A rate row's day
+    must be the arm's last scan day (the rate is read over all scans)."""
     rng = np.random.default_rng(seed)
     out = []
     for key, row in rows.iterrows():
-        x = statistic(runs[row.scenario], row.quantity, row.kind, float(row.day))
+        frame = runs[row.scenario]
+        if row.kind == "rate":
+            last = max((float(c.split("@")[1]) for c in frame.columns if c.startswith("at:tumour_diameter@")),
+                       default=float(row.day))
+            if last != float(row.day):
+                raise ValueError(f"target {key}: day {row.day:g} is not the last scan day ({last:g}) of {row.scenario}")
+        x = statistic(frame, row.quantity, row.kind, float(row.day))
         x = x[np.isfinite(x)]
-        n = int(row.n) if pd.notna(row.n) and int(row.n) <= len(x) else len(x)
+        n = int(row.n) if pd.notna(row.n) else len(x)
         draws = np.array([_summary(x[rng.integers(0, len(x), n)], row.kind) for _ in range(RESAMPLES)])
         model = _summary(x, row.kind)
         lo, hi = np.quantile(draws, [0.025, 0.975])
@@ -67,30 +74,36 @@ def compare(runs: Mapping[str, pd.DataFrame], rows: pd.DataFrame, seed: int = 0)
 
 
 SEED_TABLES = [
-    # table, row, scenario, quantity, kind, day, published, n
+    # table, row, scenario, quantity, kind, day, published, n, role (input: the typical patient's baseline and
+    # the selection target, not a result; train: fitted; test: never fitted)
     ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): total T cells before", "prag_ta1_loading", "CD3", "value", 0,
-     422.5, 36),
+     422.5, 36, "input"),
     ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): total T cells after", "prag_ta1_loading", "CD3", "value", 9,
-     614.0, 36),
-    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD4 before", "prag_ta1_loading", "CD4", "value", 0, 244.5, 36),
-    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD4 after", "prag_ta1_loading", "CD4", "value", 9, 284.5, 36),
-    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD8 before", "prag_ta1_loading", "CD8", "value", 0, 159.0, 36),
-    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD8 after", "prag_ta1_loading", "CD8", "value", 9, 222.5, 36),
+     614.0, 36, "train"),
+    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD4 before",
+     "prag_ta1_loading", "CD4", "value", 0, 244.5, 36, "input"),
+    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD4 after",
+     "prag_ta1_loading", "CD4", "value", 9, 284.5, 36, "train"),
+    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD8 before",
+     "prag_ta1_loading", "CD8", "value", 0, 159.0, 36, "input"),
+    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD8 after",
+     "prag_ta1_loading", "CD8", "value", 9, 222.5, 36, "train"),
     ("1", "NSCLC chemo + Ta1 + IFN-a (n = 22): total T cells not depressed", "ifosfamide_ta1_ifna", "CD3",
-     "change_min", 42, -10.0, 11),
+     "change_min", 42, -10.0, 11, "train"),
     ("1", "NSCLC chemo + Ta1 + IFN-a (n = 22): CD4 not depressed", "ifosfamide_ta1_ifna", "CD4", "change_min", 42,
-     -10.0, 11),
+     -10.0, 11, "train"),
     ("1", "NSCLC chemo + Ta1 + IFN-a (n = 22): CD8 not depressed", "ifosfamide_ta1_ifna", "CD8", "change_min", 42,
-     -10.0, 11),
-    ("1", "NSCLC chemo alone (n = 22): total T cells depressed", "ifosfamide", "CD3", "change_max", 42, -20.0, 11),
-    ("1", "NSCLC chemo alone (n = 22): CD4 depressed", "ifosfamide", "CD4", "change_max", 42, -20.0, 11),
-    ("1", "NSCLC chemo alone (n = 22): CD8 depressed", "ifosfamide", "CD8", "change_max", 42, -20.0, 11),
-    ("2", "Advanced NSCLC chemo + Ta1 + IFN-a (n = 22)", "ifosfamide_ta1_ifna", "ORR", "rate", 84, 33.0, 11),
-    ("2", "Advanced NSCLC chemo alone (n = 22)", "ifosfamide", "ORR", "rate", 84, 10.0, 11),
-    ("2", "PRaG (radiotherapy + PD-1 inhibitor + GM-CSF)", "prag", "ORR", "rate", 168, 16.7, 54),
-    ("2", "PRaG (radiotherapy + PD-1 inhibitor + GM-CSF)", "prag", "DCR", "rate", 168, 46.3, 54),
-    ("2", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36)", "prag_ta1", "ORR", "rate", 168, 19.4, 36),
-    ("2", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36)", "prag_ta1", "DCR", "rate", 168, 69.4, 36),
+     -10.0, 11, "train"),
+    ("1", "NSCLC chemo alone (n = 22): total T cells depressed",
+     "ifosfamide", "CD3", "change_max", 42, -20.0, 11, "train"),
+    ("1", "NSCLC chemo alone (n = 22): CD4 depressed", "ifosfamide", "CD4", "change_max", 42, -20.0, 11, "train"),
+    ("1", "NSCLC chemo alone (n = 22): CD8 depressed", "ifosfamide", "CD8", "change_max", 42, -20.0, 11, "train"),
+    ("2", "Advanced NSCLC chemo + Ta1 + IFN-a (n = 22)", "ifosfamide_ta1_ifna", "ORR", "rate", 84, 33.0, 11, "test"),
+    ("2", "Advanced NSCLC chemo alone (n = 22)", "ifosfamide", "ORR", "rate", 84, 10.0, 11, "test"),
+    ("2", "PRaG (radiotherapy + PD-1 inhibitor + GM-CSF)", "prag", "ORR", "rate", 168, 16.7, 54, "train"),
+    ("2", "PRaG (radiotherapy + PD-1 inhibitor + GM-CSF)", "prag", "DCR", "rate", 168, 46.3, 54, "test"),
+    ("2", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36)", "prag_ta1", "ORR", "rate", 168, 19.4, 36, "test"),
+    ("2", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36)", "prag_ta1", "DCR", "rate", 168, 69.4, 36, "test"),
 ]
 """Every number of the seed's Tables 1-2 as a comparison. Table 1's "(no) significant depression"
 rows use the thresholds of clinical_targets.tsv (>= 20 % fall; < 10 % fall); the chemotherapy of the
@@ -99,7 +112,7 @@ clinical_targets.tsv); n = 54 for PRaG is derived from its rates."""
 
 
 def seed_rows() -> pd.DataFrame:
-    columns = ["table", "row", "scenario", "quantity", "kind", "day", "value", "n"]
+    columns = ["table", "row", "scenario", "quantity", "kind", "day", "value", "n", "role"]
     return pd.DataFrame(SEED_TABLES, columns=columns, index=[f"seed{i}" for i in range(len(SEED_TABLES))])
 
 
@@ -128,17 +141,24 @@ def reproduce(n: int = 200, seed: int = 0, workers: int = 1, progress: bool = Fa
         runs[name] = run_arm(name, population, Design(), workers=workers, progress=progress,
                              count_days=days, **run_kwargs).assign(arm=name)
     compared_targets = compare(runs, targets, seed)
+    trained = targets[(targets.role == "train") & (targets.kind == "rate")]
+    compared_targets["note"] = [
+        f"same arm as train row {', '.join(trained.index[trained.scenario == row.scenario])}: not independent"
+        if row.role == "test" and row.kind == "rate" and (trained.scenario == row.scenario).any() else ""
+        for row in targets.itertuples()]
     compared_seed = compare(runs, seed_table, seed)
     seed_out = compared_seed.rename(columns={"value": "published"})[
-        ["table", "row", "quantity", "kind", "published", "model", "model_lo", "model_hi", "inside", "scenario", "n"]]
+        ["table", "row", "quantity", "kind", "published", "model", "model_lo", "model_hi", "inside", "role", "scenario",
+         "n", "n_resampled"]]
     return Reproduction(runs, compared_targets, seed_out.reset_index(drop=True), population)
 
 
 def published_points() -> pd.DataFrame:
     """Published count medians for the band figures: arm, quantity, day, value, label."""
-    rows = [(s, q, d, v, f"seed T1 {v:g}") for _, (t, _r, s, q, k, d, v, _n) in seed_rows().iterrows()
-            if k == "value" for _ in [0]]
-    return pd.DataFrame(rows, columns=["arm", "quantity", "day", "value", "label"])
+    rows = seed_rows()
+    rows = rows[rows.kind == "value"]
+    return pd.DataFrame({"arm": rows.scenario, "quantity": rows.quantity, "day": rows.day, "value": rows.value,
+                         "label": [f"seed T1 {v:g}" for v in rows.value]})
 
 
 __all__ = ["COUNTS", "Reproduction", "compare", "published_points", "reproduce", "seed_rows", "statistic"]

@@ -87,7 +87,9 @@ def kaplan_meier(patients: pd.DataFrame, title: str = "", p_value: float | None 
     arms = _arms(patients)
     colours = arm_colours(arms)
     fig, (ax, table_ax) = plt.subplots(2, 1, figsize=(7, 5.2), height_ratios=[4, 1.1], sharex=True)
-    ticks = sorted({0.0, *patients.pfs_day.dropna().unique()})
+    ticks = sorted({float(c.split("@")[1]) for c in patients.columns if c.startswith("at:tumour_diameter@")}
+                   or {0.0, *patients.pfs_day.dropna().unique()})
+    every = ticks[1] - ticks[0] if len(ticks) > 1 else float("nan")
     risk_rows = []
     for arm in arms:
         group = patients[(patients.arm == arm) & patients.pfs_day.notna()]
@@ -102,7 +104,7 @@ def kaplan_meier(patients: pd.DataFrame, title: str = "", p_value: float | None 
     ax.set_ylabel("progression-free [%]")
     ax.set_ylim(-2, 102)
     label = f" (log-rank p = {p_value:.3g})" if p_value is not None and np.isfinite(p_value) else ""
-    ax.set_title((title or "Progression-free survival (RECIST 1.1 on 6-weekly scans)") + label, fontsize=10)
+    ax.set_title((title or f"Progression-free survival (RECIST 1.1, scans every {every:g} days)") + label, fontsize=10)
     ax.legend(loc="lower left", fontsize=8)
     table_ax.set_axis_off()
     table_ax.set_title("number at risk", fontsize=8, loc="left")

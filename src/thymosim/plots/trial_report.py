@@ -81,7 +81,7 @@ def reproduce_seed(out: Path, n: int = 200, seed: int = 0, workers: int = 1, pro
     files = []
     rep.seed_tables.to_csv(out / "seed_tables.csv", index=False)
     targets = rep.targets.reset_index()[["id", "role", "scenario", "quantity", "kind", "day", "value", "n", "model",
-                                         "model_lo", "model_hi", "inside", "caveat"]]
+                                         "model_lo", "model_hi", "n_resampled", "inside", "note", "caveat"]]
     targets.to_csv(out / "targets.csv", index=False)
     patients = pd.concat(rep.runs.values(), ignore_index=True)
     keep = [c for c in patients.columns if not c.startswith("at:") or "tumour" in c or "@9" in c or c.endswith("@0")]
@@ -94,9 +94,9 @@ def reproduce_seed(out: Path, n: int = 200, seed: int = 0, workers: int = 1, pro
         files += trial_figures(trial, out, prefix=f"{label}_")
         size = {"salvati": 11, "prag": 36, "seed_rct": 36}[label]
         for endpoint in ("ORR", "DCR"):
-            power_rows.append({"comparison": f"{b} vs {a}", "n_per_arm": size, "endpoint": endpoint,
-                               **trial.power(size, 1000, endpoint, seed)})
-        sections.append((label, a, b, trial.summary))
+            power_rows.append(trial.power(size, 1000, endpoint, seed))
+        paired = [c for c in trial.summary.columns if c.startswith("p_")]  # same patients in both arms
+        sections.append((label, a, b, trial.summary.drop(columns=paired)))
     power = pd.DataFrame(power_rows)
     power.to_csv(out / "power.csv", index=False)
     files.append(out / "power.csv")
@@ -109,12 +109,16 @@ def reproduce_seed(out: Path, n: int = 200, seed: int = 0, workers: int = 1, pro
             "(median count or change; response rate by RECIST 1.1 on 6-weekly scans with confirmation), "
             "`model_lo`-`model_hi` the central 95 % range over resampled cohorts of the published n. "
             "Directional rows (change_max / change_min) are `inside` when the population median meets the direction. "
-            "Train rows were fitted (`thymosim calibrate`); test rows never were: they are predictions.",
+            "Train rows were fitted (`thymosim calibrate`); test rows never were: they are predictions (a test "
+            "row on the same arm as a fitted rate is marked not independent); input rows are the typical "
+            "patient's baseline, not results.",
             "", "## Seed Tables 1-2", "", _markdown(rep.seed_tables.drop(columns=["scenario"])), "",
             "## Clinical targets (train and test)", "", _markdown(targets.drop(columns=["caveat"])), "",
             "## Blood counts", "", "![counts](counts.png)", ""]
     for label, a, b, summary in sections:
-        text += [f"## {b} vs {a} (same virtual population in both arms)", "",
+        text += [f"## {b} vs {a} (the same virtual patients in both arms)", "",
+                 "Both arms hold the same virtual patients, so tests for independent arms do not apply here; "
+                 "the power table below draws independent trials of the published size from them.", "",
                  _markdown(summary.drop(columns=[c for c in ("failed",) if c in summary])), "",
                  f"![waterfall]({label}_waterfall.png)", "", f"![spider]({label}_spider.png)", "",
                  f"![km]({label}_km.png)", ""]
