@@ -90,13 +90,14 @@ def reproduce_seed(out: Path, n: int = 200, seed: int = 0, workers: int = 1, pro
     sections, power_rows = [], []
     for label, (a, b) in pairs.items():
         frame = pd.concat([rep.runs[a], rep.runs[b]], ignore_index=True)
-        trial = Trial(frame, summarise(frame), seed)
+        summary = summarise(frame)
+        paired = [c for c in summary.columns if c.startswith("p_")]  # same patients in both arms: no such tests
+        trial = Trial(frame, summary.drop(columns=paired), seed)
         files += trial_figures(trial, out, prefix=f"{label}_")
         size = {"salvati": 11, "prag": 36, "seed_rct": 36}[label]
         for endpoint in ("ORR", "DCR"):
             power_rows.append(trial.power(size, 1000, endpoint, seed))
-        paired = [c for c in trial.summary.columns if c.startswith("p_")]  # same patients in both arms
-        sections.append((label, a, b, trial.summary.drop(columns=paired)))
+        sections.append((label, a, b, trial.summary))
     power = pd.DataFrame(power_rows)
     power.to_csv(out / "power.csv", index=False)
     files.append(out / "power.csv")
