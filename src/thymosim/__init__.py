@@ -17,12 +17,36 @@ Layers, each importing only the ones before it (checked by ``tests/test_architec
 Time is in days everywhere (another SBML model: its own time unit); blood counts are cells/uL.
 """
 
-from thymosim.model import Drug, InfeasibleBaseline, Model, ModelError, Output, default_model
-from thymosim.patient import HEALTHY, Patient
-from thymosim.regimen import Dose, Regimen
-from thymosim.scenario import Scenario, ScenarioError
-from thymosim.simulation import simulate
-from thymosim.tables import load_parameter_table
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the public names, for type checkers and IDEs; imported lazily below
+    from thymosim.model import Drug, InfeasibleBaseline, Model, ModelError, Output, default_model
+    from thymosim.patient import HEALTHY, Patient
+    from thymosim.regimen import Dose, Regimen
+    from thymosim.scenario import Scenario, ScenarioError
+    from thymosim.simulation import simulate
+    from thymosim.tables import load_parameter_table
+
+
+def __getattr__(name: str):
+    """Public names are imported on first use, so ``import thymosim`` (and ``thymosim --help``)
+    does not load pandas, roadrunner or libsbml."""
+    if name in ("Drug", "InfeasibleBaseline", "Model", "ModelError", "Output", "default_model"):
+        from thymosim import model as module
+    elif name in ("HEALTHY", "Patient"):
+        from thymosim import patient as module
+    elif name in ("Dose", "Regimen"):
+        from thymosim import regimen as module
+    elif name in ("Scenario", "ScenarioError"):
+        from thymosim import scenario as module
+    elif name == "simulate":
+        from thymosim import simulation as module
+    elif name == "load_parameter_table":
+        from thymosim import tables as module
+    else:
+        raise AttributeError(f"module 'thymosim' has no attribute {name!r}")
+    return getattr(module, name)
+
 
 __all__ = [
     "HEALTHY",

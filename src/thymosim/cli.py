@@ -182,9 +182,12 @@ def _check_factors(scenario: Scenario, factors: list[str]) -> None:
 
 def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, parquet: bool = False,
                   quiet: bool = True, title: str = "") -> pd.DataFrame:
-    """Simulate scenarios (names or TOML paths); write timecourse.csv (+ .parquet) and timecourse.png."""
+    """Simulate scenarios (names or TOML paths); write timecourse.csv (+ .parquet), endpoints.csv (one
+    row per scenario: the built-in endpoints of thymosim, ``auc:`` of the outputs of another model) and
+    timecourse.png. A timecourse.parquet left by an earlier run is removed when ``parquet`` is off."""
     import pandas as pd
 
+    from thymosim.analysis.endpoints import ENDPOINTS, defaults_for, resolve
     from thymosim.plots.timecourse import plot_arms
 
     loaded = [_scenario(s) for s in scenarios]
@@ -196,6 +199,15 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
     table.to_csv(out / "timecourse.csv", index=False)
     if parquet:
         table.to_parquet(out / "timecourse.parquet", index=False)
+    else:
+        (out / "timecourse.parquet").unlink(missing_ok=True)  # a stale file from an earlier run
+    rows = []
+    for scenario in loaded:
+        df = arms[scenario.name]
+        outputs = [c for c in df.columns if c != "time"]
+        names = list(ENDPOINTS) if set(defaults_for(outputs)) <= set(ENDPOINTS) else list(defaults_for(outputs))
+        rows.append({"scenario": scenario.name, **{n: resolve(n)(df) for n in names}})
+    pd.DataFrame(rows).to_csv(out / "endpoints.csv", index=False)
     regimens = {s.name: s.regimen for s in loaded}
     fig = plot_arms(arms, title or " vs ".join(arms), regimens=regimens)
     fig.savefig(out / "timecourse.png", dpi=110)
@@ -360,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
             message = f"internal error ({type(err).__name__}: {message}); rerun with --debug for the traceback"
         raise SystemExit(f"thymosim: {message}") from None
     _wrote([args.out / "timecourse.csv", *([args.out / "timecourse.parquet"] if args.parquet else []),
-            args.out / "timecourse.png"], args.quiet)
+            args.out / "endpoints.csv", args.out / "timecourse.png"], args.quiet)
 
 
 def _export(args) -> None:
@@ -520,7 +532,8 @@ def _sensitivity(args) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     chosen = args.parameters.split(",") if args.parameters else None
     try:
-        local = sa.local_sensitivity(scenario, chosen, endpoints, workers=args.workers, scheduler=args.scheduler)
+        local = sa.local_sensitivity(scenario, chosen, endpoints, workers=args.workers, scheduler=args.scheduler,
+                                     progress=not args.quiet)
     except KeyError as err:
         if chosen and "unknown parameter" in str(err):
             _suggest(err, chosen, [*scenario.model.defaults, *scenario.model.covariates.values()])
@@ -540,7 +553,8 @@ def _sensitivity(args) -> None:
                       .sort_values("a", ascending=False).parameter)
             params = chosen or list(ranked[:20])
             problem = sa.problem(params, model=scenario.model)
-            f = sa.model_function(scenario, params, endpoint, workers=args.workers, scheduler=args.scheduler)
+            f = sa.model_function(scenario, params, endpoint, workers=args.workers, scheduler=args.scheduler,
+                                  progress=not args.quiet)
             png, csv = (args.out / f"{args.method}_{_slug(endpoint)}{ext}" for ext in (".png", ".csv"))
             if args.method == "morris":
                 result = sa.morris_indices(f, problem, trajectories=args.n, seed=args.seed)

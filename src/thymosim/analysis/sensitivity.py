@@ -67,8 +67,10 @@ def local_sensitivity(
     output: str | None = None,
     workers: int = 1,
     scheduler: Any = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
-    """Scaled local sensitivities of ``endpoints`` to ``parameters`` (default: all).
+    """Scaled local sensitivities of ``endpoints`` to ``parameters`` (default: all); ``progress``
+    shows a progress bar (tqdm, on stderr).
 
     Returns one row per (parameter, endpoint): ``sensitivity`` = d ln y / d ln p,
     ``derivative`` = dy/dp, the baseline ``value``, and status/error. With ``output``
@@ -95,7 +97,12 @@ def local_sensitivity(
         p0, factor = values[pid], f"patient.{fields[pid]}" if pid in fields else pid
         tasks += [(2 * k + 1, {factor: p0 * (1 + h)}), (2 * k + 2, {factor: p0 * (1 - h)})]
     job = Job.of(scenario, endpoints, timecourses=output is not None)
-    results = {o.run: o for o in execute(job, tasks, workers, scheduler)}
+    outcomes = execute(job, tasks, workers, scheduler)
+    if progress:
+        from tqdm import tqdm
+
+        outcomes = tqdm(outcomes, total=len(tasks), desc="local sensitivity", unit="run")
+    results = {o.run: o for o in outcomes}
     base_out, base_course = results[0], results[0].timecourse
     if base_out.status != "ok":
         raise RuntimeError(f"baseline simulation failed: {base_out.error}")
@@ -204,12 +211,15 @@ def morris_indices(func: Callable[[np.ndarray], np.ndarray], problem_: dict[str,
 
 
 def model_function(scenario: Scenario, parameters: Sequence[str], endpoint: str, workers: int = 1,
-                   scheduler: Any = None, out: Any = None) -> Callable[[np.ndarray], np.ndarray]:
-    """A vectorised f(X) -> endpoint values for the model, through :func:`run_sweep`.
-    Failed runs are recorded (``f.failures``) and imputed with the mean of the others."""
+                   scheduler: Any = None, out: Any = None,
+                   progress: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+    """A vectorised f(X) -> endpoint values for the model, through :func:`run_sweep` (``progress``:
+    a progress bar per call). Failed runs are recorded (``f.failures``) and imputed with the mean
+    of the others."""
     def f(x: np.ndarray) -> np.ndarray:
         points = pd.DataFrame(x, columns=list(parameters))
-        table = run_sweep(scenario, points, endpoints=[endpoint], workers=workers, scheduler=scheduler, out=out)
+        table = run_sweep(scenario, points, endpoints=[endpoint], workers=workers, scheduler=scheduler, out=out,
+                          progress=progress)
         f.failures = table[table.status != "ok"]
         y = table.sort_values("run").value.to_numpy(float)
         return np.where(np.isfinite(y), y, np.nanmean(y))

@@ -130,7 +130,16 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
             sim.setOutputStartTime(0.0)
             sim.setOutputEndTime(scenario.horizon)
             sim.setNumberOfPoints(int(round(scenario.horizon / scenario.step)))
-            sim.createAlgorithm().setKisaoID("KISAO:0000019")  # CVODE
+            algorithm = sim.createAlgorithm()
+            algorithm.setKisaoID("KISAO:0000019")  # CVODE
+            tolerances = (("KISAO:0000209", scenario.model.rtol),  # relative tolerance
+                          # absolute tolerance: thymosim scales it per state (models/variables.tsv);
+                          # one value for all states is the tightest of those
+                          ("KISAO:0000211", scenario.model.atol * min(scenario.model.atol_scale.values(), default=1.0)))
+            for kisao, value in tolerances:
+                change = algorithm.createAlgorithmParameter()
+                change.setKisaoID(kisao)
+                change.setValue(f"{value:g}")
             task = sed.createTask()
             task.setId(f"task_{sid}")
             task.setModelReference(f"model_{sid}")
