@@ -1,5 +1,6 @@
-"""Figures of simulated time courses: multi-panel arms with dose markers, healthy
-ranges and clinical data points."""
+"""Figures of simulated time courses: one panel per clinical output, one colour per arm (the same
+in every panel), dose markers per drug, the healthy range where it is near the data, and
+published clinical data points."""
 
 from __future__ import annotations
 
@@ -9,30 +10,42 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from thymosim.model import model_dir  # noqa: E402
+from thymosim.model import default_model, model_dir  # noqa: E402
 from thymosim.regimen import Regimen  # noqa: E402
 from thymosim.tables import load_parameter_table  # noqa: E402
 
-# (title, output columns, y label, log scale)
 PANELS = [
-    ("T cells (shaded: healthy mean +- SD)", ["CD3", "CD4", "CD8"], "cells/uL", False),
-    ("NK cells and neutrophils", ["NK", "ANC"], "cells/uL", True),
-    ("IL-2, IFN-gamma, IL-7", ["IL2", "IFNg", "IL7"], "pM", True),
-    ("IL-12", ["IL12"], "pM", False),
-    ("Mature dendritic cells", ["mature_DC_fraction"], "fraction of DCs", False),
-    ("MHC class I", ["MHC_I"], "fold of untreated", False),
-    ("Macrophage polarisation", ["M1_M2"], "M1/M2 ratio", False),
-    ("Plasma thymalfasin", ["ta1_plasma"], "ng/mL", False),
-    ("Tumour", ["tumour_diameter"], "diameter (mm)", False),
+    # (output, title, log scale, days shown: None = the whole horizon)
+    ("CD3", "CD3 T cells", False, None),
+    ("CD4", "CD4 T cells", False, None),
+    ("CD8", "CD8 T cells", False, None),
+    ("NK", "NK cells", False, None),
+    ("ANC", "Neutrophils (ANC)", True, None),
+    ("IL2", "Interleukin-2", False, None),
+    ("IFNg", "Interferon-gamma", False, None),
+    ("IL7", "Interleukin-7", False, None),
+    ("mature_DC_fraction", "Mature dendritic cells", False, None),
+    ("M1_M2", "Macrophage M1/M2 ratio", False, None),
+    ("ta1_plasma", "Plasma thymalfasin, first 3 weeks", False, 21.0),
+    ("tumour_diameter", "Tumour diameter", False, None),
 ]
+"""Panels of thymosim's figure: output, title, log scale, days shown."""
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"]
+
+
+def arm_colours(arms) -> dict[str, str]:
+    """One colour per arm, in order (the same in every panel and in the dose markers)."""
+    return {arm: PALETTE[i % len(PALETTE)] for i, arm in enumerate(arms)}
+
+
 def healthy_range() -> dict[str, tuple[float, float]]:
     """Healthy adult ranges: the bounds of the set-point rows of the parameter table (mean +- SD,
     PMC321350 Table 3)."""
     table = load_parameter_table()
     return {out: (table.lower[f"{out}_set"], table.upper[f"{out}_set"]) for out in ("CD3", "CD4", "CD8")}
-STYLES = ["-", "--", ":", "-."]
 
 
 def clinical_points() -> pd.DataFrame:
@@ -40,58 +53,92 @@ def clinical_points() -> pd.DataFrame:
     return pd.read_csv(model_dir() / "data" / "clinical_points.tsv", sep="\t")
 
 
-def _dose_markers(ax, regimens: Mapping[str, Regimen]) -> None:
-    """One row of ticks per arm and drug, at each administration."""
-    rows = [(f"{drug} ({arm})", g.time.to_numpy()) for arm, reg in regimens.items()
-            for drug, g in reg.administrations().groupby("drug")]
-    for k, (_, times) in enumerate(rows):
-        ax.plot(times, [k] * len(times), "|", color=f"C{k % 10}", ms=9, mew=1.5)
-    ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=7)
-    ax.set_ylim(-0.7, len(rows) - 0.3)
+def _dose_markers(ax, regimens: Mapping[str, Regimen], colours: Mapping[str, str]) -> None:
+    """One row per drug; each arm's administrations as ticks in the arm's colour, arms offset."""
+    drugs = sorted({d for reg in regimens.values() for d in reg.administrations().drug})
+    for i, (arm, reg) in enumerate(regimens.items()):
+        given = reg.administrations()
+        offset = (i - (len(regimens) - 1) / 2) * 0.25
+        for k, drug in enumerate(drugs):
+            times = given.time[given.drug == drug].to_numpy()
+            ax.plot(times, np.full(len(times), k + offset), "|", color=colours[arm], ms=8, mew=1.5)
+    ax.set_yticks(range(len(drugs)), [d.replace("_", " ") for d in drugs], fontsize=8)
+    ax.set_ylim(-0.7, len(drugs) - 0.3)
     ax.invert_yaxis()
 
 
 def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mapping[str, Regimen] | None = None):
-    """Multi-panel comparison: one line style per arm, one colour per output; dose markers
-    on the last panel; clinical data points drawn over the arm they belong to. Time courses of
-    another model (none of thymosim's outputs) get one panel per output."""
+    """One panel per clinical output, one colour per arm (legend once, under the title); the
+    healthy mean +- SD band of a T-cell count is drawn only where it lies within the data's range
+    (otherwise its lower bound is named in the panel); published points as open circles; plasma
+    thymalfasin over the first 3 weeks, with its sampling interval (peaks between samples are not
+    shown); dose markers per drug. Time courses of another model (none of thymosim's outputs) get
+    one panel per output."""
     first = next(iter(arms.values()))
-    panels = PANELS
-    if not any(c in first for _, columns, _, _ in PANELS for c in columns):
-        units = first.attrs.get("units", {})
-        panels = [(c, [c], units.get(c, ""), False) for c in first.columns if c != "time"]
-    rows = max(1, (len(panels) + 2) // 2)
-    fig, axes = plt.subplots(rows, 2, figsize=(13, 3.2 * rows), sharex=True, squeeze=False)
+    colours = arm_colours(arms)
+    outputs = default_model().outputs
+    panels = [p for p in PANELS if any(p[0] in df for df in arms.values())]
+    units = dict(first.attrs.get("units", {}))
+    if not panels:  # another model
+        panels = [(c, c, False, None) for c in first.columns if c != "time"]
+    else:
+        units |= {o: outputs[o].unit for o in outputs}
+    n = len(panels) + (1 if regimens else 0)
+    columns = 3
+    rows = (n + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(15, 2.9 * rows + 0.8), squeeze=False)
     points = clinical_points()
     healthy = healthy_range()
-    for ax, (name, columns, unit, log) in zip(axes.flat, panels, strict=False):
-        for j, col in enumerate(columns):
-            if col in healthy:
-                ax.axhspan(*healthy[col], color=f"C{j}", alpha=0.08, lw=0)
-            for i, (arm, df) in enumerate(arms.items()):
-                if col not in df:
-                    continue
-                ax.plot(df["time"], df[col], STYLES[i % 4], color=f"C{j}", lw=1.2, label=f"{col} ({arm})")
-                data = points[(points.scenario == arm) & (points.output == col)]
-                if len(data):
-                    ax.plot(data.day, data.value, "o", mfc="none", color=f"C{j}", ms=7,
-                            label=f"{col} data ({data.source.iloc[0]})")
+    time_unit = units.get("time", "day")
+    horizon = max(float(df["time"].iloc[-1]) for df in arms.values())
+    for ax, (col, name, log, days) in zip(axes.flat, panels, strict=False):
+        low, high = np.inf, -np.inf
+        for arm, df in arms.items():
+            if col not in df:
+                continue
+            shown = df[df["time"] <= days] if days else df
+            ax.plot(shown["time"], shown[col], color=colours[arm], lw=1.4)
+            low, high = min(low, float(shown[col].min())), max(high, float(shown[col].max()))
+            data = points[(points.scenario == arm) & (points.output == col)]
+            if len(data):
+                ax.plot(data.day, data.value, "o", mfc="none", mec=colours[arm], ms=7, mew=1.5)
+                low, high = min(low, data.value.min()), max(high, data.value.max())
+        if col in healthy and np.isfinite(low):
+            lo, hi = healthy[col]
+            pad = 0.15 * (high - low or high)
+            if lo <= high + pad:
+                ax.axhspan(lo, hi, color="0.85", lw=0, zorder=0)
+                ax.text(0.01, 0.97, "grey: healthy mean ± SD", transform=ax.transAxes, fontsize=7, va="top")
+            else:
+                ax.text(0.01, 0.97, f"healthy range {lo:.0f}–{hi:.0f} (above)", transform=ax.transAxes,
+                        fontsize=7, va="top")
+            ax.set_ylim(max(0.0, low - pad), max(high + pad, min(hi, lo) if lo <= high + pad else high + pad))
+        if col == "ta1_plasma" and len(first) > 1:
+            step_h = 24 * float(first["time"].iloc[1] - first["time"].iloc[0])
+            name = f"{name} (sampled every {step_h:g} h)"
         ax.set_title(name, fontsize=10)
-        ax.set_ylabel(unit)
+        ax.set_ylabel(units.get(col, ""))
+        ax.set_xlabel(f"time ({time_unit})", fontsize=8)
+        ax.set_xlim(0, days or horizon)
         if log:
             ax.set_yscale("log")
-        ax.legend(fontsize=6.5, ncol=2)
-    time_unit = first.attrs.get("units", {}).get("time", "day")
+    used = len(panels)
     if regimens:
-        _dose_markers(axes[-1, -1], regimens)
-        axes[-1, -1].set_title("Administrations", fontsize=10)
-        axes[-1, -1].set_xlabel(f"time ({time_unit})")
-        axes[-1, -1].xaxis.set_tick_params(labelbottom=True)
-    for ax in list(axes.flat)[len(panels):-1 if regimens else None]:
+        ax = axes.flat[used]
+        _dose_markers(ax, regimens, colours)
+        ax.set_title("Administrations", fontsize=10)
+        ax.set_xlabel(f"time ({time_unit})", fontsize=8)
+        ax.set_xlim(-0.02 * horizon, horizon)  # a dose at time 0 stays visible
+        used += 1
+    for ax in list(axes.flat)[used:]:
         ax.axis("off")
-    if not regimens and rows > 1:
-        axes[-2, -1].xaxis.set_tick_params(labelbottom=True)
-    axes[-1, 0].set_xlabel(f"time ({time_unit})")
-    fig.suptitle(title)
-    fig.tight_layout()
+    handles = [plt.Line2D([], [], color=colours[a], lw=2) for a in arms]
+    labels = list(arms)
+    if len(points[points.scenario.isin(list(arms))]):
+        handles.append(plt.Line2D([], [], ls="", marker="o", mfc="none", mec="k"))
+        labels.append("published data (models/data/clinical_points.tsv)")
+    fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 4), fontsize=9, frameon=False,
+               bbox_to_anchor=(0.5, 1 - 0.35 / (2.9 * rows + 0.8)))
+    fig.suptitle(title, y=1 - 0.05 / (2.9 * rows + 0.8))
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / (2.9 * rows + 0.8)))
     return fig
