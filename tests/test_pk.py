@@ -50,3 +50,24 @@ def test_mass_balance_dosed_equals_body_plus_eliminated():
     dosed = 1600.0 * np.array([np.sum(np.arange(10) * 3.5 <= t) for t in df.time])
     in_body = df.PK_depot + df.PK_central + df.PK_eliminated
     np.testing.assert_allclose(in_body, dosed, rtol=1e-9, atol=1e-6)
+
+
+def test_exposure_endpoints_match_the_closed_form_auc():
+    """AUC of plasma Ta1 over the horizon = sum of dose / CL (linear PK, every dose's tail inside
+    the horizon) + endogenous level x horizon; Cmax of the 1.6 mg doses = the closed-form Cmax."""
+    from thymosim.analysis.calibration import pk_metrics
+    from thymosim.analysis.endpoints import resolve
+    from thymosim.model import default_model
+    from thymosim.scenario import named
+
+    scenario = named("cisplatin_vinorelbine_ta1")
+    df = scenario.simulate(step=1 / 96)
+    p = default_model().defaults
+    doses = scenario.regimen.administrations().query("drug == 'thymalfasin'")
+    ug = 1000.0 * doses.amt.sum()  # mg -> ug
+    horizon = float(df.time.iloc[-1])
+    expected = ug / p["PK_CL"] + p["PK_C_endo"] * horizon  # ug/L x day = ng/mL x day
+    assert resolve("ta1_auc")(df) == pytest.approx(expected, rel=0.01)
+    assert resolve("ta1_cavg")(df) == pytest.approx(expected / horizon, rel=0.01)
+    cmax = pk_metrics(p["PK_ka"] / 24, p["PK_CL"] / p["PK_V"] / 24, p["PK_V"])["Cmax"] + p["PK_C_endo"]
+    assert resolve("ta1_cmax")(df) == pytest.approx(cmax, rel=0.01)

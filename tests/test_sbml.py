@@ -82,3 +82,26 @@ def test_cited_sources_become_identifiers_org_uris():
     assert source_uris("(Int J Immunopharmacol, doi:10.1016/0192-0561(89)90133-1)") == [
         "https://identifiers.org/doi:10.1016/0192-0561(89)90133-1"]
     assert source_uris("assumed; biology.md 2") == []
+
+
+def test_the_flat_antimony_is_current():
+    from thymosim.sbml.build import flat_antimony, flat_path
+
+    assert flat_path().read_text(encoding="utf-8") == flat_antimony(default_model().sbml), (
+        "models/thymosim_flat.ant is stale: run python -m thymosim.sbml.build")
+
+
+@pytest.mark.crosstool
+def test_tellurium_loads_the_flat_antimony_and_simulates_like_the_sbml():
+    """What tellurium users try first (te.loada on an .ant file) works on thymosim_flat.ant."""
+    import tellurium as te
+
+    from thymosim.sbml.build import flat_path
+
+    ours, theirs = roadrunner.RoadRunner(default_model().sbml), te.loada(flat_path().read_text(encoding="utf-8"))
+    columns = ["time", "CD4_blood", "NK", "IL2", "C_TA1", "tumour_diameter"]
+    for rr in (ours, theirs):
+        rr.getIntegrator().setValue("relative_tolerance", 1e-10)
+        rr.setValue("PK_depot", 1600.0)  # one Ta1 dose in the SC depot
+    a, b = ours.simulate(0, 30, 31, selections=columns), theirs.simulate(0, 30, 31, selections=columns)
+    np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-6)

@@ -1,6 +1,7 @@
 """Scenario files: round trip, named scenarios, and a clear error for every malformed file."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -148,3 +149,114 @@ def test_resource_limits_are_stated_and_enforced_before_allocation(change, messa
     with pytest.raises(ScenarioError, match=message) as err:
         Scenario.from_dict(data)
     assert len(str(err.value)) < 400  # the bad value is shortened, not echoed
+
+
+# --- cycles and sequencing in TOML (regimens as people write them) --------------------------
+CYCLED_CHEMO = '''
+name = "cisplatin_vinorelbine"
+description = "Cisplatin 80 mg/m2 day 1 + vinorelbine 30 mg/m2 days 1, 8, 15, every 21 days, 4 cycles."
+source = "as models/scenarios/cisplatin_vinorelbine.toml, written with cycles"
+horizon = 180
+step = 0.25
+
+[[doses]]
+drug = "cisplatin"
+amt = "80 mg/m2"
+dur = "1 h"
+every = "21 day"
+cycles = 4
+
+[[doses]]
+drug = "Vinorelbine"
+amt = "30 mg/m2"
+dur = "10 min"
+days = [1, 8, 15]
+every = "3 weeks"
+cycles = 4
+'''
+
+
+def test_cycles_in_toml_give_the_three_record_file_exactly(tmp_path):
+    path = tmp_path / "cycled.toml"
+    path.write_text(CYCLED_CHEMO, encoding="utf-8")
+    cycled, hand = Scenario.load(path), named("cisplatin_vinorelbine")
+    assert len(cycled.regimen.doses) == 4 == len(hand.regimen.doses)
+    assert cycled.regimen.administrations().equals(hand.regimen.administrations())
+    assert cycled.regimen.actions(cycled.patient.bsa) == hand.regimen.actions(hand.patient.bsa)
+    assert cycled.regimen.to_frame().equals(hand.regimen.to_frame())
+    same_text = {"description": hand.description, "source": hand.source}
+    assert replace(cycled, **same_text) == hand  # regimen, patient, horizon, step, outputs, model
+    again = Scenario.load(cycled.save(tmp_path / "again.toml"))  # saved as plain records
+    assert replace(again, **same_text) == hand
+
+
+def test_after_in_toml_gives_the_loading_scenario_written_by_hand():
+    """prag_ta1_loading with the day-7 start computed from the loading block (``after``)."""
+    hand = named("prag_ta1_loading")
+    data = hand.to_dict()
+    loading = {"name": "loading", "drug": "thymalfasin", "amt": "3.2 mg", "ii": "1 day", "addl": 6}
+    data["doses"] = [
+        loading,
+        {"drug": "radiotherapy", "amt": "8 Gy", "ii": "1 day", "addl": 2, "after": "loading"},
+        {"drug": "GM-CSF", "amt": "150 ug", "ii": "1 day", "addl": 13, "after": "loading", "time": "2 day"},
+        {"drug": "pd1_inhibitor", "amt": "200 mg", "ii": "21 day", "until": "187 day", "dur": "30 min",
+         "after": ["loading"]},
+        {"drug": "thymalfasin", "amt": "1.6 mg", "ii": "3.5 day", "until": "187 day", "after": "loading"},
+    ]
+    assert Scenario.from_dict(data).regimen == hand.regimen
+
+
+def test_after_a_cycled_block_starts_when_its_last_cycle_ends_and_until_stays_absolute():
+    data = {"name": "seq", "horizon": 180, "doses": [
+        {"name": "chemo", "drug": "cisplatin", "amt": "80 mg/m2", "dur": "1 h", "every": 21, "cycles": 4},
+        {"name": "chemo", "drug": "vinorelbine", "amt": "30 mg/m2", "dur": "10 min", "days": [1, 8, 15],
+         "every": 21, "cycles": 4},
+        {"drug": "thymalfasin", "amt": "1.6 mg", "ii": "3.5 day", "until": "180 day", "after": "chemo"}]}
+    table = Scenario.from_dict(data).regimen.administrations()
+    ta1 = table[table.drug == "thymalfasin"].time
+    assert ta1.min() == 84 and ta1.max() < 180 and len(ta1) == 28
+    vnr_until = {k: v for k, v in data["doses"][1].items() if k != "cycles"} | {"until": "84 day"}
+    by_until = {**data, "doses": [data["doses"][0], vnr_until, data["doses"][2]]}
+    assert Scenario.from_dict(by_until).regimen == Scenario.from_dict(data).regimen
+
+
+@pytest.mark.parametrize("record, message", [
+    ({"after": "chemo"}, r"^doses\[1\]\.after: 'chemo'; allowed: the name .* of earlier dose records: loading"),
+    ({"after": 3}, r"^doses\[1\]\.after: 3; allowed"),
+    ({"after": []}, r"^doses\[1\]\.after"),
+    ({"every": 21, "cycles": 2, "ii": 3.5}, r"^doses\[1\]\.ii: 3\.5: not with days/every/cycles"),
+    ({"every": 21, "cycles": 2, "addl": 2}, r"^doses\[1\]\.addl: 2: not with days/every/cycles"),
+    ({"days": [1, 8]}, r"^doses\[1\]\.every: None"),
+    ({"every": 21}, r"^doses\[1\]\.cycles: None: give either cycles = N or until"),
+    ({"every": 21, "cycles": True}, r"^doses\[1\]\.cycles: True; allowed: an integer >= 1"),
+    ({"every": 21, "cycles": 2, "days": [0, 8]}, r"^doses\[1\]\.days: \[0, 8\]: .*cycle days from 1 to 22"),
+    ({"every": "21 parsecs", "cycles": 2}, r"^doses\[1\]\.every: '21 parsecs'"),
+    ({"every": [21], "cycles": 2}, r"^doses\[1\]\.every: \[21\]; allowed: a number or a quantity string"),
+    ({"name": 7}, r"^doses\[1\]\.name: 7; allowed: a string"),
+])
+def test_malformed_cycles_and_sequencing_name_the_key(record, message):
+    data = {"name": "bad", "horizon": 180, "doses": [
+        {"name": "loading", "drug": "thymalfasin", "amt": "3.2 mg", "ii": 1, "addl": 6},
+        {"drug": "thymalfasin", "amt": "1.6 mg"} | record]}
+    with pytest.raises(ScenarioError, match=message):
+        Scenario.from_dict(data)
+
+
+def test_after_names_only_earlier_records():
+    data = {"name": "bad", "horizon": 180, "doses": [
+        {"drug": "thymalfasin", "amt": "1.6 mg", "after": "loading"},
+        {"name": "loading", "drug": "thymalfasin", "amt": "3.2 mg", "ii": 1, "addl": 6}]}
+    with pytest.raises(ScenarioError, match=r"^doses\[0\]\.after: 'loading'; allowed: .*none named yet"):
+        Scenario.from_dict(data)
+
+
+def test_toml_drug_names_and_units_as_people_write_them():
+    data = {"name": "spelled", "horizon": "6 months", "step": "12 hrs", "doses": [
+        {"drug": "Thymalfasin", "amt": "1.6 mg", "ii": "1 wk", "until": "6 months"},
+        {"drug": "CISPLATIN", "amt": "80 mg/m2", "dur": "1 hr"}]}
+    scenario = Scenario.from_dict(data)
+    assert scenario.horizon == 182.625 and scenario.step == 0.5
+    assert {d.drug for d in scenario.regimen.doses} == {"thymalfasin", "cisplatin"}
+    bad = {"name": "perkg", "doses": [{"drug": "cisplatin", "amt": "2 mg/kg"}]}
+    with pytest.raises(ScenarioError, match=r"^doses\[0\]\.unit: '2 mg/kg': .*per kg of body weight.*mg/m2"):
+        Scenario.from_dict(bad)

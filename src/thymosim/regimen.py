@@ -6,8 +6,34 @@ string such as ``"80 mg/m2"``), first ``time``, interval ``ii``, additional dose
 or duration ``dur``. Times are days (numbers) or strings (``"12 h"``, ``"2 week"``).
 Records are normalised on construction, so equal spellings give equal objects.
 
-Regimens combine concurrently (``a + b``) or one after another (``a.then(b)``),
-shift in time (``a.shift(7)``) and print as a NONMEM-like event table
+Doses and regimens combine as people write them::
+
+    ta1 = Dose("thymalfasin", "1.6 mg", ii="3.5 day", until="180 day")
+    loading = Dose("thymalfasin", "3.2 mg", ii="1 day", addl=6)          # days 0..6
+    chemo = Dose("cisplatin", "80 mg/m2", dur="1 h") + Dose("vinorelbine", "30 mg/m2", dur="10 min")
+    arm = chemo + loading.then(ta1)         # concurrent (+) and sequential (then)
+    Regimen(ta1), Regimen(ta1, loading), Regimen([ta1]), sum([ta1, loading])   # all Regimens
+    vnr = Dose("vinorelbine", "30 mg/m2", dur="10 min").cycle(days=[1, 8, 15], every="21 day", cycles=4)
+
+Rules:
+
+* ``a + b`` is concurrent: ``Dose + Dose``, ``Dose + Regimen``, ``Regimen + Dose``, ``Regimen + Regimen``
+  all give a :class:`Regimen` (``sum(doses)`` works too).
+* ``a.then(b, gap=0)`` is sequential: ``b`` is shifted so that its time 0 falls ``gap`` days after
+  ``a`` ends. ``a`` ends one interval after its last administration: for each record, the last
+  administration plus ``max(ii, dur)`` (a single bolus ends at its time, an infusion when it
+  stops); for a record made by :meth:`Dose.cycle`, the end of its last cycle (day 1 of the last cycle
+  plus ``every``), so "after the chemotherapy" means after its last 21-day cycle, not 21 days after
+  its day-15 dose. The regimen ends when its last record ends. So ``loading.then(ta1)`` with
+  ``loading`` daily on days 0..6 starts ``ta1`` on day 7.
+* ``until`` is an exclusive, **absolute** end day: it is kept through :meth:`Dose.shift` and ``then``
+  and the number of administrations is recomputed, so the last administration is before ``until``
+  whatever the start (``loading.then(ta1)`` above ends before day 180, not at 185.5). A shift that
+  moves the start to or past ``until`` is an error. ``addl`` is a relative count and moves with the dose.
+* :meth:`Dose.cycle` repeats a single administration on cycle days (day 1 = the dose's ``time``) every
+  ``every`` days, for ``cycles`` cycles or until an absolute ``until``.
+
+Regimens shift in time (``a.shift(7)``) and print as a NONMEM-like event table
 (:meth:`Regimen.to_frame`). The simulation driver applies each administration at
 its exact time; nothing is compiled.
 """
@@ -15,6 +41,7 @@ its exact time; nothing is compiled.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -28,9 +55,12 @@ MAX_ADDL = 100_000  # guards against an interval typo expanding into millions of
 @dataclass(frozen=True)
 class Dose:
     """One dosing record (see module docstring). Stored canonically: amounts in mg
-    (MU, Gy, umol) or per m2, times in days, ``until`` folded into ``addl``, ``rate`` into ``dur``.
+    (MU, Gy, umol) or per m2, times in days, ``rate`` folded into ``dur``, ``until`` into ``addl``
+    (``until`` itself is kept, in days, so that shifts recompute ``addl``; like ``in_cycle`` it is not
+    compared: doses compare by what they give).
 
-    ``drug`` is a name in the default model's drug map (``models/drugs.tsv``) or a
+    ``drug`` is a name in the default model's drug map (``models/drugs.tsv``; case, spaces, ``-`` and
+    ``_`` do not matter: ``"Thymalfasin"``, ``"GM-CSF"``, ``"PD-1 inhibitor"``) or a
     :class:`~thymosim.model.Drug` of another model (``model.drugs["name"]``)."""
 
     drug: str | Drug
@@ -39,12 +69,14 @@ class Dose:
     time: float | str = 0.0
     ii: float | str = 0.0
     addl: int = 0
-    until: float | str | None = None
+    until: float | str | None = field(default=None, compare=False)
     rate: float | str | None = None
     dur: float | str = 0.0
     route: str | None = None
     per_bsa: bool = field(default=False, compare=True)
     spec: Drug | None = field(default=None, repr=False)
+    in_cycle: tuple[float, float] | None = field(default=None, compare=False, repr=False)
+    """(days from day 1 of its cycle to ``time``, cycle length [day]); set by :meth:`cycle`."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -52,17 +84,14 @@ class Dose:
             drug = self.drug
         elif self.spec is not None and self.spec.name == self.drug:
             drug = self.spec
-        elif self.drug in default_model().drugs:
-            drug = default_model().drugs[self.drug]
         else:
-            raise ValueError(f"drug: unknown drug {str(self.drug)[:50]!r}; allowed: {', '.join(default_model().drugs)} "
-                             "(or a Drug of another model: model.drugs[name])")
+            drug = lookup_drug(self.drug, default_model().drugs, "(or a Drug of another model: model.drugs[name])")
         set_(self, "drug", drug.name)
         set_(self, "spec", drug)
         try:
             amt, per_bsa = units.amount(self.amt, self.unit, drug.dimension)
         except ValueError as err:
-            key = "unit" if "amount; allowed" in str(err) else "amt"
+            key = "unit" if "amount; allowed" in str(err) or "per kg" in str(err) else "amt"
             raise ValueError(f"{key}: {err}") from None
         per_bsa = per_bsa or self.per_bsa
         if not (amt >= 0 and math.isfinite(amt)):
@@ -117,8 +146,10 @@ class Dose:
         route = self.route or drug.routes[0]
         if route not in drug.routes:
             raise ValueError(f"route: {route!r} not available for {self.drug}; allowed: {', '.join(drug.routes)}")
+        until = None if self.until is None else until
         for name, value in (("amt", amt), ("unit", units.CANONICAL[drug.dimension]), ("time", time),
-                            ("ii", ii if addl else 0.0), ("addl", addl), ("until", None), ("rate", None),
+                            ("ii", ii if addl or until is not None else 0.0), ("addl", addl), ("until", until),
+                            ("rate", None),
                             ("dur", dur), ("route", route), ("per_bsa", per_bsa)):
             set_(self, name, value)
 
@@ -132,8 +163,77 @@ class Dose:
         amount = self.amt * bsa if self.per_bsa else self.amt
         return amount * self.spec.model_per_canonical
 
+    def end(self) -> float:
+        """When this record is over [day]: its last administration plus ``max(ii, dur)``; for a
+        record made by :meth:`cycle`, day 1 of its last cycle plus the cycle length."""
+        if self.in_cycle is not None:
+            offset, length = self.in_cycle
+            return self.times[-1] - offset + length
+        return self.times[-1] + max(self.ii, self.dur)
+
     def shift(self, dt: float | str) -> Dose:
-        return replace(self, time=self.time + units.days(dt))
+        """The same record ``dt`` days later; ``until`` stays where it is (absolute), so the number of
+        administrations is recomputed. Moving the start to or past ``until`` is an error."""
+        time = self.time + _days("dt", dt)
+        if self.until is None:
+            return replace(self, time=time)
+        if not time < self.until:
+            raise ValueError(f"until: {self.drug} shifted to start on day {time:g}, not before its until (day "
+                             f"{self.until:g}; until is an absolute end and does not move); allowed: a start before "
+                             "until, or addl = N for a count that moves with the dose")
+        return replace(self, time=time, addl=0)
+
+    def __add__(self, other: Dose | Regimen) -> Regimen:
+        """Concurrent combination: ``Dose + Dose`` and ``Dose + Regimen`` give a :class:`Regimen`."""
+        if not isinstance(other, Dose | Regimen):
+            return NotImplemented
+        return Regimen(self) + other
+
+    def __radd__(self, other) -> Regimen:
+        if isinstance(other, int) and other == 0:  # sum([dose, ...])
+            return Regimen(self)
+        return NotImplemented
+
+    def then(self, other: Dose | Regimen, gap: float | str = 0.0) -> Regimen:
+        """Sequential combination (see :meth:`Regimen.then`)."""
+        return Regimen(self).then(other, gap)
+
+    def cycle(self, days: Sequence[float] = (1,), every: float | str | None = None, cycles: int | None = None,
+              until: float | str | None = None) -> Regimen:
+        """This single administration on each of ``days`` of a cycle (day 1 = this dose's ``time``),
+        repeated ``every`` days for ``cycles`` cycles or until an absolute, exclusive ``until``:
+        ``Dose("vinorelbine", "30 mg/m2", dur="10 min").cycle([1, 8, 15], every="21 day", cycles=4)``.
+        One record per cycle day (``ii = every``); the regimen ends with its last cycle."""
+        if self.addl or self.until is not None:
+            raise ValueError("cycle: the dose to cycle must be one administration (addl = 0, no until); "
+                             "allowed: days, every and cycles (or until) give the repeats")
+        length = _days("every", every) if every is not None else None
+        if length is None or not (length > 0 and math.isfinite(length)):
+            raise ValueError(f"every: {every!r}; allowed: the cycle length, a finite time > 0 days (e.g. '21 day')")
+        if (cycles is None) == (until is None):
+            raise ValueError("cycles: give either cycles = N or until (an absolute end day), not both or neither")
+        if cycles is not None and (isinstance(cycles, bool) or not isinstance(cycles, int) or cycles < 1):
+            raise ValueError(f"cycles: {cycles!r}; allowed: an integer >= 1")
+        if isinstance(days, int | float) and not isinstance(days, bool):
+            days = [days]
+        if isinstance(days, str | bytes | Mapping) or not isinstance(days, Iterable):
+            raise ValueError(f"days: {days!r}; allowed: a list of cycle days, 1 = the first day of the cycle")
+        days = list(days)
+        bad = [d for d in days if isinstance(d, bool) or not isinstance(d, int | float) or not 1 <= d < length + 1]
+        if not days or bad:
+            raise ValueError(f"days: {str(days)[:60]}; allowed: a non-empty list of cycle days from 1 to "
+                             f"{length + 1:g} (exclusive; day 1 = time {self.time:g})")
+        end = None if until is None else _days("until", until)
+        records = []
+        for day in sorted(set(days)):
+            start, offset = self.time + day - 1, float(day - 1)
+            if end is not None and not start < end:
+                continue
+            extra = {"addl": cycles - 1} if cycles is not None else {"until": end}
+            records.append(replace(self, time=start, ii=length, in_cycle=(offset, length), **extra))
+        if not records:
+            raise ValueError(f"until: {until!r} is not after the first cycle day (day {self.time:g})")
+        return Regimen(records)
 
 
 def _days(name: str, value) -> float:
@@ -141,6 +241,24 @@ def _days(name: str, value) -> float:
         return units.days(value)
     except (ValueError, TypeError) as err:
         raise ValueError(f"{name}: {value!r}: {err}") from None
+
+
+def _drug_key(name: str) -> str:
+    return "".join(ch for ch in name.casefold() if ch not in " -_")
+
+
+def lookup_drug(name: str, drugs: Mapping[str, Drug], hint: str = "") -> Drug:
+    """The drug called ``name`` in a drug map; case, spaces, ``-`` and ``_`` do not matter
+    (``"Thymalfasin"``, ``"GM-CSF"``, ``"pd-1 inhibitor"``). ``models/drugs.tsv`` has no synonym
+    column, so other names (``"Zadaxin"``) are not guessed. Raises ValueError naming the allowed drugs."""
+    if isinstance(name, str):
+        if name in drugs:
+            return drugs[name]
+        found = [d for key, d in drugs.items() if _drug_key(key) == _drug_key(name)]
+        if len(found) == 1:
+            return found[0]
+    raise ValueError(f"drug: unknown drug {str(name)[:50]!r}; allowed: {', '.join(drugs) or 'none declared'}"
+                     + (f" {hint}" if hint else ""))
 
 
 def _rate_per_day(rate: float, unit: str | None, drug: Drug, original) -> float:
@@ -157,20 +275,47 @@ def _rate_per_day(rate: float, unit: str | None, drug: Drug, original) -> float:
         raise ValueError(f"rate: {original!r}: {err}") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Regimen:
     """Doses given concurrently. Two regimens are equal when they give the same
-    administrations (drug, time, amount, duration), however they are spelled."""
+    administrations (drug, time, amount, duration), however they are spelled.
+
+    Built from doses, regimens or iterables of them: ``Regimen(dose)``, ``Regimen(a, b)``,
+    ``Regimen((a, b))``, ``Regimen([a, b])``, ``Regimen(other_regimen)``, ``Regimen(doses=(a, b))``."""
 
     doses: tuple[Dose, ...] = ()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "doses", tuple(self.doses))
+    def __init__(self, *items: Dose | Regimen | Iterable[Dose | Regimen], doses: Iterable[Dose] = ()) -> None:
+        flat: list[Dose] = []
+        for item in (*items, doses):
+            if isinstance(item, Dose):
+                flat.append(item)
+            elif isinstance(item, Regimen):
+                flat.extend(item.doses)
+            elif isinstance(item, Iterable) and not isinstance(item, str | bytes | Mapping):
+                for inner in item:
+                    if isinstance(inner, Dose):
+                        flat.append(inner)
+                    elif isinstance(inner, Regimen):
+                        flat.extend(inner.doses)
+                    else:
+                        raise TypeError(f"Regimen: {type(inner).__name__} {str(inner)[:50]!r} is not a Dose; "
+                                        "allowed: Doses, Regimens or iterables of them")
+            else:
+                raise TypeError(f"Regimen: {type(item).__name__} {str(item)[:50]!r} is not a Dose; "
+                                "allowed: Doses, Regimens or iterables of them")
+        object.__setattr__(self, "doses", tuple(flat))
 
     def __add__(self, other: Regimen | Dose) -> Regimen:
         """Concurrent combination."""
-        extra = (other,) if isinstance(other, Dose) else other.doses
-        return Regimen(self.doses + extra)
+        if not isinstance(other, Dose | Regimen):
+            return NotImplemented
+        return Regimen(self, other)
+
+    def __radd__(self, other) -> Regimen:
+        if isinstance(other, int) and other == 0:  # sum([regimen, ...])
+            return self
+        return NotImplemented
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Regimen) and self._key() == other._key()
@@ -186,14 +331,17 @@ class Regimen:
         return Regimen(tuple(d.shift(dt) for d in self.doses))
 
     def end(self) -> float:
-        """When the regimen is over: the last administration plus its interval (or
-        its infusion duration for a single administration) [day]."""
-        return max((d.times[-1] + max(d.ii, d.dur) for d in self.doses), default=0.0)
+        """When the regimen is over [day]: the latest :meth:`Dose.end` of its records (the last
+        administration plus its interval, or its infusion duration if longer; for cycled
+        records, the end of the last cycle). An empty regimen ends at 0."""
+        return max((d.end() for d in self.doses), default=0.0)
 
     def then(self, other: Regimen | Dose, gap: float | str = 0.0) -> Regimen:
-        """Sequential combination: ``other`` starts ``gap`` after this regimen ends."""
-        other = Regimen((other,)) if isinstance(other, Dose) else other
-        return self + other.shift(self.end() + units.days(gap))
+        """Sequential combination: ``other`` (its time 0) starts ``gap`` days after this regimen
+        :meth:`end` s; ``until`` in ``other`` stays absolute (see the module docstring)."""
+        if not isinstance(other, Dose | Regimen):
+            raise TypeError(f"then: {type(other).__name__} is not a Dose or Regimen")
+        return self + Regimen(other).shift(self.end() + _days("gap", gap))
 
     def last_time(self) -> float:
         """Time of the last administration or infusion end [day]."""

@@ -20,8 +20,33 @@ Schema (every key optional except ``name`` and ``doses``)::
     amt = "1.6 mg"                 # or amt = 1.6 with unit = "mg"; "80 mg/m2" scales with BSA
     time = 0                       # first dose [day] or "12 h"
     ii = "3.5 day"                 # interval (> 0 when repeated)
-    until = "180 day"              # exclusive end; or addl = N additional doses
+    until = "180 day"              # exclusive, absolute end day; or addl = N additional doses
     dur = "1 h"                    # infusion duration; or rate = "80 mg/h"
+
+Cycles and sequencing (optional keys of a dose table)::
+
+    [[doses]]                      # vinorelbine days 1, 8, 15 of every 21-day cycle, 4 cycles
+    name = "chemo"                 # a label that later records can follow (several records may share it)
+    drug = "vinorelbine"
+    amt = "30 mg/m2"
+    dur = "10 min"
+    days = [1, 8, 15]              # cycle days; day 1 = time (default [1])
+    every = "21 day"               # cycle length
+    cycles = 4                     # number of cycles; or until = "84 day" (absolute, exclusive)
+
+    [[doses]]
+    drug = "thymalfasin"
+    amt = "1.6 mg"
+    ii = "3.5 day"
+    until = "180 day"              # stays absolute: the last dose is before day 180
+    after = "chemo"                # or a list of names; time (default 0) counts from their end
+
+A cycled record expands into one record per cycle day (``ii = every``, ``addl = cycles - 1``),
+exactly as if written out (see :meth:`thymosim.regimen.Dose.cycle`); ``ii``/``addl`` do not go with
+``days``/``every``/``cycles``. ``after`` names earlier records only; they end as
+:meth:`thymosim.regimen.Regimen.end` says: one interval after the last administration (an infusion
+when it stops), a cycled record at the end of its last cycle. So ``after = "chemo"`` above starts
+on day 84, like ``chemo.then(ta1)`` in Python. Drug names ignore case, spaces, ``-`` and ``_``.
 
 Another SBML model (any flat SBML, e.g. from BioModels) is named by ``model`` and declares its
 drugs and outputs; times are then plain numbers in the model's own time unit::
@@ -58,14 +83,16 @@ import tomli_w
 from thymosim import units
 from thymosim.model import DomainError, Drug, InfeasibleBaseline, Model, ModelError, Output, default_model, model_dir
 from thymosim.patient import Patient
-from thymosim.regimen import Dose, Regimen
+from thymosim.regimen import Dose, Regimen, lookup_drug
 from thymosim.simulation import SimulationError, over_limits, simulate
 
 TOP_KEYS = ("name", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs", "doses")
 DRUG_KEYS = ("target", "rate", "unit", "routes", "description")
 MAX_NAME, MAX_TEXT = 200, 5_000  # characters of a scenario's name and of its description/source
 PATIENT_KEYS = tuple(f.name for f in fields(Patient))
-DOSE_KEYS = ("drug", "amt", "unit", "time", "ii", "addl", "until", "rate", "dur", "route")
+DOSE_KEYS = ("drug", "amt", "unit", "time", "ii", "addl", "until", "rate", "dur", "route",
+             "name", "after", "days", "every", "cycles")
+CYCLE_KEYS = ("days", "every", "cycles")
 
 
 class ScenarioError(ValueError):
@@ -220,7 +247,7 @@ def _time(key: str, value: Any, positive: bool = False) -> float:
             raise ValueError("not a time")
         result = units.days(value)
     except ValueError:
-        raise ScenarioError(f"{key}: {value!r}; allowed: days as a number or 'N day|week|h|min'") from None
+        raise ScenarioError(f"{key}: {value!r}; allowed: days as a number or 'N unit' ({units.TIME_HELP})") from None
     if not math.isfinite(result) or result < 0 or (positive and result == 0):
         raise ScenarioError(f"{key}: {value!r}; allowed: a finite time {'>' if positive else '>='} 0 days")
     return result
@@ -272,7 +299,7 @@ def _numbers_only(data: dict[str, Any], model: Model) -> None:
     fields_ = [("horizon", data.get("horizon")), ("step", data.get("step"))]
     doses = data.get("doses") if isinstance(data.get("doses"), list) else []
     fields_ += [(f"doses[{i}].{k}", d.get(k)) for i, d in enumerate(doses) if isinstance(d, dict)
-                for k in ("time", "ii", "until", "dur", "rate")]
+                for k in ("time", "ii", "until", "dur", "rate", "every")]
     for key, value in fields_:
         if key.endswith(".rate") and isinstance(value, str) and "/" not in value:
             continue  # an amount per model time unit
@@ -317,7 +344,8 @@ def _patient(table: Any, model: Model) -> Patient:
 def _regimen(doses: Any, model: Model) -> Regimen:
     if not isinstance(doses, list):
         raise ScenarioError(f"doses: {doses!r}; allowed: a list of dose tables ([[doses]])")
-    records = []
+    records: list[Dose] = []
+    groups: dict[str, list[Dose]] = {}  # name -> its records, for ``after``
     for i, record in enumerate(doses):
         prefix = f"doses[{i}]."
         if not isinstance(record, dict):
@@ -326,25 +354,53 @@ def _regimen(doses: Any, model: Model) -> Regimen:
         if "drug" not in record or "amt" not in record:
             raise ScenarioError(f"{prefix}drug/amt: required; allowed drugs: {', '.join(model.drugs)}")
         for key, value in record.items():
-            if key in ("drug", "unit", "route") and not isinstance(value, str):
+            if key in ("drug", "unit", "route", "name") and not isinstance(value, str):
                 raise ScenarioError(f"{prefix}{key}: {value!r}; allowed: a string")
-            if key == "addl" and (isinstance(value, bool) or not isinstance(value, int)):
-                raise ScenarioError(f"{prefix}addl: {value!r}; allowed: an integer >= 0")
-            if key in ("amt", "time", "ii", "until", "rate", "dur") and (
+            if key in ("addl", "cycles") and (isinstance(value, bool) or not isinstance(value, int)):
+                raise ScenarioError(f"{prefix}{key}: {value!r}; allowed: an integer >= {0 if key == 'addl' else 1}")
+            if key in ("amt", "time", "ii", "until", "rate", "dur", "every") and (
                     isinstance(value, bool) or not isinstance(value, int | float | str)):
                 raise ScenarioError(f"{prefix}{key}: {value!r}; allowed: a number or a quantity string")
-        if isinstance(record["drug"], str) and record["drug"] not in model.drugs:
-            raise ScenarioError(f"{prefix}drug: {record['drug'][:50]!r}: unknown drug of model "
-                                f"{model.name!r}; allowed: {', '.join(model.drugs) or 'none declared ([drugs.NAME])'}")
         try:
-            records.append(Dose(**(record | {"drug": model.drugs[record["drug"]]})))
+            drug = lookup_drug(record["drug"], model.drugs)
+        except ValueError:
+            raise ScenarioError(f"{prefix}drug: {record['drug'][:50]!r}: unknown drug of model {model.name!r}; "
+                                f"allowed: {', '.join(model.drugs) or 'none declared ([drugs.NAME])'}") from None
+        fields_ = {k: v for k, v in record.items() if k not in ("name", "after", *CYCLE_KEYS)} | {"drug": drug}
+        if "after" in record:
+            fields_["time"] = _after(prefix, record, groups) + _time(f"{prefix}time", record.get("time", 0.0))
+        cycled = any(k in record for k in CYCLE_KEYS)
+        if cycled:
+            clash = [k for k in ("ii", "addl") if k in record]
+            if clash:
+                raise ScenarioError(f"{prefix}{clash[0]}: {record[clash[0]]!r}: not with days/every/cycles; allowed: "
+                                    "every = cycle length and cycles = N (or until) for repeats")
+            until = fields_.pop("until", None)
+        try:
+            dose = Dose(**fields_)
+            new = list(dose.cycle(record.get("days", [1]), record.get("every"), record.get("cycles"), until).doses
+                       ) if cycled else [dose]
         except ValueError as err:
             message = str(err)
             key = message.split(":", 1)[0] if ":" in message else "dose"
             detail = message.split(":", 1)[1].strip() if ":" in message else message
             value = record.get(key, record.get("amt") if key == "unit" else None)
             raise ScenarioError(f"{prefix}{key}: {value!r}: {detail}") from None
-    return Regimen(tuple(records))
+        records += new
+        if "name" in record:
+            groups.setdefault(record["name"], []).extend(new)
+    return Regimen(records)
+
+
+def _after(prefix: str, record: dict, groups: dict[str, list[Dose]]) -> float:
+    """End [day] of the earlier records named by ``after`` (a name or a list of names)."""
+    after = record["after"]
+    names_ = [after] if isinstance(after, str) else after
+    if not isinstance(names_, list) or not names_ or any(not isinstance(n, str) or n not in groups for n in names_):
+        known = ", ".join(groups) or "none named yet (give the earlier record a name)"
+        raise ScenarioError(f"{prefix}after: {repr(after)[:60]}; allowed: the name (or a list of names) of earlier "
+                            f"dose records: {known}")
+    return Regimen([d for n in names_ for d in groups[n]]).end()
 
 
 # --- named scenarios: the trial arms of the seed guide and the reference, as TOML data files in

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from thymosim import units
 from thymosim.model import InfeasibleBaseline, Model, default_model
 from thymosim.patient import Patient
 from thymosim.regimen import Regimen
@@ -99,8 +100,8 @@ def output_grid(horizon: float, step: float) -> np.ndarray:
 def simulate(
     patient: Patient | None = None,
     regimen: Regimen | None = None,
-    horizon: float = 180.0,
-    step: float = 0.25,
+    horizon: float | str = 180.0,
+    step: float | str = 0.25,
     times: Sequence[float] | None = None,
     outputs: Sequence[str] | None = None,
     extra: Sequence[str] = (),
@@ -117,6 +118,8 @@ def simulate(
     that runs out of steps, because a parameter set made the system stiff, is rerun with
     :meth:`Model.stiff_fallback`; ``attrs["solver"]`` says which ran. ``frame=False``
     returns the same numbers as a :class:`Trajectory` (the fast path of sweeps and trials).
+    ``horizon`` and ``step`` are numbers or unit strings like the doses' (``"2 week"``, ``"6 h"``;
+    see :mod:`thymosim.units`), unit strings only for a model in days.
     """
     model = model or default_model()
     patient = patient or Patient()
@@ -129,6 +132,8 @@ def simulate(
     if foreign:
         raise KeyError(f"drug(s) {foreign} are not in the drug map of model {model.name!r}; "
                        f"allowed: {list(model.drugs)}")
+    if times is None:
+        horizon, step = _time_argument("horizon", horizon, model), _time_argument("step", step, model)
     grid = np.asarray(times, float) if times is not None else output_grid(horizon, step)
     if grid.ndim != 1 or grid.size < 2 or grid[0] != 0 or np.any(np.diff(grid) <= 0):
         raise ValueError("times must start at 0 and increase strictly")
@@ -164,6 +169,25 @@ def simulate(
     df = pd.DataFrame(data, columns=columns)
     df.attrs["units"], df.attrs["solver"] = units, method
     return df
+
+
+def _time_argument(name: str, value: float | str, model: Model) -> float:
+    """A horizon or step in days: a number, or a string parsed like dose times; anything else is a
+    ValueError naming the argument and the allowed units."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name}: {value!r}; allowed: a number of days or a time string ({units.TIME_HELP})")
+    if isinstance(value, str):
+        if model.info.time_unit != "day":
+            raise ValueError(f"{name}: {value[:50]!r}; allowed: a plain number in the model's time unit "
+                             f"({model.info.time_unit or 'undeclared'}; unit strings mean days)")
+        try:
+            return units.days(value)
+        except ValueError:
+            raise ValueError(f"{name}: {value[:50]!r} is not a time; allowed: a number of days or a time string "
+                             f"({units.TIME_HELP})") from None
+    if isinstance(value, np.integer | np.floating | int | float):
+        return float(value)
+    raise ValueError(f"{name}: {str(value)[:50]!r}; allowed: a number of days or a time string ({units.TIME_HELP})")
 
 
 def _integrate(model: Model, values: Mapping[str, float], selections: list[str], actions: list,

@@ -1,6 +1,13 @@
 """Parse the few units dosing needs. Canonical units: mg (mass), MU (activity,
 million international units), Gy (radiation), each optionally per m2 of body
-surface area; day for time."""
+surface area; day for time.
+
+Times (case-insensitive, singular or plural, space optional): s/sec/second, min/minute,
+h/hr/hour, d/day, wk/week, mo/month (a mean calendar month, 365.25/12 = 30.4375 days) and
+y/yr/year (365.25 days): ``"1 hr"``, ``"90 minutes"``, ``"2 wks"``, ``"6 months"`` (182.625 days).
+Per-kg amounts (``"2 mg/kg"``) are refused with a clear message: the model has no body weight
+yet; per-m2 amounts scale with the patient's body surface area.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +22,12 @@ AMOUNT_UNITS: dict[str, dict[str, float]] = {
 }
 CANONICAL = {"mass": "mg", "activity": "MU", "radiation": "Gy", "substance": "umol", "dimensionless": "dimensionless"}
 PER_BSA = ("/m2", "/m^2", "/m²")
-TIME_UNITS = {"min": 1 / 1440, "h": 1 / 24, "hour": 1 / 24, "d": 1.0, "day": 1.0, "week": 7.0, "wk": 7.0}
+PER_WEIGHT = ("/kg", "/kgbw")
+MONTH_DAYS, YEAR_DAYS = 365.25 / 12, 365.25  # mean Gregorian month (30.4375 days) and year
+TIME_UNITS = {"s": 1 / 86400, "sec": 1 / 86400, "second": 1 / 86400, "min": 1 / 1440, "minute": 1 / 1440,
+              "h": 1 / 24, "hr": 1 / 24, "hour": 1 / 24, "d": 1.0, "day": 1.0, "wk": 7.0, "week": 7.0,
+              "mo": MONTH_DAYS, "month": MONTH_DAYS, "y": YEAR_DAYS, "yr": YEAR_DAYS, "year": YEAR_DAYS}
+TIME_HELP = "s, min, h (hr, hour), d (day), wk (week), month (30.4375 days), yr (year, 365.25 days); plurals allowed"
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
@@ -57,6 +69,10 @@ def amount(value: float | str, unit: str | None, dimension: str) -> tuple[float,
 def _parse_unit(unit: str, dimension: str) -> tuple[float, bool]:
     """(size in the canonical unit, per m2 of BSA) of an amount unit such as ``"mg/m2"``."""
     unit = unit.replace("μ", "µ").replace(" ", "")
+    if unit.lower().endswith(PER_WEIGHT):
+        raise ValueError(f"unit {unit!r} is per kg of body weight, which the model does not have yet (the patient "
+                         "has no weight field); allowed: an absolute amount (e.g. mg) or per m2 of body surface area "
+                         "(e.g. mg/m2, scaled by Patient.bsa)")
     base = unit
     for suffix in PER_BSA:
         base = base.removesuffix(suffix)
@@ -68,15 +84,16 @@ def _parse_unit(unit: str, dimension: str) -> tuple[float, bool]:
 
 
 def days(value: float | str | None) -> float | None:
-    """A time in days: a number (days) or a string such as ``"3.5 day"``, ``"12 h"``, ``"2 weeks"``."""
+    """A time in days: a number (days) or a string such as ``"3.5 day"``, ``"12 h"``, ``"1 hr"``,
+    ``"2 weeks"``, ``"6 months"`` (units: :data:`TIME_UNITS`, see the module docstring)."""
     if value is None or isinstance(value, int | float):
         return None if value is None else float(value)
     number, unit = split_quantity(value)
     unit = unit.strip().lower()
-    if unit.endswith("s") and unit[:-1] in TIME_UNITS:
+    if unit not in TIME_UNITS and unit.endswith("s") and unit[:-1] in TIME_UNITS:
         unit = unit[:-1]
     if unit == "":
         return number
     if unit not in TIME_UNITS:
-        raise ValueError(f"unit {unit!r} is not a time; allowed: {', '.join(TIME_UNITS)}")
+        raise ValueError(f"unit {unit!r} is not a time; allowed: {TIME_HELP}")
     return number * TIME_UNITS[unit]

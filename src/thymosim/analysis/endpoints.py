@@ -104,6 +104,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "M1_M2_end": lambda df: float(_col(df, "M1_M2")[-1]),
     "tumour_best_change": tumour_best_change,
     "recist": recist,
+    "ta1_cmax": peak("ta1_plasma"),
+    "ta1_auc": auc("ta1_plasma"),
+    "ta1_cavg": lambda df: auc("ta1_plasma")(df) / float(_col(df, "time")[-1] - _col(df, "time")[0]),
 }
 """Built-in endpoints by name; time-dependent ones use the end of the horizon."""
 
@@ -121,6 +124,9 @@ DESCRIPTIONS = {
     "M1_M2_end": "M1/M2 macrophage ratio at the horizon [-]",
     "tumour_best_change": "best (most negative) tumour diameter change from baseline [%]",
     "recist": "RECIST 1.1 class on the diameter: CR 0, PR 1, SD 2, PD 3",
+    "ta1_cmax": "highest plasma thymalfasin [ng/mL] at the output times (Tmax ~1.8 h: use a step <= 1 h)",
+    "ta1_auc": "area under plasma thymalfasin, endogenous included [ng/mL x day] (step <= 1 h)",
+    "ta1_cavg": "average plasma thymalfasin over the horizon [ng/mL] (step <= 1 h)",
 }
 """One line per built-in endpoint, with its unit (``thymosim list endpoints``)."""
 

@@ -171,9 +171,42 @@ def sbml_consistency(sbml: str) -> Counter:
     return Counter((e.getSeverity(), e.getErrorId()) for e in errors)
 
 
+def flat_antimony(sbml: str) -> str:
+    """One self-contained Antimony text of a flat SBML model (no imports), for tools that read
+    Antimony directly: ``te.loada(open("models/thymosim_flat.ant").read())``. Values and rules as
+    in the SBML; units, annotations and notes stay in the SBML (Antimony cannot read back some of
+    its own unit definitions, e.g. 1e-06 mole/(item day^2))."""
+    import antimony
+
+    document = libsbml.readSBMLFromString(sbml)
+    model = document.getModel()
+    while model.getNumUnitDefinitions():
+        model.removeUnitDefinition(0)
+    for items in (model.getListOfParameters(), model.getListOfSpecies(), model.getListOfCompartments()):
+        for item in items:
+            item.unsetUnits()
+    for species in model.getListOfSpecies():
+        species.unsetSubstanceUnits()
+    for attribute in ("TimeUnits", "SubstanceUnits", "VolumeUnits", "ExtentUnits", "LengthUnits", "AreaUnits"):
+        getattr(model, f"unset{attribute}")()
+    text = re.sub(r'\s+sbml:units="[^"]*"', "", libsbml.writeSBMLToString(document))  # units of numbers in math
+    antimony.clearPreviousLoads()
+    if antimony.loadSBMLString(text) < 0:
+        raise RuntimeError(f"Antimony failed to read the SBML: {antimony.getLastError()}")
+    header = ("// thymosim, flat Antimony generated from models/thymosim.xml by python -m thymosim.sbml.build;\n"
+              "// edit models/modules/*.ant and models/parameters.tsv instead (values and sources live there).\n")
+    return header + antimony.getAntimonyString(antimony.getMainModuleName())
+
+
+def flat_path() -> Path:
+    return model_dir() / f"{MAIN_MODULE}_flat.ant"
+
+
 def main() -> None:
-    sbml_path().write_text(build_sbml(), encoding="utf-8")
-    print(f"wrote {sbml_path()}")
+    sbml = build_sbml()
+    sbml_path().write_text(sbml, encoding="utf-8")
+    flat_path().write_text(flat_antimony(sbml), encoding="utf-8")
+    print(f"wrote {sbml_path()} and {flat_path()}")
 
 
 if __name__ == "__main__":
