@@ -33,7 +33,7 @@ def scenario(horizon: float = 180.0, step: float = 1.0) -> Scenario:
     """The default Ta1 arm; a shorter horizon keeps only the doses inside it."""
     base = named("cisplatin_vinorelbine_ta1")
     if horizon < base.horizon:
-        doses = [Dose(d.drug, d.amt, d.unit + ("/m2" if d.per_bsa else ""), d.time, d.ii, until=horizon, dur=d.dur)
+        doses = [Dose(d.drug, d.amt, d.unit + d.per_unit, d.time, d.ii, until=horizon, dur=d.dur)
                  if d.addl else d for d in base.regimen.doses]
         return Scenario("bench", Regimen(tuple(doses)), base.patient, horizon=horizon, step=step)
     return Scenario("bench", base.regimen, base.patient, horizon=horizon, step=step)

@@ -74,7 +74,7 @@ def test_patient_defaults_and_healthy_read_the_table():
 
 PREFIXES = ("k", "ka", "d", "p", "g", "K", "E", "CL", "V", "C", "f", "w", "s", "alpha", "slope")
 SUFFIXES = ("0", "set", "ref", "rate")
-CONVENTION = {"MTT", "gam", "BSA"}
+CONVENTION = {"MTT", "gam", "BSA", "BW"}
 MODULES = ("PK", "DC", "CK", "TC", "MAC", "CHEMO", "TUM", "IT", "RT")
 
 

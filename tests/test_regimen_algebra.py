@@ -169,11 +169,17 @@ def test_drug_names_ignore_separators():
         Dose("zadaxin", "1.6 mg")
 
 
-@pytest.mark.parametrize("kwargs", [{"amt": "2 mg/kg"}, {"amt": 2, "unit": "mg/kg"}, {"amt": "100 ug/kg"}])
-def test_per_kg_doses_say_that_the_model_has_no_body_weight(kwargs):
-    with pytest.raises(ValueError, match=r"^unit: .*per kg of body weight, which the model does not have yet .*"
-                                         r"no weight field.*mg/m2"):
-        Dose("cisplatin", **kwargs)
+@pytest.mark.parametrize("kwargs", [{"amt": "2 mg/kg"}, {"amt": 2, "unit": "mg/kg"}, {"amt": "2000 ug/kg"}])
+def test_per_kg_doses_are_per_kg_of_body_weight(kwargs):
+    dose = Dose("cisplatin", **kwargs)
+    assert dose.per_weight and not dose.per_bsa and dose.amt == 2.0 and dose.unit == "mg" and dose.per_unit == "/kg"
+    assert dose == Dose("cisplatin", "2 mg/kg") != Dose("cisplatin", "2 mg")
+
+
+@pytest.mark.parametrize("kwargs", [{"amt": "2 Gy/kg"}, {"amt": 2, "unit": "Gy/kg"}, {"amt": 2, "per_weight": True}])
+def test_a_per_kg_radiation_dose_is_an_error_naming_the_unit(kwargs):
+    with pytest.raises(ValueError, match=r"^unit: .*per kg of body weight"):
+        Dose("radiotherapy", **kwargs)
 
 
 # --- simulate ----------------------------------------------------------------------------------

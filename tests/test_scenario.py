@@ -75,7 +75,7 @@ def test_salvati_arm_with_ta1_and_ifna_keeps_counts_higher():
         (("horizon",), -3, r"^horizon: -3"),
         (("horizon",), "soon", r"^horizon: 'soon'"),
         (("patient", "cd4"), -5.0, r"^patient.cd4: -5.0; allowed: a finite number"),
-        (("patient", "weight"), 70, r"^patient.weight: unknown key"),
+        (("patient", "height"), 170, r"^patient.height: unknown key"),
         (("patient", "parameters", "PK_nope"), 1.0, r"^patient.parameters.PK_nope: unknown parameter"),
         (("patient", "parameters", "PK_CL"), "fast", r"^patient.parameters.PK_CL: 'fast'"),
         (("doses", 0, "amt"), "-1.6 mg", r"^doses\[0\].amt: '-1.6 mg'"),
@@ -257,6 +257,8 @@ def test_toml_drug_names_and_units_as_people_write_them():
     scenario = Scenario.from_dict(data)
     assert scenario.horizon == 182.625 and scenario.step == 0.5
     assert {d.drug for d in scenario.regimen.doses} == {"thymalfasin", "cisplatin"}
-    bad = {"name": "perkg", "doses": [{"drug": "cisplatin", "amt": "2 mg/kg"}]}
-    with pytest.raises(ScenarioError, match=r"^doses\[0\]\.unit: '2 mg/kg': .*per kg of body weight.*mg/m2"):
+    per_kg = Scenario.from_dict({"name": "perkg", "doses": [{"drug": "cisplatin", "amt": "2 mg/kg"}]})
+    assert per_kg.regimen.doses[0].per_weight and per_kg.regimen.doses[0].amt == 2.0
+    bad = {"name": "perkg", "doses": [{"drug": "radiotherapy", "amt": "2 Gy/kg"}]}
+    with pytest.raises(ScenarioError, match=r"^doses\[0\]\.unit: '2 Gy/kg': .*per kg of body weight.*Gy"):
         Scenario.from_dict(bad)

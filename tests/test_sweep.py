@@ -210,3 +210,15 @@ def test_a_damaged_part_is_detected_and_only_its_runs_recomputed(short, uninterr
         assert len(list(tmp_path.glob("*.corrupt-*"))) == 1
     if fault != "duplicate":  # only the damaged part's runs were recomputed, into one new part
         assert any(set(pd.read_parquet(p).run) == lost for p in parts(tmp_path))
+
+
+@pytest.mark.parametrize("factor, message", [
+    ("patient.cd44", "'cd44' is not a patient field; allowed: cd3, cd4"),
+    ("doses[1].amnt", "'amnt' is not a dose field; allowed: drug, amt"),
+])
+def test_a_misspelt_field_is_refused_before_any_run(factor, message):
+    from thymosim.analysis.sweep import check_factors
+    from thymosim.scenario import ScenarioError, named
+
+    with pytest.raises(ScenarioError, match=message):
+        check_factors(named("prag_ta1"), [factor])

@@ -1,5 +1,5 @@
 """A patient is a set of model parameter values: covariates (baseline counts, tumour size, body
-surface area) plus overrides. Defaults are the parameter table's values."""
+surface area, body weight) plus overrides. Defaults are the parameter table's values."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from thymosim.tables import parameter_value
 
 @dataclass(frozen=True)
 class Patient:
-    """Baseline blood counts [cells/uL], tumour diameter [mm], body surface area [m2].
+    """Baseline blood counts [cells/uL], tumour diameter [mm], body surface area [m2], body weight [kg].
 
     Defaults are the table's (``models/parameters.tsv``, role ``covariate``): the seed's
     advanced-cancer baseline, CD3 422.5, CD4 244.5, CD8 159.0 cells/uL. ``parameters``
-    overrides any other model parameter by id. The untreated model starts at its steady
+    overrides any other model parameter by id. ``bsa`` scales per-m2 doses and ``weight`` per-kg
+    doses (in the driver; neither is in the ODEs). The untreated model starts at its steady
     state for these values. Fields map to parameters through ``models/covariates.tsv``.
     """
 
@@ -25,10 +26,11 @@ class Patient:
     anc: float = parameter_value("ANC_0")
     tumour_diameter: float = parameter_value("D_0")
     bsa: float = parameter_value("BSA")
+    weight: float = parameter_value("BW")
     parameters: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("cd3", "cd4", "cd8", "nk", "anc", "tumour_diameter", "bsa"):
+        for name in ("cd3", "cd4", "cd8", "nk", "anc", "tumour_diameter", "bsa", "weight"):
             value = getattr(self, name)
             if not value > 0:
                 raise ValueError(f"Patient.{name} must be > 0, got {value!r}")

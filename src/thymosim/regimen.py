@@ -1,9 +1,10 @@
 """Dose regimens as data, with NONMEM/mrgsolve field names.
 
 A :class:`Dose` is one dosing record: ``drug``, amount ``amt`` (number + ``unit``, or a
-string such as ``"80 mg/m2"``), first ``time``, interval ``ii``, additional doses
-``addl`` or an exclusive end time ``until``, and for infusions a ``rate`` (amount/day)
-or duration ``dur``. Times are days (numbers) or strings (``"12 h"``, ``"2 week"``).
+string such as ``"80 mg/m2"`` or ``"0.02 mg/kg"``: per-m2 amounts scale with the patient's body
+surface area, per-kg amounts with the patient's body weight, when administered), first ``time``,
+interval ``ii``, additional doses ``addl`` or an exclusive end time ``until``, and for infusions a
+``rate`` (amount/day) or duration ``dur``. Times are days (numbers) or strings (``"12 h"``, ``"2 week"``).
 Records are normalised on construction, so equal spellings give equal objects.
 
 Doses and regimens combine as people write them::
@@ -48,16 +49,19 @@ import pandas as pd
 
 from thymosim import units
 from thymosim.model import Drug, default_model
+from thymosim.tables import parameter_value
 
+WEIGHT = parameter_value("BW")
+"""Body weight [kg] used when none is given: the table's ``BW`` (= ``Patient().weight``)."""
 MAX_ADDL = 100_000  # guards against an interval typo expanding into millions of doses
 
 
 @dataclass(frozen=True)
 class Dose:
-    """One dosing record (see module docstring). Stored canonically: amounts in mg
-    (MU, Gy, umol) or per m2, times in days, ``rate`` folded into ``dur``, ``until`` into ``addl``
-    (``until`` itself is kept, in days, so that shifts recompute ``addl``; like ``in_cycle`` it is not
-    compared: doses compare by what they give).
+    """One dosing record (see module docstring). Stored canonically: amounts in mg (MU, Gy, umol),
+    absolute, per m2 (``per_bsa``) or per kg (``per_weight``), times in days, ``rate`` folded into
+    ``dur``, ``until`` into ``addl`` (``until`` itself is kept, in days, so that shifts recompute
+    ``addl``; like ``in_cycle`` it is not compared: doses compare by what they give).
 
     ``drug`` is a name in the default model's drug map (``models/drugs.tsv``; case, spaces, ``-`` and
     ``_`` do not matter: ``"Thymalfasin"``, ``"GM-CSF"``, ``"PD-1 inhibitor"``) or a
@@ -77,6 +81,8 @@ class Dose:
     spec: Drug | None = field(default=None, repr=False)
     in_cycle: tuple[float, float] | None = field(default=None, compare=False, repr=False)
     """(days from day 1 of its cycle to ``time``, cycle length [day]); set by :meth:`cycle`."""
+    per_weight: bool = field(default=False, compare=True)
+    """The amount is per kg of body weight (``"mg/kg"``): scaled by ``Patient.weight`` when given."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -89,16 +95,22 @@ class Dose:
         set_(self, "drug", drug.name)
         set_(self, "spec", drug)
         try:
-            amt, per_bsa = units.amount(self.amt, self.unit, drug.dimension)
+            amt, per = units.amount_per(self.amt, self.unit, drug.dimension)
         except ValueError as err:
             key = "unit" if "amount; allowed" in str(err) or "per kg" in str(err) else "amt"
             raise ValueError(f"{key}: {err}") from None
-        per_bsa = per_bsa or self.per_bsa
+        per_bsa, per_weight = per == "m2" or self.per_bsa, per == "kg" or self.per_weight
+        if per_bsa and per_weight:
+            raise ValueError(f"unit: {self.amt!r} is both per m2 and per kg; allowed: one of them")
+        if per_weight and drug.dimension not in units.PER_WEIGHT_DIMENSIONS:
+            raise ValueError(f"unit: {drug.name} is dosed in {units.CANONICAL[drug.dimension]}, which cannot be per kg "
+                             "of body weight; allowed: an absolute amount (optionally per m2)")
+        per_unit = "/m2" if per_bsa else "/kg" if per_weight else ""
         if not (amt >= 0 and math.isfinite(amt)):
             raise ValueError(f"amt: {self.amt!r} must be a finite amount >= 0")
         if amt > drug.max_amt:
             raise ValueError(f"amt: {str(self.amt)[:40]!r} is {amt:g} {units.CANONICAL[drug.dimension]}"
-                             f"{'/m2' if per_bsa else ''} per administration; allowed: at most {drug.max_amt:g} "
+                             f"{per_unit} per administration; allowed: at most {drug.max_amt:g} "
                              f"{units.CANONICAL[drug.dimension]} for "
                              f"{drug.name} (a sanity limit, models/drugs.tsv max_amt)")
         time, ii, dur = _days("time", self.time), _days("ii", self.ii), _days("dur", self.dur)
@@ -150,7 +162,8 @@ class Dose:
         for name, value in (("amt", amt), ("unit", units.CANONICAL[drug.dimension]), ("time", time),
                             ("ii", ii if addl or until is not None else 0.0), ("addl", addl), ("until", until),
                             ("rate", None),
-                            ("dur", dur), ("route", route), ("per_bsa", per_bsa)):
+                            ("dur", dur), ("route", route), ("per_bsa", per_bsa),
+                            ("per_weight", per_weight)):
             set_(self, name, value)
 
     @property
@@ -158,10 +171,20 @@ class Dose:
         """Times of every administration [day]."""
         return [self.time + k * self.ii for k in range(self.addl + 1)]
 
-    def model_amount(self, bsa: float) -> float:
-        """Amount per administration in the model's unit for this drug."""
-        amount = self.amt * bsa if self.per_bsa else self.amt
-        return amount * self.spec.model_per_canonical
+    def model_amount(self, bsa: float, weight: float = WEIGHT) -> float:
+        """Amount per administration in the model's unit for this drug: a per-m2 amount times the
+        body surface area ``bsa`` [m2], a per-kg amount times the body ``weight`` [kg]."""
+        return self.amount(bsa, weight) * self.spec.model_per_canonical
+
+    def amount(self, bsa: float, weight: float = WEIGHT) -> float:
+        """Absolute amount per administration in the canonical unit (mg, MU, Gy, umol) for a patient
+        of body surface area ``bsa`` [m2] and body ``weight`` [kg]."""
+        return self.amt * bsa if self.per_bsa else self.amt * weight if self.per_weight else self.amt
+
+    @property
+    def per_unit(self) -> str:
+        """``"/m2"``, ``"/kg"`` or ``""``: what the amount is per (appended to ``unit`` when written)."""
+        return "/m2" if self.per_bsa else "/kg" if self.per_weight else ""
 
     def end(self) -> float:
         """When this record is over [day]: its last administration plus ``max(ii, dur)``; for a
@@ -269,7 +292,7 @@ def _rate_per_day(rate: float, unit: str | None, drug: Drug, original) -> float:
         raise ValueError(f"rate: {original!r} needs a unit amount/time, e.g. '80 mg/h'")
     amount_unit, time_unit = unit.rsplit("/", 1)
     try:
-        per, _ = units.amount(1.0, amount_unit, drug.dimension)
+        per, _ = units.amount_per(1.0, amount_unit, drug.dimension)  # only fixes dur; the basis is the amount's
         return float(rate) * per / units.days(f"1 {time_unit}")
     except ValueError as err:
         raise ValueError(f"rate: {original!r}: {err}") from None
@@ -351,33 +374,47 @@ class Regimen:
         """NONMEM-like event table: one row per record (EVID 1 = dose)."""
         rows = [
             {"TIME": d.time, "DRUG": d.drug, "CMT": d.spec.target or d.spec.rate, "AMT": d.amt,
-             "UNIT": d.unit + ("/m2" if d.per_bsa else ""), "EVID": 1, "II": d.ii, "ADDL": d.addl,
+             "UNIT": d.unit + d.per_unit, "EVID": 1, "II": d.ii, "ADDL": d.addl,
              "RATE": d.amt / d.dur if d.dur else 0.0, "DUR": d.dur, "ROUTE": d.route}
             for d in self.doses
         ]
         columns = ["TIME", "DRUG", "CMT", "AMT", "UNIT", "EVID", "II", "ADDL", "RATE", "DUR", "ROUTE"]
         return pd.DataFrame(rows, columns=columns).sort_values(["TIME", "DRUG"], ignore_index=True)
 
-    def administrations(self) -> pd.DataFrame:
-        """One row per administration (``addl`` expanded), sorted; zero amounts dropped."""
+    def administrations(self, bsa: float | None = None, weight: float | None = None) -> pd.DataFrame:
+        """One row per administration (``addl`` expanded), sorted; zero amounts dropped. ``amt`` is
+        as written (per m2 where ``per_bsa``, per kg where ``per_weight``); given a patient's ``bsa``
+        [m2] and ``weight`` [kg], the amounts are absolute, as the patient receives them (flags False).
+        Without them, a per-kg amount is not converted: a regimen does not know the patient."""
         rows = sorted(
-            (round(t, 9), d.drug, d.amt, d.per_bsa, round(d.dur, 9))
+            (round(t, 9), d.drug, *_given(d, bsa, weight), round(d.dur, 9))
             for d in self.doses if d.amt > 0 for t in d.times
         )
-        return pd.DataFrame(rows, columns=["time", "drug", "amt", "per_bsa", "dur"])
+        return pd.DataFrame(rows, columns=["time", "drug", "amt", "per_bsa", "per_weight", "dur"])
 
-    def actions(self, bsa: float) -> list[tuple[float, str, float]]:
+    def actions(self, bsa: float, weight: float = WEIGHT) -> list[tuple[float, str, float]]:
         """Dose actions sorted by time: ``(time, target, increment)``. A bolus adds the
         amount to its species; an infusion adds amount/dur to its rate parameter at
-        the start and removes it at the end. Zero amounts are no-ops and are skipped."""
+        the start and removes it at the end. Zero amounts are no-ops and are skipped.
+        Per-m2 amounts are scaled by ``bsa`` [m2], per-kg amounts by ``weight`` [kg]
+        (default the table's ``BW``; :func:`thymosim.simulation.simulate` passes ``Patient.weight``)."""
         out = []
         for dose in self.doses:
             if dose.amt == 0:
                 continue
-            drug, amount = dose.spec, dose.model_amount(bsa)
+            drug, amount = dose.spec, dose.model_amount(bsa, weight)
             for t in dose.times:
                 if dose.dur > 0:
                     out += [(t, drug.rate, amount / dose.dur), (t + dose.dur, drug.rate, -amount / dose.dur)]
                 else:
                     out.append((t, drug.target, amount))
         return sorted(out, key=lambda a: a[0])
+
+
+def _given(dose: Dose, bsa: float | None, weight: float | None) -> tuple[float, bool, bool]:
+    """(amount, per_bsa, per_weight) of one administration; absolute where the scale is given."""
+    if dose.per_bsa and bsa is not None:
+        return dose.amt * bsa, False, False
+    if dose.per_weight and weight is not None:
+        return dose.amt * weight, False, False
+    return dose.amt, dose.per_bsa, dose.per_weight

@@ -9,7 +9,7 @@ Schema (every key optional except ``name`` and ``doses``)::
     step = 0.25                    # output step [day]
     outputs = ["CD4", "CD8"]       # subset of the model's outputs (models/outputs.tsv); default all
 
-    [patient]                      # baseline counts [cells/uL], tumour diameter [mm], BSA [m2]
+    [patient]                      # baseline counts [cells/uL], tumour diameter [mm], BSA [m2], weight [kg]
     cd3 = 422.5
     cd4 = 244.5
     [patient.parameters]           # any parameter id of models/parameters.tsv (covariates: the fields above)
@@ -17,7 +17,7 @@ Schema (every key optional except ``name`` and ``doses``)::
 
     [[doses]]                      # one table per dosing record (see thymosim.regimen.Dose)
     drug = "thymalfasin"           # a drug of the model's drug map (models/drugs.tsv)
-    amt = "1.6 mg"                 # or amt = 1.6 with unit = "mg"; "80 mg/m2" scales with BSA
+    amt = "1.6 mg"                 # or 1.6 with unit = "mg"; "80 mg/m2" scales with BSA, "0.025 mg/kg" with weight
     time = 0                       # first dose [day] or "12 h"
     ii = "3.5 day"                 # interval (> 0 when repeated)
     until = "180 day"              # exclusive, absolute end day; or addl = N additional doses
@@ -90,6 +90,7 @@ TOP_KEYS = ("name", "description", "source", "model", "horizon", "step", "output
 DRUG_KEYS = ("target", "rate", "unit", "routes", "description")
 MAX_NAME, MAX_TEXT = 200, 5_000  # characters of a scenario's name and of its description/source
 PATIENT_KEYS = tuple(f.name for f in fields(Patient))
+DRIVER_KEYS = ("bsa", "weight")  # patient keys the driver uses (per-m2 and per-kg doses): allowed for any model
 DOSE_KEYS = ("drug", "amt", "unit", "time", "ii", "addl", "until", "rate", "dur", "route",
              "name", "after", "days", "every", "cycles")
 CYCLE_KEYS = ("days", "every", "cycles")
@@ -143,12 +144,12 @@ class Scenario:
             raise ScenarioError(f"scenario {self.name!r}: its model {self.model.name!r} was not read from a file; "
                                 "save the SBML and name it in the scenario (model = \"file.xml\")")
         patient = {k: getattr(self.patient, k) for k in PATIENT_KEYS
-                   if k != "parameters" and (k in self.model.covariates or k == "bsa")}
+                   if k != "parameters" and (k in self.model.covariates or k in DRIVER_KEYS)}
         if self.patient.parameters:
             patient["parameters"] = dict(self.patient.parameters)
         doses = []
         for d in self.regimen.doses:
-            record = {"drug": d.drug, "amt": d.amt, "unit": d.unit + ("/m2" if d.per_bsa else ""),
+            record = {"drug": d.drug, "amt": d.amt, "unit": d.unit + d.per_unit,
                       "time": d.time, "route": d.route}
             if d.addl:
                 record |= {"ii": d.ii, "addl": d.addl}
@@ -312,7 +313,7 @@ def _patient(table: Any, model: Model) -> Patient:
     if not isinstance(table, dict):
         raise ScenarioError(f"patient: {table!r}; allowed: a table with keys {', '.join(PATIENT_KEYS)}")
     _check_keys("patient.", table, PATIENT_KEYS)
-    fields_given = [k for k in table if k not in ("parameters", "bsa") and k not in model.covariates]
+    fields_given = [k for k in table if k not in ("parameters", *DRIVER_KEYS) and k not in model.covariates]
     if fields_given:
         raise ScenarioError(f"patient.{fields_given[0]}: model {model.name!r} has no such covariate; "
                             f"allowed: {', '.join(model.covariates) or 'none (use patient.parameters)'}")

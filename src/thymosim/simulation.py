@@ -140,7 +140,7 @@ def simulate(
     horizon = float(grid[-1])
 
     selections = ["time"] + [model.outputs[n].id for n in names] + list(extra)
-    actions = [a for a in regimen.actions(patient.bsa) if a[0] <= horizon]
+    actions = [a for a in regimen.actions(patient.bsa, weight=patient.weight) if a[0] <= horizon]
     if problem := over_limits(horizon, 1.0, len(actions)):
         raise ValueError(problem)
     values = model.values(patient)

@@ -1,12 +1,14 @@
 """Parse the few units dosing needs. Canonical units: mg (mass), MU (activity,
 million international units), Gy (radiation), each optionally per m2 of body
-surface area; day for time.
+surface area; mass, activity and substance amounts also per kg of body weight; day for time.
 
 Times (case-insensitive, singular or plural, space optional): s/sec/second, min/minute,
 h/hr/hour, d/day, wk/week, mo/month (a mean calendar month, 365.25/12 = 30.4375 days) and
 y/yr/year (365.25 days): ``"1 hr"``, ``"90 minutes"``, ``"2 wks"``, ``"6 months"`` (182.625 days).
-Per-kg amounts (``"2 mg/kg"``) are refused with a clear message: the model has no body weight
-yet; per-m2 amounts scale with the patient's body surface area.
+Per-m2 amounts (``"80 mg/m2"``) scale with the patient's body surface area, per-kg amounts
+(``"0.02 mg/kg"``, ``"100 ug/kg"``, ``"50000 IU/kg"``) with the patient's body weight, both in the
+driver at administration time (:meth:`thymosim.regimen.Dose.model_amount`). A per-kg radiation dose
+(``"Gy/kg"``; a gray is already per kg of tissue) is an error.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ AMOUNT_UNITS: dict[str, dict[str, float]] = {
 CANONICAL = {"mass": "mg", "activity": "MU", "radiation": "Gy", "substance": "umol", "dimensionless": "dimensionless"}
 PER_BSA = ("/m2", "/m^2", "/m²")
 PER_WEIGHT = ("/kg", "/kgbw")
+PER_WEIGHT_DIMENSIONS = ("mass", "activity", "substance")  # amounts that may be given per kg of body weight
 MONTH_DAYS, YEAR_DAYS = 365.25 / 12, 365.25  # mean Gregorian month (30.4375 days) and year
 TIME_UNITS = {"s": 1 / 86400, "sec": 1 / 86400, "second": 1 / 86400, "min": 1 / 1440, "minute": 1 / 1440,
               "h": 1 / 24, "hr": 1 / 24, "hour": 1 / 24, "d": 1.0, "day": 1.0, "wk": 7.0, "week": 7.0,
@@ -51,10 +54,21 @@ def split_quantity(text: str) -> tuple[float, str]:
 
 
 def amount(value: float | str, unit: str | None, dimension: str) -> tuple[float, bool]:
-    """An amount in the canonical unit of ``dimension`` and whether it is per m2 of BSA.
+    """An amount in the canonical unit of ``dimension`` and whether it is per m2 of BSA
+    (kept for callers that predate per-kg doses: a per-kg unit raises; use :func:`amount_per`)."""
+    canonical, per = amount_per(value, unit, dimension)
+    if per == "kg":
+        raise ValueError(f"unit {unit or value!r} is per kg of body weight; allowed here: an absolute amount or per m2 "
+                         "(per-kg amounts: thymosim.units.amount_per)")
+    return canonical, per == "m2"
+
+
+def amount_per(value: float | str, unit: str | None, dimension: str) -> tuple[float, str | None]:
+    """An amount in the canonical unit of ``dimension`` and what it is per: ``None`` (absolute),
+    ``"m2"`` (of body surface area) or ``"kg"`` (of body weight).
 
     ``value`` is a number (with ``unit``; default the canonical unit) or a string such
-    as ``"80 mg/m2"``. A unit of another dimension is an error naming the allowed units.
+    as ``"80 mg/m2"`` or ``"0.02 mg/kg"``. A unit of another dimension is an error naming the allowed units.
     """
     if isinstance(value, str):
         value, written = split_quantity(value)
@@ -62,25 +76,33 @@ def amount(value: float | str, unit: str | None, dimension: str) -> tuple[float,
             raise ValueError(f"unit {unit!r} conflicts with the unit written in the amount ({written!r}); "
                              "allowed: give the unit once")
         unit = written or unit
-    factor, per_bsa = _parse_unit(unit or CANONICAL[dimension], dimension)
-    return float(value) * factor, per_bsa
+    factor, per = _parse_unit(unit or CANONICAL[dimension], dimension)
+    return float(value) * factor, per
 
 
-def _parse_unit(unit: str, dimension: str) -> tuple[float, bool]:
-    """(size in the canonical unit, per m2 of BSA) of an amount unit such as ``"mg/m2"``."""
+def _parse_unit(unit: str, dimension: str) -> tuple[float, str | None]:
+    """(size in the canonical unit, per: None, "m2" or "kg") of an amount unit such as ``"mg/m2"``."""
     unit = unit.replace("μ", "µ").replace(" ", "")
-    if unit.lower().endswith(PER_WEIGHT):
-        raise ValueError(f"unit {unit!r} is per kg of body weight, which the model does not have yet (the patient "
-                         "has no weight field); allowed: an absolute amount (e.g. mg) or per m2 of body surface area "
-                         "(e.g. mg/m2, scaled by Patient.bsa)")
-    base = unit
-    for suffix in PER_BSA:
-        base = base.removesuffix(suffix)
     allowed = AMOUNT_UNITS[dimension]
+    per_kg = dimension in PER_WEIGHT_DIMENSIONS
+    options = "per m2 or per kg" if per_kg else "per m2"
+    base, per = unit, None
+    for suffix in PER_WEIGHT:
+        if unit.lower().endswith(suffix):
+            base, per = unit[:-len(suffix)], "kg"
+            break
+    else:
+        for suffix in PER_BSA:
+            if unit.endswith(suffix):
+                base, per = unit.removesuffix(suffix), "m2"
+                break
     if base not in allowed:
         names = ", ".join(allowed)
-        raise ValueError(f"unit {unit!r} is not a {dimension} amount; allowed: {names} (optionally per m2)")
-    return allowed[base], base != unit
+        raise ValueError(f"unit {unit!r} is not a {dimension} amount; allowed: {names} (optionally {options})")
+    if per == "kg" and not per_kg:
+        raise ValueError(f"unit {unit!r} is per kg of body weight, which a {dimension} amount cannot be; allowed: "
+                         f"{', '.join(allowed)} (optionally per m2)")
+    return allowed[base], per
 
 
 def days(value: float | str | None) -> float | None:

@@ -140,21 +140,33 @@ def calibrate_clinical(model, workers: int = 1) -> dict[str, float]:
     """The fits to ``models/data/clinical_targets.tsv`` (train rows), printed: the Ta1 immune
     effect (multi-start, profile-likelihood intervals, identifiability), then each population kill
     fit on the immune-fitted model. Returns the fitted parameter values."""
+    import sys
+    import time
+
     from thymosim.analysis.clinical_fit import fit_immune, fit_kill, fixed, interval, profile
     from thymosim.analysis.population import virtual_population
 
+    start = time.perf_counter()
+
+    def stage(text: str) -> None:  # a sign of life on stderr for a run of minutes
+        print(f"[{time.perf_counter() - start:6.0f} s] {text}", file=sys.stderr, flush=True)
+
+    stage("Ta1 immune effect: 6 starts")
     immune = fit_immune(model=model)
     print("Ta1 immune effect (train count targets; least squares from 6 starts in log space):")
     print(immune.starts.to_string(index=False, float_format="%.4g"))
     print(immune.table.to_string(float_format="%.4g"))
     print(f"  {'parameter':14s} {'value':>9s} {'95% profile interval':>24s}  identifiability")
     for name, value in immune.values.items():
+        stage(f"profile likelihood of {name}")
         lo, hi, verdict = interval(profile(immune, name, model=model))
         print(f"  {name:14s} {value:9.4g} {f'[{lo:.4g}, {hi:.4g}]':>24s}  {verdict}")
     values = {k: round_to_table(v) for k, v in immune.values.items()}
     tuned = fixed(model, values)
+    stage(f"virtual population of {KILL_POPULATION}")
     population = virtual_population(KILL_POPULATION, seed=0, workers=workers, model=tuned)
     for target, names in KILL_FITS.items():
+        stage(f"population kill fit to {target}")
         kill = fit_kill(target, names, population, workers=workers, model=tuned)
         print(f"{target}: factor {kill.factor:.4g} [{kill.factor_lo:.4g}, {kill.factor_hi:.4g}] on {', '.join(names)} "
               f"gives {kill.model_rate:.1f} % (published {kill.published:.1f} %, exact 95 % "

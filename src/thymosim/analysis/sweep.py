@@ -38,7 +38,7 @@ import pandas as pd
 
 from thymosim.analysis.endpoints import column_of, defaults_for, resolve
 from thymosim.model import Model, default_model
-from thymosim.scenario import TOP_KEYS, Scenario, ScenarioError
+from thymosim.scenario import DOSE_KEYS, PATIENT_KEYS, TOP_KEYS, Scenario, ScenarioError
 
 _PATH = re.compile(r"([A-Za-z_][A-Za-z_0-9]*)(?:\[(\d+)\])?")
 
@@ -100,6 +100,12 @@ def check_factors(scenario: Scenario, names: Sequence[str]) -> None:
         if path[0] not in ("patient", "doses") and path[0] not in TOP_KEYS:
             raise ScenarioError(f"factor {name!r}: not a parameter of model {scenario.model.name!r} or a scenario "
                                 "key; allowed: parameter ids, patient.FIELD, doses[i].FIELD, horizon, step")
+        last = path[-1]
+        if path[0] == "patient" and len(path) == 2 and last not in PATIENT_KEYS:
+            raise ScenarioError(f"factor {name!r}: {last!r} is not a patient field; allowed: "
+                                f"{', '.join(k for k in PATIENT_KEYS if k != 'parameters')}")
+        if path[0] == "doses" and len(path) == 3 and last not in DOSE_KEYS:
+            raise ScenarioError(f"factor {name!r}: {last!r} is not a dose field; allowed: {', '.join(DOSE_KEYS)}")
 
 
 def grid(factors: Mapping[str, Sequence[Any]]) -> pd.DataFrame:

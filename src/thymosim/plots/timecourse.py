@@ -33,6 +33,8 @@ PANELS = [
     ("tumour_diameter", "Tumour diameter", False, None),
 ]
 """Panels of thymosim's figure: output, title, log scale, days shown."""
+GRADES = {"ANC": ((1000.0, "grade 3 neutropenia"), (500.0, "grade 4"))}
+"""CTCAE v5 thresholds [cells/uL] marked on a panel (dashed) when the data reach within 2x of them."""
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#7f7f7f"]
 
 
@@ -113,6 +115,11 @@ def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mappi
                 ax.text(0.01, 0.97, f"healthy range {lo:.0f}–{hi:.0f} (above)", transform=ax.transAxes,
                         fontsize=7, va="top")
             ax.set_ylim(max(0.0, low - pad), max(high + pad, min(hi, lo) if lo <= high + pad else high + pad))
+        for level, text in GRADES.get(col, ()):
+            if np.isfinite(low) and low < 2 * level:
+                ax.axhline(level, ls="--", lw=0.8, color="0.3")
+                ax.annotate(text, (0.99, level), xycoords=("axes fraction", "data"), ha="right", va="bottom",
+                            fontsize=7, color="0.3")
         if col == "ta1_plasma" and len(first) > 1:
             step_h = 24 * float(first["time"].iloc[1] - first["time"].iloc[0])
             name = f"{name} (sampled every {step_h:g} h)"

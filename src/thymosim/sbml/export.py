@@ -29,7 +29,8 @@ def scenario_sbml(scenario: Scenario) -> str:
         if value != defaults[pid]:
             model.getParameter(pid).setValue(float(value))
     model.setId(f"{_sid(scenario.model.name)}_{_sid(scenario.name)}")
-    for k, (time, target, increment) in enumerate(scenario.regimen.actions(scenario.patient.bsa)):
+    patient = scenario.patient
+    for k, (time, target, increment) in enumerate(scenario.regimen.actions(patient.bsa, weight=patient.weight)):
         _add_dose_event(model, f"dose_{k}", time, target, f"{increment!r} {_amount_unit(model, target)}")
     return libsbml.writeSBMLToString(document)
 

@@ -31,6 +31,7 @@ UNIT_DEFINITIONS: dict[str, tuple[str, list[tuple[int, int, int, float]]]] = {
     "uL": ("uL", [(_L, 1, -6, 1.0)]),
     "mm": ("mm", [(libsbml.UNIT_KIND_METRE, 1, -3, 1.0)]),
     "m2": ("m2", [(libsbml.UNIT_KIND_METRE, 2, 0, 1.0)]),
+    "kg": ("kg", [(_G, 1, 3, 1.0)]),
     "mL": ("mL", [(libsbml.UNIT_KIND_METRE, 3, -2, 1.0)]),  # cm3, so that a cube root is a length
     "pM": ("pM", [(libsbml.UNIT_KIND_MOLE, 1, -12, 1.0), (_L, -1, 0, 1.0)]),
     "pmol": ("pmol", [(libsbml.UNIT_KIND_MOLE, 1, -12, 1.0)]),
