@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from thymosim.analysis.population import virtual_population
-from thymosim.analysis.trial import COUNTS, RESPONSE, Design, run_arm
+from thymosim.analysis.trial import RESPONSE, Design, run_arm
 from thymosim.tables import clinical_targets
 
 RESAMPLES = 2000
@@ -135,9 +135,9 @@ def reproduce(n: int = 200, seed: int = 0, workers: int = 1, progress: bool = Fa
     needed = list(dict.fromkeys([*targets.scenario, *seed_table.scenario, *(scenarios or [])]))
     population = virtual_population(n, seed=seed, workers=workers, progress=progress)
     runs = {}
+    # count samples for the bands and the targets' days; run_arm keeps those within each scenario's horizon
+    days = sorted({*np.arange(0.0, 200.0, BAND_STEP), *targets.day.astype(float)})
     for name in needed:
-        horizon = 200.0  # count samples for the bands; run_arm keeps those within the scenario's horizon
-        days = sorted({*np.arange(0.0, horizon, BAND_STEP), 9.0, 42.0, 105.0})
         runs[name] = run_arm(name, population, Design(), workers=workers, progress=progress,
                              count_days=days, **run_kwargs).assign(arm=name)
     compared_targets = compare(runs, targets, seed)
@@ -160,5 +160,3 @@ def published_points() -> pd.DataFrame:
     return pd.DataFrame({"arm": rows.scenario, "quantity": rows.quantity, "day": rows.day, "value": rows.value,
                          "label": [f"seed T1 {v:g}" for v in rows.value]})
 
-
-__all__ = ["COUNTS", "Reproduction", "compare", "published_points", "reproduce", "seed_rows", "statistic"]
