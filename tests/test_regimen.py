@@ -84,3 +84,29 @@ def test_a_vanishing_interval_with_until_is_a_clear_error():
 
     with pytest.raises(ValueError, match=r"^ii: .* gives inf doses; allowed: at most 100001"):
         Dose("thymalfasin", 1.6, ii=2.2250738585e-313, until=10)
+
+
+@pytest.mark.parametrize("typed, drug", [("Zadaxin", "thymalfasin"), ("thymosin alpha-1", "thymalfasin"),
+                                         ("Keytruda", "pd1_inhibitor"), ("nivolumab", "pd1_inhibitor"),
+                                         ("Navelbine", "vinorelbine"), ("sargramostim", "gm_csf")])
+def test_brand_names_and_inns_from_the_drug_table(typed, drug):
+    assert Dose(typed, "200 mg" if drug == "pd1_inhibitor" else "1.6 mg").drug == drug
+
+
+def test_named_pd1_antibodies_are_the_same_doses_as_the_generic_one():
+    """Pembrolizumab 200 mg q3w and the generic PD-1 inhibitor at that dose are one regimen."""
+    pembro = Dose("pembrolizumab", "200 mg", ii="21 day", addl=3, dur="30 min")
+    assert pembro == Dose("pd1_inhibitor", "200 mg", ii="21 day", addl=3, dur="30 min")
+
+
+def test_a_synonym_names_one_drug_only_and_unknown_names_are_refused():
+    from thymosim.model import default_model
+    from thymosim.regimen import _drug_key
+
+    owners = {}
+    for drug in default_model().drugs.values():
+        for name in (drug.name, *drug.synonyms):
+            owners.setdefault(_drug_key(name), set()).add(drug.name)
+    assert all(len(v) == 1 for v in owners.values()), {k: v for k, v in owners.items() if len(v) > 1}
+    with pytest.raises(ValueError, match="unknown drug 'Tylenol'"):
+        Dose("Tylenol", "1 mg")

@@ -470,7 +470,8 @@ def _list(what: str) -> None:
                        f"{r.evidence}\t{r.description}") for pid, r in load_parameter_table().iterrows()]
     elif what == "drugs":
         lines = [(d.name, f"{d.unit}\t{','.join(d.routes)}\ttarget {d.target or '-'}, rate {d.rate or '-'}\t"
-                          f"{d.description}") for d in model.drugs.values()]
+                          f"{d.description}" + (f"\talso: {', '.join(d.synonyms)}" if d.synonyms else ""))
+                 for d in model.drugs.values()]
     else:
         lines = [(o.name, f"{o.unit}\t{o.id}\t{o.description}") for o in model.outputs.values()]
     for name, text in lines:

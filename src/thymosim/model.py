@@ -109,6 +109,7 @@ class Drug:
     default_dur: float = 0.0
     description: str = ""
     max_amt: float = math.inf  # largest amount per administration, canonical unit (mg, MU, Gy, umol)
+    synonyms: tuple[str, ...] = ()  # other names a dose may use (brand names, INNs)
 
     def __post_init__(self) -> None:
         if not (self.target or self.rate):

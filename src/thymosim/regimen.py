@@ -271,15 +271,17 @@ def _drug_key(name: str) -> str:
 
 
 def lookup_drug(name: str, drugs: Mapping[str, Drug], hint: str = "") -> Drug:
-    """The drug called ``name`` in a drug map; case, spaces, ``-`` and ``_`` do not matter
-    (``"Thymalfasin"``, ``"GM-CSF"``, ``"pd-1 inhibitor"``). ``models/drugs.tsv`` has no synonym
-    column, so other names (``"Zadaxin"``) are not guessed. Raises ValueError naming the allowed drugs."""
+    """The drug called ``name`` in a drug map, by its name or one of its synonyms (``models/drugs.tsv``:
+    brand names and INNs, e.g. ``"Zadaxin"``, ``"pembrolizumab"``); case, spaces, ``-`` and ``_`` do not
+    matter (``"Thymalfasin"``, ``"GM-CSF"``, ``"pd-1 inhibitor"``). Raises ValueError naming the allowed drugs."""
     if isinstance(name, str):
         if name in drugs:
             return drugs[name]
-        found = [d for key, d in drugs.items() if _drug_key(key) == _drug_key(name)]
+        key = _drug_key(name)
+        found = {d.name: d for k, d in drugs.items()
+                 if _drug_key(k) == key or key in {_drug_key(s) for s in getattr(d, "synonyms", ())}}
         if len(found) == 1:
-            return found[0]
+            return next(iter(found.values()))
     raise ValueError(f"drug: unknown drug {str(name)[:50]!r}; allowed: {', '.join(drugs) or 'none declared'}"
                      + (f" {hint}" if hint else ""))
 
