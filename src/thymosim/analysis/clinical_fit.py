@@ -101,14 +101,16 @@ def _bounds(names: Sequence[str]) -> dict[str, tuple[float, float]]:
 
 
 def fit_immune(targets: pd.DataFrame | None = None, names: Sequence[str] = IMMUNE, n_starts: int = 6,
-               seed: int = 0, model: Model | None = None) -> Fit:
-    """Fit ``names`` to the count ``targets`` (default: the train rows) from ``n_starts`` starts."""
+               seed: int = 0, model: Model | None = None, held: Mapping[str, float] | None = None) -> Fit:
+    """Fit ``names`` to the count ``targets`` (default: the train rows) from ``n_starts`` starts, with
+    the parameters in ``held`` fixed at their values (a profile)."""
+    held = dict(held or {})
     targets = count_targets() if targets is None else targets
     bounds = _bounds(names)
     lo, hi = (np.log([bounds[n][i] for n in names]) for i in (0, 1))
 
     def res(logp):
-        return residuals(targets, predict_counts(targets, dict(zip(names, np.exp(logp), strict=True)), model))
+        return residuals(targets, predict_counts(targets, held | dict(zip(names, np.exp(logp), strict=True)), model))
 
     def jac(logp):  # forward differences with an absolute step in log space (scipy's step is
         # relative to x and collapses where log p = 0, i.e. p = 1)
@@ -134,7 +136,7 @@ def fit_immune(targets: pd.DataFrame | None = None, names: Sequence[str] = IMMUN
     tied = starts[starts.cost <= starts.cost.min() + 0.01]
     chosen = tied.loc[np.log(tied[list(names)]).sum(axis=1).idxmin()]
     values = {n: float(chosen[n]) for n in names}
-    predicted = predict_counts(targets, values, model)
+    predicted = predict_counts(targets, held | values, model)
     table = targets[["scenario", "quantity", "kind", "day", "value"]].assign(
         model=predicted, residual=residuals(targets, predicted))
     return Fit(values, float(chosen.cost), starts, table, targets, bounds)
@@ -151,7 +153,7 @@ def profile(fit: Fit, name: str, points: int = 9, model: Model | None = None) ->
                            np.log(best) + np.linspace(-1.0, 1.0, points)])
     for value in np.exp(np.unique(np.clip(grid, np.log(lo), np.log(hi)))):
         if others:
-            sub = fit_immune(fit.targets, others, n_starts=1, model=fixed(model, {name: value}))
+            sub = fit_immune(fit.targets, others, n_starts=1, model=model, held={name: value})
             cost, values = sub.cost, {name: value, **sub.values}
         else:
             res = residuals(fit.targets, predict_counts(fit.targets, {name: value}, model))
@@ -163,7 +165,7 @@ def profile(fit: Fit, name: str, points: int = 9, model: Model | None = None) ->
 
 
 def fixed(model: Model | None, values: Mapping[str, float]) -> Model:
-    """``model`` with ``values`` as its defaults (a profile fixes one parameter)."""
+    """``model`` with ``values`` as its defaults (the calibration samples its population around them)."""
     import libsbml
 
     model = model or default_model()
@@ -223,14 +225,14 @@ def fit_kill(target_id: str, names: Sequence[str], population: pd.DataFrame, wor
     on ``population``; bisection on the log factor. Rates jump by 1/n, so the factor is the
     midpoint of the interval where the simulated rate crosses the published one."""
     from thymosim.analysis import trialstats
-    from thymosim.analysis.trial import Design, run_arm
+    from thymosim.analysis.trial import RESPONSE, Design, run_arm
 
     row = clinical_targets().loc[target_id]
     if row.kind != "rate" or row.role != "train":
         raise ValueError(f"target {target_id!r} is not a train response rate")
     model = model or default_model()
     scenario: Scenario = replace(named(row.scenario), model=model)
-    good = {"ORR": ["CR", "PR"], "DCR": ["CR", "PR", "SD"]}[row.quantity]
+    good = RESPONSE[row.quantity]
     design = Design()  # scans every 42 days up to the arm's horizon
 
     def rate(factor: float) -> float:

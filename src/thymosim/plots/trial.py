@@ -15,14 +15,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from thymosim.analysis import trialstats  # noqa: E402
+from thymosim.plots.timecourse import arm_colours  # noqa: E402  (one colour per arm in every figure)
 
-PALETTE = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
 RECIST_COLOURS = {"CR": "#1b7837", "PR": "#5aae61", "SD": "#bdbdbd", "PD": "#c51b7d", "NE": "#ffffff"}
-
-
-def arm_colours(arms: Sequence[str]) -> dict[str, str]:
-    """One colour per arm, in order."""
-    return {arm: PALETTE[i % len(PALETTE)] for i, arm in enumerate(arms)}
 
 
 def _arms(patients: pd.DataFrame) -> list[str]:
