@@ -72,10 +72,11 @@ def test_patient_defaults_and_healthy_read_the_table():
         table.value[p] for p in ("CD3_set", "CD4_set", "CD8_set", "NK_set"))
 
 
-PREFIXES = ("k", "ka", "d", "p", "g", "K", "E", "CL", "V", "C", "f", "w", "s", "alpha", "slope")
+PREFIXES = ("k", "ka", "d", "p", "g", "K", "E", "CL", "V", "C", "f", "w", "s", "alpha", "slope", "F", "Vmax", "Km",
+            "beta", "r", "conv")
 SUFFIXES = ("0", "set", "ref", "rate")
 CONVENTION = {"MTT", "gam", "BSA", "BW"}
-MODULES = ("PK", "DC", "CK", "TC", "MAC", "CHEMO", "TUM", "IT", "RT")
+MODULES = ("PK", "DC", "CK", "TC", "MAC", "CHEMO", "GCSF", "TUM", "IT", "RT")
 
 
 def legend_ok(pid: str) -> bool:

@@ -47,7 +47,9 @@ def test_every_named_scenario_loads_round_trips_and_simulates(name, tmp_path):
     assert Scenario.load(scenario.save(tmp_path / f"{name}.toml")) == scenario
     df = scenario.simulate(step=1)
     assert np.isfinite(df.drop(columns="time").to_numpy()).all()
-    assert (df.drop(columns="time").to_numpy() >= 0).all()
+    values = df.drop(columns="time").to_numpy()
+    # counts and concentrations are >= 0 up to round-off (a drug washed out leaves -1e-166, not -1)
+    assert (values >= -1e-9 * np.abs(values).max(axis=0)).all()
 
 
 def test_named_scenarios_cover_the_trial_arms():
