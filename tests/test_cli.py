@@ -24,6 +24,22 @@ def test_run_writes_timecourse_csv_and_png(tmp_path):
         assert col in table.columns
     png = (tmp_path / "timecourse.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000
+    exposure = pd.read_csv(tmp_path / "exposure.csv")  # event-exact, whatever the step
+    ta1 = exposure[(exposure.scenario == "cisplatin_vinorelbine_ta1") & (exposure.drug == "thymalfasin")]
+    assert ta1.Cmax.max() == pytest.approx(83.45, rel=0.01) and set(exposure.drug) >= {"cisplatin", "vinorelbine"}
+
+
+def test_exposure_command_writes_or_prints_the_table(tmp_path, capsys):
+    main(["exposure", "prag_ta1_loading", "--drug", "thymalfasin", "--out", str(tmp_path)])
+    assert capsys.readouterr().err.strip() == f"wrote {tmp_path / 'exposure.csv'}"
+    table = pd.read_csv(tmp_path / "exposure.csv")
+    assert list(table.columns[:9]) == ["drug", "interval", "start", "end", "Cmax", "Tmax", "Ctrough", "AUC", "Cavg"]
+    assert table.Cmax.iloc[0] == pytest.approx(166.9, rel=0.01)  # the 3.2 mg loading dose
+    main(["exposure", "prag_ta1_loading", "--total"])
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("drug,interval,start,end,Cmax") and any(",gm_csf," in f",{x}" for x in printed)
+    with pytest.raises(SystemExit, match="drug: radiotherapy has no concentration"):
+        main(["exposure", "prag", "--drug", "radiotherapy"])
 
 
 def test_scenarios_lists_named(capsys):
@@ -220,3 +236,19 @@ def test_export_says_what_it_wrote_unless_quiet(tmp_path, capsys):
         wrote = capsys.readouterr().err.splitlines()
         files = sorted(p for p in (tmp_path / "petab").iterdir())
         assert wrote == [f"wrote {p}" for p in files] and "problem.yaml" in {p.name for p in files}
+
+
+def test_agents_command_writes_table_claims_and_figures(tmp_path, capsys):
+    import pandas as pd
+
+    (tmp_path / "agents_old.png").write_text("stale")
+    main(["agents", "--out", str(tmp_path)])
+    table = pd.read_csv(tmp_path / "agents.csv")
+    assert set(table.patient) == {"typical", "chemo-sensitive"} and len(table) == 14
+    assert {"days_ANC_below_500", "capillary_leak_peak", "tumour_best_change"} <= set(table.columns)
+    verdicts = pd.read_csv(tmp_path / "claims.csv").verdict
+    assert set(verdicts) <= {"supported", "contradicted"} and len(verdicts) >= 8
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == ["agents.png", "agents_chemo-sensitive.png"]
+    assert "wrote" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="--n"):
+        main(["agents", "--out", str(tmp_path), "--n", "-1"])

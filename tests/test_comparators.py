@@ -126,9 +126,13 @@ def test_the_model_supports_the_seed_comparator_claim(agents, claim):
     assert report.verdict[claim] == "supported", report.model[claim]
 
 
-def test_a_contradicted_claim_stays_in_the_report_with_its_reason(agents):
-    """Pegfilgrastim overshoots the clinical ANC range (see the claim's text for why): kept as a
-    contradiction, not deleted; this test fails once the model is fixed, so the report gets updated."""
-    report = claims(agents[0]).set_index("claim")
-    row = report.loc["G-CSF: neutrophil counts stay in the clinical range (leukocytosis > 100,000/uL is rare)"]
-    assert row.verdict == "contradicted" and "Friberg feedback" in row.model
+@pytest.mark.parametrize("claim, reason", [
+    ("G-CSF: neutrophil counts stay in the clinical range (leukocytosis > 100,000/uL is rare)", "Friberg feedback"),
+    ("IL-2: durable responses in some patients (not in most)", "not calibrated"),
+])
+def test_a_contradicted_claim_stays_in_the_report_with_its_reason(agents, claim, reason):
+    """Pegfilgrastim overshoots the clinical ANC range and high-dose IL-2 shrinks the typical tumour
+    (see each claim's text for why): kept as contradictions, not deleted; this test fails once the
+    model is fixed, so that the report is updated with it."""
+    row = claims(agents[0]).set_index("claim").loc[claim]
+    assert row.verdict == "contradicted" and reason in row.model

@@ -23,3 +23,41 @@ def test_the_arms_keep_their_colour_and_the_t_cell_axes_fit_the_data():
     doses = axes["Administrations"]
     assert [t.get_text() for t in doses.get_yticklabels()] == ["cisplatin", "thymalfasin", "vinorelbine"]
     assert doses.get_xlim()[0] < 0  # the day-0 doses are inside the axis
+
+
+def test_the_pk_panel_is_event_exact_and_the_percent_view_is_relative_to_baseline():
+    """With a dense re-simulation the 3.2 mg loading peaks reach their analytic height (the 6-hourly
+    samples miss them); the % view puts every panel but the PK one relative to the arm's baseline."""
+    import numpy as np
+    import pytest
+    from scipy.optimize import minimize_scalar
+
+    from thymosim.analysis.exposure import pk_course
+    from thymosim.model import default_model
+
+    scenario = named("prag_ta1_loading")
+    arms = {scenario.name: scenario.simulate(step=0.25)}
+    p = default_model().defaults
+    ka, ke, v = p["PK_ka"], p["PK_CL"] / p["PK_V"], p["PK_V"]
+    conc = lambda t: 3200.0 * ka / (v * (ka - ke)) * (np.exp(-ke * t) - np.exp(-ka * t))  # noqa: E731
+    cmax = -minimize_scalar(lambda t: -conc(t), bounds=(0, 0.5), method="bounded").fun + p["PK_C_endo"]
+
+    def pk_axis(fig):
+        return next(ax for ax in fig.axes if ax.get_title().startswith("Plasma thymalfasin"))
+
+    sampled = pk_axis(plot_arms(arms, "sampled"))
+    assert max(line.get_ydata().max() for line in sampled.get_lines()) < 0.5 * cmax
+    fig = plot_arms(arms, "dense", pk={scenario.name: pk_course(scenario, days=14)}, pk_days=14, pk_log=True)
+    ax = pk_axis(fig)
+    x, y = ax.get_lines()[0].get_data()
+    first = np.asarray(x) < 1
+    assert np.asarray(y)[first].max() == pytest.approx(cmax, rel=0.01)
+    assert ax.get_yscale() == "log" and ax.get_xlim() == (0, 14) and "event-exact" in ax.get_title()
+
+    relative = plot_arms(arms, "relative", relative=True)
+    axes = {a.get_title(): a for a in relative.axes}
+    cd4 = axes["CD4 T cells"]
+    assert cd4.get_ylabel() == "% change from baseline"
+    assert cd4.get_lines()[0].get_ydata()[0] == pytest.approx(0.0)
+    assert any(np.allclose(line.get_ydata(), 0.0) for line in cd4.get_lines()[1:])  # the 0 % line
+    assert pk_axis(relative).get_ylabel() == "ng/mL"

@@ -199,3 +199,13 @@ def test_simulate_takes_horizon_and_step_strings():
 def test_simulate_names_a_bad_horizon_or_step(kwargs, name):
     with pytest.raises(ValueError, match=f"^{name}: .*allowed: a number of days or a time string \\(s, min, h"):
         simulate(**kwargs)
+
+
+def test_a_steady_state_dose_keeps_its_interval_and_ss_through_shift_then_and_cycle():
+    at_ss = Dose("thymalfasin", "1.6 mg", ii="3.5 day", ss=True)  # one administration, at steady state
+    assert at_ss.ii == 3.5 and at_ss.end() == 3.5 and at_ss.shift(2).ss
+    assert times(at_ss.then(CIS), "cisplatin") == [3.5]
+    cycled = Dose("cisplatin", "80 mg/m2", dur="1 h", ii=21, ss=True).cycle([1, 8], every="21 day", cycles=2)
+    assert all(d.ss and d.ii == 21 for d in cycled.doses)
+    with pytest.raises(ValueError, match="^dur: .* exceeds the dosing interval"):
+        Dose("cisplatin", "80 mg/m2", dur="2 day", ii=1, ss=True)

@@ -5,6 +5,7 @@
     thymosim run [SCENARIO|FILE.toml] --out DIR time course (CSV; Parquet with --parquet) and figure;
                                                 without a scenario: the default job (chemo +/- Ta1)
     thymosim compare A B ... --out DIR          overlay scenarios
+    thymosim exposure SCENARIO [--drug D] [--out DIR]   per dosing interval Cmax, Tmax, Ctrough, AUC (event-exact)
     thymosim sweep SCENARIO --factor NAME=V1,V2,... [--factor ...] --out DIR [--workers N] [--scheduler ADDR]
     thymosim sensitivity SCENARIO --method local|morris|sobol --out DIR [--endpoint E] [--n N]
     thymosim calibrate [--write] [--no-clinical]   rerun the fits; --write: values into parameters.tsv, rebuild SBML
@@ -183,11 +184,15 @@ def _check_factors(scenario: Scenario, factors: list[str]) -> None:
 def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, parquet: bool = False,
                   quiet: bool = True, title: str = "") -> pd.DataFrame:
     """Simulate scenarios (names or TOML paths); write timecourse.csv (+ .parquet), endpoints.csv (one
-    row per scenario: the built-in endpoints of thymosim, ``auc:`` of the outputs of another model) and
-    timecourse.png. A timecourse.parquet left by an earlier run is removed when ``parquet`` is off."""
+    row per scenario: the built-in endpoints of thymosim, ``auc:`` of the outputs of another model),
+    exposure.csv (event-exact exposure per dosing interval of each drug with a concentration, a
+    ``scenario`` column first; none without such a drug) and timecourse.png (its thymalfasin panel from
+    a dense re-simulation). A timecourse.parquet or exposure.csv left by an earlier run is removed when
+    not written."""
     import pandas as pd
 
     from thymosim.analysis.endpoints import ENDPOINTS, defaults_for, resolve
+    from thymosim.analysis.exposure import exposure, pk_course
     from thymosim.plots.timecourse import plot_arms
 
     loaded = [_scenario(s) for s in scenarios]
@@ -208,8 +213,21 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
         names = list(ENDPOINTS) if set(defaults_for(outputs)) <= set(ENDPOINTS) else list(defaults_for(outputs))
         rows.append({"scenario": scenario.name, **{n: resolve(n)(df) for n in names}})
     pd.DataFrame(rows).to_csv(out / "endpoints.csv", index=False)
+    exposures, pk = [], {}
+    for scenario in loaded:
+        try:  # a scenario without a drug that has a concentration (or of another model) has none
+            exposures.append(exposure(scenario).assign(scenario=scenario.name))
+        except ValueError:
+            continue
+        if "thymalfasin" in set(exposures[-1].drug):
+            pk[scenario.name] = pk_course(scenario, "thymalfasin", days=21.0)
+    if exposures:
+        table_ = pd.concat(exposures, ignore_index=True)
+        table_[["scenario", *table_.columns[:-1]]].to_csv(out / "exposure.csv", index=False)
+    else:
+        (out / "exposure.csv").unlink(missing_ok=True)  # a stale file from an earlier run
     regimens = {s.name: s.regimen for s in loaded}
-    fig = plot_arms(arms, title or " vs ".join(arms), regimens=regimens)
+    fig = plot_arms(arms, title or " vs ".join(arms), regimens=regimens, pk=pk or None)
     fig.savefig(out / "timecourse.png", dpi=110)
     return table
 
@@ -248,12 +266,23 @@ def build_parser() -> argparse.ArgumentParser:
     compare = command("compare", "simulate several scenarios and overlay them in one table and figure")
     compare.add_argument("scenarios", nargs="+", help=f"{scenario}; two or more")
     for p in (run, compare):
-        p.add_argument("--out", type=Path, required=True, help="output folder (timecourse.csv, timecourse.png)")
+        p.add_argument("--out", type=Path, required=True,
+                       help="output folder (timecourse.csv, endpoints.csv, exposure.csv, timecourse.png)")
         p.add_argument("--step", type=float, default=None,
                        help="output step, in the model's time unit (days for thymosim) (default: the scenario's; "
                             "the default job: 1/24 day)")
         p.add_argument("--parquet", action="store_true", help="also write timecourse.parquet")
         p.add_argument("--quiet", action="store_true", help=quiet)
+    expo = command("exposure", "event-exact drug exposure: one row per dosing interval (Cmax, Tmax, Ctrough, AUC, "
+                               "Cavg) and a whole-horizon row, independent of the output step")
+    expo.add_argument("scenario", help=scenario)
+    expo.add_argument("--drug", help="one drug, e.g. thymalfasin (default: every drug of the scenario that has a "
+                                     "concentration)")
+    expo.add_argument("--out", type=Path, help="output folder for exposure.csv (default: print the table on stdout)")
+    expo.add_argument("--total", action="store_true",
+                      help="total concentrations, endogenous thymalfasin included (without it: above the drug-free "
+                           "level, so that AUC = dose / CL)")
+    expo.add_argument("--quiet", action="store_true", help="no 'wrote PATH' line on stderr")
     sweep = command("sweep", "grid sweep of scenario values: endpoints to Parquet/CSV, and figures")
     sweep.add_argument("scenario", help=scenario)
     sweep.add_argument("--factor", action="append", required=True,
@@ -303,6 +332,16 @@ def build_parser() -> argparse.ArgumentParser:
     trial.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: none, local "
                                            "processes)")
     trial.add_argument("--quiet", action="store_true", help="no progress bars (the 'wrote PATH' lines remain)")
+    agents = command("agents", "thymalfasin beside G-CSF, IL-2 and a PD-1 inhibitor on cisplatin + vinorelbine x 4: "
+                               "agents.csv (one row per patient and arm), claims.csv (the seed's comparator table, "
+                               "claim by claim), agents.png")
+    agents.add_argument("--out", type=Path, required=True, help="output folder")
+    agents.add_argument("--n", type=int, default=0,
+                        help="virtual patients for ORR/DCR with 95 %% intervals (0: the typical and the "
+                             "chemo-sensitive patient only)")
+    agents.add_argument("--seed", type=int, default=0, help="random seed of the virtual population")
+    agents.add_argument("--workers", type=int, default=1, help="local processes for the virtual population")
+    agents.add_argument("--quiet", action="store_true", help=quiet)
     export = command("export", "export the model: SBML, comp SBML, COMBINE/OMEX, PEtab")
     export.add_argument("format", choices=["sbml", "sbml-comp", "omex", "petab"],
                         help="sbml: flat SBML L3V2; sbml-comp: hierarchical (comp) SBML; omex: COMBINE archive "
@@ -333,8 +372,12 @@ def main(argv: list[str] | None = None) -> None:
             return _calibrate(args)
         if args.command == "sweep":
             return _sweep(args)
+        if args.command == "exposure":
+            return _exposure(args)
         if args.command == "trial":
             return _trial(args)
+        if args.command == "agents":
+            return _agents(args)
         if args.command == "sensitivity":
             return _sensitivity(args)
         if args.command == "list":
@@ -372,7 +415,48 @@ def main(argv: list[str] | None = None) -> None:
             message = f"internal error ({type(err).__name__}: {message}); rerun with --debug for the traceback"
         raise SystemExit(f"thymosim: {message}") from None
     _wrote([args.out / "timecourse.csv", *([args.out / "timecourse.parquet"] if args.parquet else []),
-            args.out / "endpoints.csv", args.out / "timecourse.png"], args.quiet)
+            args.out / "endpoints.csv", *([args.out / "exposure.csv"] if (args.out / "exposure.csv").is_file() else []),
+            args.out / "timecourse.png"], args.quiet)
+
+
+def _agents(args) -> None:
+    """``thymosim agents``: agents.csv, claims.csv and agents.png in ``--out``."""
+    from thymosim.analysis.agents import claims, compare_agents
+    from thymosim.plots.agents import plot_agents
+
+    population = None
+    if args.n < 0:
+        raise ValueError(f"--n: {args.n}; allowed: 0 (no virtual population) or a positive number of patients")
+    if args.n:
+        from thymosim.analysis.population import virtual_population
+
+        population = virtual_population(args.n, seed=args.seed, workers=args.workers)
+    table, courses = compare_agents(population=population, workers=args.workers, progress=not args.quiet)
+    args.out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out / "agents.csv", index=False)
+    claims(table).to_csv(args.out / "claims.csv", index=False)
+    for stale in args.out.glob("agents_*.png"):
+        stale.unlink()
+    files = [args.out / "agents.csv", args.out / "claims.csv"]
+    for who, arms in courses.items():
+        path = args.out / ("agents.png" if who == "typical" else f"agents_{who}.png")
+        fig = plot_agents(arms, f"{who} patient: cisplatin + vinorelbine x 4 with each agent")
+        fig.savefig(path, dpi=110)
+        files.append(path)
+    _wrote(files, args.quiet)
+
+
+def _exposure(args) -> None:
+    """``thymosim exposure``: exposure.csv in ``--out``, or the table on stdout."""
+    from thymosim.analysis.exposure import exposure
+
+    table = exposure(_scenario(args.scenario), args.drug, above_baseline=not args.total)
+    if args.out is None:
+        table.to_csv(sys.stdout, index=False, float_format="%.6g")
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out / "exposure.csv", index=False)
+    _wrote([args.out / "exposure.csv"], args.quiet)
 
 
 def _export(args) -> None:

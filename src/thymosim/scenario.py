@@ -22,6 +22,7 @@ Schema (every key optional except ``name`` and ``doses``)::
     ii = "3.5 day"                 # interval (> 0 when repeated)
     until = "180 day"              # exclusive, absolute end day; or addl = N additional doses
     dur = "1 h"                    # infusion duration; or rate = "80 mg/h"
+    ss = true                      # arrives at PK steady state of this dose every ii (linear PK only)
 
 Cycles and sequencing (optional keys of a dose table)::
 
@@ -83,7 +84,7 @@ import tomli_w
 from thymosim import units
 from thymosim.model import DomainError, Drug, InfeasibleBaseline, Model, ModelError, Output, default_model, model_dir
 from thymosim.patient import Patient
-from thymosim.regimen import Dose, Regimen, lookup_drug
+from thymosim.regimen import Dose, Regimen, lookup_drug, steady_state
 from thymosim.simulation import SimulationError, over_limits, simulate
 
 TOP_KEYS = ("name", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs", "doses")
@@ -92,7 +93,7 @@ MAX_NAME, MAX_TEXT = 200, 5_000  # characters of a scenario's name and of its de
 PATIENT_KEYS = tuple(f.name for f in fields(Patient))
 DRIVER_KEYS = ("bsa", "weight")  # patient keys the driver uses (per-m2 and per-kg doses): allowed for any model
 DOSE_KEYS = ("drug", "amt", "unit", "time", "ii", "addl", "until", "rate", "dur", "route",
-             "name", "after", "days", "every", "cycles")
+             "name", "after", "days", "every", "cycles", "ss")
 CYCLE_KEYS = ("days", "every", "cycles")
 
 
@@ -155,6 +156,8 @@ class Scenario:
                 record |= {"ii": d.ii, "addl": d.addl}
             if d.dur:
                 record["dur"] = d.dur
+            if d.ss:
+                record |= {"ii": d.ii, "ss": True}
             doses.append(record)
         data = {"name": self.name, "description": self.description, "source": self.source,
                 **self.declared, "horizon": self.horizon, "step": self.step, "patient": patient, "doses": doses}
@@ -357,6 +360,8 @@ def _regimen(doses: Any, model: Model) -> Regimen:
         for key, value in record.items():
             if key in ("drug", "unit", "route", "name") and not isinstance(value, str):
                 raise ScenarioError(f"{prefix}{key}: {value!r}; allowed: a string")
+            if key == "ss" and not isinstance(value, bool):
+                raise ScenarioError(f"{prefix}ss: {value!r}; allowed: true or false")
             if key in ("addl", "cycles") and (isinstance(value, bool) or not isinstance(value, int)):
                 raise ScenarioError(f"{prefix}{key}: {value!r}; allowed: an integer >= {0 if key == 'addl' else 1}")
             if key in ("amt", "time", "ii", "until", "rate", "dur", "every") and (
@@ -377,10 +382,14 @@ def _regimen(doses: Any, model: Model) -> Regimen:
                 raise ScenarioError(f"{prefix}{clash[0]}: {record[clash[0]]!r}: not with days/every/cycles; allowed: "
                                     "every = cycle length and cycles = N (or until) for repeats")
             until = fields_.pop("until", None)
+            if record.get("ss") and "every" in record:
+                fields_["ii"] = record["every"]  # the steady-state interval; cycle() sets it again
         try:
             dose = Dose(**fields_)
             new = list(dose.cycle(record.get("days", [1]), record.get("every"), record.get("cycles"), until).doses
                        ) if cycled else [dose]
+            for ss_dose in new if record.get("ss") else ():  # linear, independent PK: checked when loaded
+                steady_state(ss_dose, 1.0, model=model)
         except ValueError as err:
             message = str(err)
             key = message.split(":", 1)[0] if ":" in message else "dose"

@@ -140,10 +140,11 @@ def simulate(
     horizon = float(grid[-1])
 
     selections = ["time"] + [model.outputs[n].id for n in names] + list(extra)
-    actions = [a for a in regimen.actions(patient.bsa, weight=patient.weight) if a[0] <= horizon]
+    values = model.values(patient)
+    actions = [a for a in regimen.actions(patient.bsa, weight=patient.weight, values=values, model=model)
+               if a[0] <= horizon]
     if problem := over_limits(horizon, 1.0, len(actions)):
         raise ValueError(problem)
-    values = model.values(patient)
     model.check_values(patient.parameters, warn=True)  # values outside the plausible bounds: one warning each
     solver = model
     try:  # a failure is reported below, with when and why (the runner silences CVODE's own log)

@@ -176,6 +176,13 @@ def _claims(table: pd.DataFrame) -> list[tuple[str, str, bool, str]]:
     claim("Low-dose IL-2 does not protect CD4 counts during chemotherapy", "Clin Cancer Res 2005;11:8413",
           abs(ld.CD4_nadir / alone.CD4_nadir - 1) < 0.1,
           f"CD4 nadir {ld.CD4_nadir:.0f} vs {alone.CD4_nadir:.0f} /uL")
+    claim("IL-2: durable responses in some patients (not in most)",
+          "seed table; high-dose IL-2 monotherapy ORR 15-20 % in melanoma and renal cancer (Proleukin label)",
+          hd.tumour_best_change > -30.0,
+          f"typical patient: best tumour change {hd.tumour_best_change:.0f} % with high-dose IL-2 (a partial response) "
+          f"vs {alone.tumour_best_change:.0f} % alone. Where this fails: the NK and CD8 cells IL-2 expands kill the "
+          "tumour without exhaustion, intratumoural Tregs or the dose holds that capillary leak forces; the IL-2 "
+          "antitumour effect is not calibrated to any response rate")
     claim("G-CSF: neutrophil counts stay in the clinical range (leukocytosis > 100,000/uL is rare)",
           "Neupogen/Neulasta labels (leukocytosis in < 1-5 % of patients)",
           max(fil.ANC_peak, peg.ANC_peak) < 50000.0,

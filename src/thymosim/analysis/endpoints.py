@@ -6,7 +6,8 @@ accepted you can give a built-in name (:data:`ENDPOINTS`), a generic ``"kind:col
 (:data:`GENERIC`: ``auc:CD4``, ``peak:[C_dopa]``, ``nadir:X``, ``nadir_day:X``, ``end:X``,
 ``tmax:X``; ``at:X@DAY`` = X at DAY, interpolated) for any model's outputs, or any callable.
 Times in days (another model: its
-time unit), counts in cells/uL."""
+time unit), counts in cells/uL. The ``ta1_*`` exposure endpoints see only the output grid; per-interval,
+event-exact exposure of every drug is :func:`thymosim.analysis.exposure.exposure`."""
 
 from __future__ import annotations
 
@@ -124,9 +125,12 @@ DESCRIPTIONS = {
     "M1_M2_end": "M1/M2 macrophage ratio at the horizon [-]",
     "tumour_best_change": "best (most negative) tumour diameter change from baseline [%]",
     "recist": "RECIST 1.1 class on the diameter: CR 0, PR 1, SD 2, PD 3",
-    "ta1_cmax": "highest plasma thymalfasin [ng/mL] at the output times (Tmax ~1.8 h: use a step <= 1 h)",
-    "ta1_auc": "area under plasma thymalfasin, endogenous included [ng/mL x day] (step <= 1 h)",
-    "ta1_cavg": "average plasma thymalfasin over the horizon [ng/mL] (step <= 1 h)",
+    "ta1_cmax": "highest plasma thymalfasin [ng/mL] at the output times (Tmax ~1.8 h: use a step <= 1 h; "
+                "event-exact: thymosim.analysis.exposure.exposure, `thymosim exposure`)",
+    "ta1_auc": "area under plasma thymalfasin, endogenous included [ng/mL x day] (step <= 1 h; event-exact: "
+               "thymosim.analysis.exposure.exposure)",
+    "ta1_cavg": "average plasma thymalfasin over the horizon [ng/mL] (step <= 1 h; event-exact: "
+                "thymosim.analysis.exposure.exposure)",
 }
 """One line per built-in endpoint, with its unit (``thymosim list endpoints``)."""
 

@@ -69,13 +69,25 @@ def _dose_markers(ax, regimens: Mapping[str, Regimen], colours: Mapping[str, str
     ax.invert_yaxis()
 
 
-def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mapping[str, Regimen] | None = None):
+PK_OUTPUT = "ta1_plasma"
+"""The panel drawn from :func:`thymosim.analysis.exposure.pk_course` when ``plot_arms`` gets ``pk``."""
+
+
+def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mapping[str, Regimen] | None = None, *,
+              relative: bool = False, pk: Mapping[str, pd.DataFrame] | None = None, pk_days: float | None = None,
+              pk_log: bool = False):
     """One panel per clinical output, one colour per arm (legend once, under the title); the
     healthy mean +- SD band of a T-cell count is drawn only where it lies within the data's range
     (otherwise its lower bound is named in the panel); published points as open circles; plasma
-    thymalfasin over the first 3 weeks, with its sampling interval (peaks between samples are not
-    shown); dose markers per drug. Time courses of another model (none of thymosim's outputs) get
-    one panel per output."""
+    thymalfasin over the first 3 weeks; dose markers per drug. Time courses of another model (none
+    of thymosim's outputs) get one panel per output.
+
+    ``relative``: every panel but plasma thymalfasin as % change from the arm's baseline (its value at
+    time 0), with a 0 % line (published points relative to the same baseline; no healthy band or
+    grade lines). ``pk``: per arm, a dense thymalfasin course (:func:`thymosim.analysis.exposure.pk_course`)
+    drawn instead of the sampled one, so that the peaks show their true height (otherwise the title
+    gives the sampling interval: peaks between samples are not shown); ``pk_days`` [day]: the PK
+    panel's time span (default 21); ``pk_log``: its concentration axis logarithmic."""
     first = next(iter(arms.values()))
     colours = arm_colours(arms)
     outputs = default_model().outputs
@@ -95,17 +107,30 @@ def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mappi
     horizon = max(float(df["time"].iloc[-1]) for df in arms.values())
     for ax, (col, name, log, days) in zip(axes.flat, panels, strict=False):
         low, high = np.inf, -np.inf
+        is_pk = col == PK_OUTPUT
+        days = (pk_days or days) if is_pk else days
+        scaled = relative and not is_pk and all(
+            col not in df or float(df[col].iloc[0]) != 0 for df in arms.values())  # a zero baseline stays absolute
         for arm, df in arms.items():
             if col not in df:
                 continue
-            shown = df[df["time"] <= days] if days else df
-            ax.plot(shown["time"], shown[col], color=colours[arm], lw=1.4)
-            low, high = min(low, float(shown[col].min())), max(high, float(shown[col].max()))
+            source = pk[arm] if is_pk and pk and arm in pk else df
+            shown = source[source["time"] <= days] if days else source
+            y = shown[col].to_numpy(float)
+            base = float(df[col].iloc[0])
+            if scaled:
+                y = 100.0 * (y / base - 1.0)
+            ax.plot(shown["time"], y, color=colours[arm], lw=1.4)
+            low, high = min(low, float(y.min())), max(high, float(y.max()))
             data = points[(points.scenario == arm) & (points.output == col)]
             if len(data):
-                ax.plot(data.day, data.value, "o", mfc="none", mec=colours[arm], ms=7, mew=1.5)
-                low, high = min(low, data.value.min()), max(high, data.value.max())
-        if col in healthy and np.isfinite(low):
+                value = 100.0 * (data.value / base - 1.0) if scaled else data.value
+                ax.plot(data.day, value, "o", mfc="none", mec=colours[arm], ms=7, mew=1.5)
+                low, high = min(low, value.min()), max(high, value.max())
+        if scaled:
+            ax.axhline(0.0, color="0.3", lw=0.8, zorder=0)
+            ax.set_ylabel("% change from baseline")
+        elif col in healthy and np.isfinite(low):
             lo, hi = healthy[col]
             pad = 0.15 * (high - low or high)
             if lo <= high + pad:
@@ -115,19 +140,24 @@ def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mappi
                 ax.text(0.01, 0.97, f"healthy range {lo:.0f}–{hi:.0f} (above)", transform=ax.transAxes,
                         fontsize=7, va="top")
             ax.set_ylim(max(0.0, low - pad), max(high + pad, min(hi, lo) if lo <= high + pad else high + pad))
-        for level, text in GRADES.get(col, ()):
+        for level, text in () if scaled else GRADES.get(col, ()):
             if np.isfinite(low) and low < 2 * level:
                 ax.axhline(level, ls="--", lw=0.8, color="0.3")
                 ax.annotate(text, (0.99, level), xycoords=("axes fraction", "data"), ha="right", va="bottom",
                             fontsize=7, color="0.3")
-        if col == "ta1_plasma" and len(first) > 1:
+        if is_pk and pk_days and days != 21.0:
+            name = name.replace("first 3 weeks", f"first {days:g} days")
+        if is_pk and pk:
+            name = f"{name} (event-exact)"
+        elif is_pk and len(first) > 1:
             step_h = 24 * float(first["time"].iloc[1] - first["time"].iloc[0])
             name = f"{name} (sampled every {step_h:g} h)"
         ax.set_title(name, fontsize=10)
-        ax.set_ylabel(units.get(col, ""))
+        if not scaled:
+            ax.set_ylabel(units.get(col, ""))
         ax.set_xlabel(f"time ({time_unit})", fontsize=8)
         ax.set_xlim(0, days or horizon)
-        if log:
+        if (log and not scaled) or (is_pk and pk_log):
             ax.set_yscale("log")
     used = len(panels)
     if regimens:
