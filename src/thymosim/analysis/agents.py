@@ -153,13 +153,15 @@ def _claims(table: pd.DataFrame) -> list[tuple[str, str, bool, str]]:
           and abs(peg.lymphocyte_nadir / alone.lymphocyte_nadir - 1) < 0.02,
           f"CD3 nadir {alone.lymphocyte_nadir:.0f} alone, {fil.lymphocyte_nadir:.0f} filgrastim, "
           f"{peg.lymphocyte_nadir:.0f} pegfilgrastim /uL")
-    claim("IL-2: stimulates the growth of T and NK cells (most of all agents)", "seed table; Int J Cancer 1989 (PMID 2784419)",
+    claim("IL-2: stimulates the growth of T and NK cells (most of all agents)",
+          "seed table; Int J Cancer 1989 (PMID 2784419)",
           arms.NK_peak_fold.idxmax() == "+ IL-2 high dose" and hd.lymphocyte_nadir > alone.lymphocyte_nadir,
           f"NK peak {hd.NK_peak_fold:.1f}x baseline (next: {arms.NK_peak_fold.drop('+ IL-2 high dose').max():.1f}x); "
           f"CD3 nadir {hd.lymphocyte_nadir:.0f} vs {alone.lymphocyte_nadir:.0f} /uL")
     claim("IL-2: significant toxicity, capillary leak syndrome (highest marker)", "seed table; Proleukin boxed warning",
           arms.capillary_leak_peak.idxmax() == "+ IL-2 high dose" and hd.capillary_leak_peak > 2.0,
-          f"leak marker {hd.capillary_leak_peak:.1f} % body weight (high dose), {ld.capillary_leak_peak:.2f} (low dose)")
+          f"leak marker {hd.capillary_leak_peak:.1f} % body weight (high dose), "
+          f"{ld.capillary_leak_peak:.2f} (low dose)")
     claim("Checkpoint inhibitor: restores cytotoxic function (more tumour kill) without raising counts",
           "seed table; Diehl 2017 Oncotarget 8:114268 (lymphopenia prevalence unchanged on PD-1 blockade)",
           pd1.tumour_best_change < alone.tumour_best_change - 1.0
