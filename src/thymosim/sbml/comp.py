@@ -80,6 +80,9 @@ def _carry(flat: libsbml.Model, target: libsbml.Model, to_flat: dict[str, str]) 
             s.setConversionFactor(factor)
     for p in target.getListOfParameters():
         source = flat.getParameter(flat_id(p.getId()))
+        species = flat.getSpecies(flat_id(p.getId()))
+        if source is None and species is not None:  # an input port that the wiring fills with a species (ANC)
+            p.setUnits(_unit_of(flat, species))
         if source is not None:
             _copy_sbo(source, p)
             p.setUnits(source.getUnits())
@@ -94,6 +97,16 @@ def _carry(flat: libsbml.Model, target: libsbml.Model, to_flat: dict[str, str]) 
     for assignment in target.getListOfInitialAssignments():
         source = flat.getInitialAssignment(flat_id(assignment.getSymbol()))
         assignment.setMath(localised(source.getMath()))
+
+
+def _unit_of(flat: libsbml.Model, species: libsbml.Species) -> str:
+    """Id of the flat model's unit definition equal to the unit of ``species`` (its concentration unit,
+    amount per compartment size, unless it is an amount-only species)."""
+    derived = species.getDerivedUnitDefinition()
+    for definition in flat.getListOfUnitDefinitions():
+        if libsbml.UnitDefinition.areEquivalent(definition, derived):
+            return definition.getId()
+    raise ValueError(f"no unit definition of the flat model equals the unit of species {species.getId()!r}")
 
 
 def _copy_sbo(source: libsbml.SBase, target: libsbml.SBase) -> None:

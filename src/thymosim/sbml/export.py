@@ -12,6 +12,8 @@ the end.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from pathlib import Path
 
 import libsbml
 
@@ -94,13 +96,15 @@ def _xpath(model: libsbml.Model, sid: str) -> str:
     return f"/sbml:sbml/sbml:model/sbml:listOf{plural}/sbml:{kind}[@id='{sid}']"
 
 
-def omex_archive(scenarios: list[Scenario], path) -> None:
+def omex_archive(scenarios: list[Scenario], path, extra_files: Sequence[tuple[str | Path, str, str]] = (),
+                 description: str | None = None) -> None:
     """COMBINE archive: per scenario its SBML with dose events, one SED-ML L1V4 file with a
     uniform time course, a report of the clinical outputs and a CD4/CD8 plot per scenario,
     the parameter table, and a description. thymosim scenarios only (another model's archive
-    would need its own SBML level, namespaces and report): raises ScenarioError otherwise."""
+    would need its own SBML level, namespaces and report): raises ScenarioError otherwise.
+    ``extra_files``: more (file, location in the archive, format URI) entries (see
+    :func:`release_archive`); ``description``: the archive's description (default: the scenarios)."""
     import tempfile
-    from pathlib import Path
 
     import libcombine
     import libsedml
@@ -177,12 +181,15 @@ def omex_archive(scenarios: list[Scenario], path) -> None:
         archive.addFile(str(sedml_file), "simulation.sedml", libcombine.KnownFormats.lookupFormat("sedml"), True)
         archive.addFile(str(model_dir() / "parameters.tsv"), "parameters.tsv",
                         "http://purl.org/NET/mediatypes/text/tab-separated-values", False)
-        description = libcombine.OmexDescription()
-        description.setAbout(".")
-        description.setDescription("thymosim: thymalfasin immune-restoration QSP model; scenarios "
-                                   + ", ".join(s.name for s in scenarios) + ". Research model, not for clinical use.")
-        description.setCreated(libcombine.OmexDescription.getCurrentDateAndTime())
-        archive.addMetadata(".", description)
+        for source, location, file_format in extra_files:
+            archive.addFile(str(source), location, file_format, False)
+        about = libcombine.OmexDescription()
+        about.setAbout(".")
+        about.setDescription(description or ("thymosim: thymalfasin immune-restoration QSP model; scenarios "
+                                             + ", ".join(s.name for s in scenarios)
+                                             + ". Research model, not for clinical use."))
+        about.setCreated(libcombine.OmexDescription.getCurrentDateAndTime())
+        archive.addMetadata(".", about)
         itself = archive.getManifest().createContent()  # the manifest lists its archive (OMEX spec)
         itself.setLocation(".")
         itself.setFormat("http://identifiers.org/combine.specifications/omex")
@@ -297,3 +304,74 @@ def petab_problem(out) -> None:
         "3 and 7 under 1.6 mg SC q12h (Wu 2013, Crit Care 17:R8), observed as the change of the model's "
         f"mature-DC fraction; noise SD {ETASS_NOISE} is assumed (not reported in a usable form).\n",
         encoding="utf-8")
+
+
+FORMATS = {  # archive file suffix -> COMBINE format URI
+    ".xml": "http://identifiers.org/combine.specifications/sbml",
+    ".tsv": "http://purl.org/NET/mediatypes/text/tab-separated-values",
+    ".toml": "http://purl.org/NET/mediatypes/application/toml",
+    ".md": "http://purl.org/NET/mediatypes/text/markdown",
+    ".png": "http://purl.org/NET/mediatypes/image/png",
+    ".ant": "http://purl.org/NET/mediatypes/text/plain",
+}
+
+
+def release_files(work: Path) -> list[tuple[Path, str, str]]:
+    """What a model release holds besides the scenarios' SBML and SED-ML (which
+    :func:`omex_archive` writes): the model's SBML as built (``thymosim.xml``) and as one Antimony
+    text, the tables (states, drugs, outputs, covariates, population variability, clinical and
+    calibration targets), the named scenarios' TOML files and the model reference (Markdown pages
+    and the network diagram, written into ``work`` by :mod:`thymosim.sbml.reference`)."""
+    from thymosim.model import model_dir, sbml_path
+    from thymosim.sbml import reference
+
+    models = model_dir()
+    files = [(sbml_path(), "thymosim.xml"), (models / "thymosim_flat.ant", "thymosim_flat.ant")]
+    files += [(models / name, name) for name in ("variables.tsv", "drugs.tsv", "outputs.tsv", "covariates.tsv",
+                                                 "population.tsv") if (models / name).exists()]
+    files += [(f, f"data/{f.name}") for f in sorted((models / "data").glob("*")) if f.suffix in (".tsv", ".toml")]
+    files += [(f, f"scenarios/{f.name}") for f in sorted((models / "scenarios").glob("*.toml"))]
+    reference.write(work / "reference")
+    files += [(f, f"reference/{f.name}") for f in sorted((work / "reference").iterdir())]
+    return [(source, location, FORMATS.get(Path(location).suffix, "http://purl.org/NET/mediatypes/text/plain"))
+            for source, location in files]
+
+
+def release_archive(path: str | Path) -> Path:
+    """The model release as one COMBINE/OMEX archive: the model (SBML L3V2 and Antimony), every named
+    scenario as SBML with its doses and a SED-ML time course and report, the parameter table and the other
+    tables, the scenarios' TOML files and the model reference. ``python -m thymosim.sbml.export --out
+    FILE.omex`` (default ``dist/thymosim-<version>.omex``)."""
+    import tempfile
+
+    from thymosim import __version__
+    from thymosim.scenario import named, names
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
+        omex_archive([named(n) for n in names()], path, release_files(Path(work)),
+                     description=f"thymosim {__version__}: mechanistic QSP model of thymalfasin (thymosin alpha 1) "
+                                 "restoring immune function after chemotherapy. The model (thymosim.xml, SBML L3V2), "
+                                 "every named scenario as SBML with its doses and a SED-ML time course "
+                                 "(simulation.sedml), the parameter table with sources, the scenarios (scenarios/), "
+                                 "the model reference (reference/). Research model, not for clinical use. MIT licence.")
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    from thymosim import __version__
+
+    parser = argparse.ArgumentParser(prog="python -m thymosim.sbml.export",
+                                     description="Write the model release: one COMBINE/OMEX archive "
+                                                 "(see thymosim.sbml.export.release_archive).")
+    parser.add_argument("--out", type=Path, default=Path("dist") / f"thymosim-{__version__}.omex",
+                        help="archive to write (default: %(default)s)")
+    args = parser.parse_args(argv)
+    print(f"wrote {release_archive(args.out)}")
+
+
+if __name__ == "__main__":
+    main()
