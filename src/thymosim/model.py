@@ -114,6 +114,8 @@ class Drug:
     description: str = ""
     max_amt: float = math.inf  # largest amount per administration, canonical unit (mg, MU, Gy, umol)
     synonyms: tuple[str, ...] = ()  # other names a dose may use (brand names, INNs)
+    exposure: str | None = None  # model id whose course is the drug's exposure (a concentration or amount)
+    exposure_unit: str = ""  # its unit
 
     def __post_init__(self) -> None:
         if not (self.target or self.rate):
@@ -388,6 +390,8 @@ class Model:
             if drug.rate and drug.rate not in info.defaults:
                 raise ModelError(f"drugs.{drug.name}.rate: {drug.rate!r} is not a settable parameter of "
                                  f"{self.origin}")
+            if drug.exposure and drug.exposure not in info.ids:
+                raise ModelError(f"drugs.{drug.name}.exposure: {drug.exposure!r} is not an id of {self.origin}")
         for output in self.outputs.values():
             bare = output.id[1:-1] if output.id.startswith("[") and output.id.endswith("]") else output.id
             if bare not in info.ids or (bare != output.id and bare not in info.species):

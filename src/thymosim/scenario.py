@@ -88,7 +88,7 @@ from thymosim.regimen import Dose, Regimen, lookup_drug, steady_state
 from thymosim.simulation import SimulationError, over_limits, simulate
 
 TOP_KEYS = ("name", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs", "doses")
-DRUG_KEYS = ("target", "rate", "unit", "routes", "description")
+DRUG_KEYS = ("target", "rate", "unit", "routes", "description", "exposure", "exposure_unit")
 MAX_NAME, MAX_TEXT = 200, 5_000  # characters of a scenario's name and of its description/source
 PATIENT_KEYS = tuple(f.name for f in fields(Patient))
 DRIVER_KEYS = ("bsa", "weight")  # patient keys the driver uses (per-m2 and per-kg doses): allowed for any model

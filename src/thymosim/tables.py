@@ -51,11 +51,13 @@ def parameter_value(pid: str) -> float:
 def load_drugs(directory: Path | None = None) -> list[Drug]:
     """The drug map, ``models/drugs.tsv``."""
     table = _read("drugs.tsv", directory)
-    synonyms = table.synonyms if "synonyms" in table else [""] * len(table)
+    for column in ("synonyms", "exposure", "exposure_unit"):
+        if column not in table:
+            table[column] = ""
     return [Drug(r.drug, r.target or None, r.rate or None, r.unit, tuple(r.routes.split(",")),
                  float(r.default_dur or 0), r.description, float(r.max_amt or "inf"),
-                 tuple(s.strip() for s in other.split(",") if s.strip()))
-            for r, other in zip(table.itertuples(), synonyms, strict=True)]
+                 tuple(s.strip() for s in r.synonyms.split(",") if s.strip()), r.exposure or None, r.exposure_unit)
+            for r in table.itertuples()]
 
 
 def load_outputs(directory: Path | None = None) -> list[Output]:

@@ -30,21 +30,6 @@ from thymosim.simulation import simulate
 if TYPE_CHECKING:
     from thymosim.scenario import Scenario
 
-CONCENTRATIONS: dict[str, tuple[str, str, str]] = {
-    # drug: (model id, unit, what it is)
-    "thymalfasin": ("C_TA1", "ng/mL", "plasma thymalfasin"),
-    "cisplatin": ("CHEMO_C_cis", "mg/L", "plasma cisplatin (unbound)"),
-    "vinorelbine": ("CHEMO_C_vnr", "mg/L", "plasma vinorelbine"),
-    "ifosfamide": ("CHEMO_C_ifo", "mg/L", "plasma ifosfamide"),
-    "filgrastim": ("GCSF_C_fil", "ng/mL", "plasma filgrastim"),
-    "pegfilgrastim": ("GCSF_C_peg", "ng/mL", "plasma pegfilgrastim"),
-    "aldesleukin": ("IL2_tx", "pM", "plasma IL-2 from therapy"),
-    "aldesleukin_sc": ("IL2_tx", "pM", "plasma IL-2 from therapy"),
-    "ifn_alpha": ("IT_ifna", "MU", "interferon alpha in the body (an amount: the model has no concentration)"),
-    "gm_csf": ("IT_gmcsf", "ug", "GM-CSF in the body (an amount: the model has no concentration)"),
-    "pd1_inhibitor": ("IT_pd1", "mg", "PD-1 antibody in the body (an amount: the model has no concentration)"),
-}
-"""Each drug's exposure variable in thymosim's model: model id, unit, meaning (radiotherapy has none)."""
 EPS = 1e-9
 """The left limit before a dose is taken this many days (x max(1, t)) before it [day]."""
 COLUMNS = ["drug", "interval", "start", "end", "Cmax", "Tmax", "Ctrough", "AUC", "Cavg", "baseline", "unit",
@@ -93,13 +78,16 @@ def _drugs(regimen: Regimen, model: Model, drug: str | None, output: str | None)
             raise ValueError(f"output: {output[:50]!r} is not an id of model {model.name!r}; allowed: an output name "
                              f"({', '.join(model.outputs)}) or a model id (species, parameter, rule)")
         return {given[0]: (output, "")}
-    found = {d: CONCENTRATIONS[d][:2] for d in given if d in CONCENTRATIONS and CONCENTRATIONS[d][0] in model.info.ids}
+    exposed = [d.name for d in model.drugs.values() if d.exposure]
+    found = {d: (model.drugs[d].exposure, model.drugs[d].exposure_unit) for d in given
+             if d in model.drugs and model.drugs[d].exposure}
     if drug is not None and not found:
-        raise ValueError(f"drug: {given[0]} has no concentration in thymosim.analysis.exposure.CONCENTRATIONS; "
-                         f"allowed: {', '.join(CONCENTRATIONS)}, or output='MODEL_ID' (a concentration of the model)")
+        raise ValueError(f"drug: {given[0]} has no concentration (no exposure variable in models/drugs.tsv); "
+                         f"allowed: {', '.join(exposed) or 'none'}, or output='MODEL_ID' (a concentration of the "
+                         "model)")
     if not found:
         raise ValueError(f"drug: none of {', '.join(given) or 'no drugs'} has a concentration; allowed: a regimen "
-                         f"with one of {', '.join(CONCENTRATIONS)}, or drug=... with output='MODEL_ID'")
+                         f"with one of {', '.join(exposed) or 'none'}, or drug=... with output='MODEL_ID'")
     return found
 
 
@@ -181,9 +169,9 @@ def _stats(t: np.ndarray, c: np.ndarray, area: np.ndarray, kinks: set[int], a: f
 def exposure(source: Scenario | tuple[Patient | None, Regimen], drug: str | None = None, *,
              horizon: float | str | None = None, model: Model | None = None, output: str | None = None,
              points: int = 240, above_baseline: bool = True) -> pd.DataFrame:
-    """Exposure of ``drug`` (default: every drug of the regimen that has a concentration,
-    :data:`CONCENTRATIONS`) under a scenario or a ``(patient, regimen)`` pair, over ``horizon`` days
-    (default: the scenario's; for a pair, the end of the regimen, :meth:`Regimen.end`).
+    """Exposure of ``drug`` (default: every drug of the regimen that has a concentration, the
+    ``exposure`` column of ``models/drugs.tsv``) under a scenario or a ``(patient, regimen)`` pair, over
+    ``horizon`` days (default: the scenario's; for a pair, the end of the regimen, :meth:`Regimen.end`).
 
     One row per dosing interval of the drug (from an administration to the next one; the last to the
     end of its record, :meth:`Dose.end`, or the horizon) and one row ``interval = "horizon"`` (0 to the
