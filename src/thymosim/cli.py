@@ -192,7 +192,7 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
     import pandas as pd
 
     from thymosim.analysis.endpoints import ENDPOINTS, defaults_for, resolve
-    from thymosim.analysis.exposure import exposure, pk_course
+    from thymosim.analysis.exposure import NoExposure, exposure, pk_course
     from thymosim.plots.timecourse import plot_arms
 
     loaded = [_scenario(s) for s in scenarios]
@@ -217,7 +217,7 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
     for scenario in loaded:
         try:  # a scenario without a drug that has a concentration (or of another model) has none
             exposures.append(exposure(scenario).assign(scenario=scenario.name))
-        except ValueError:
+        except NoExposure:
             continue
         if "thymalfasin" in set(exposures[-1].drug):
             pk[scenario.name] = pk_course(scenario, "thymalfasin", days=21.0)
@@ -334,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     trial.add_argument("--quiet", action="store_true", help="no progress bars (the 'wrote PATH' lines remain)")
     agents = command("agents", "thymalfasin beside G-CSF, IL-2 and a PD-1 inhibitor on cisplatin + vinorelbine x 4: "
                                "agents.csv (one row per patient and arm), claims.csv (the seed's comparator table, "
-                               "claim by claim), agents.png")
+                               "claim by claim), agents.png and agents_chemo-sensitive.png")
     agents.add_argument("--out", type=Path, required=True, help="output folder")
     agents.add_argument("--n", type=int, default=0,
                         help="virtual patients for ORR/DCR with 95 %% intervals (0: the typical and the "

@@ -167,7 +167,8 @@ class Dose:
             raise ValueError(f"dur: {dur} days exceeds the dosing interval ii = {ii} days")
         route = self.route or drug.routes[0]
         if route not in drug.routes:
-            raise ValueError(f"route: {route!r} not available for {self.drug}; allowed: {', '.join(drug.routes)}")
+            raise ValueError(f"route: {route!r} not available for {self.drug}; allowed: {', '.join(drug.routes)} "
+                             f"({drug.description})")
         until = None if self.until is None else until
         for name, value in (("amt", amt), ("unit", units.CANONICAL[drug.dimension]), ("time", time),
                             ("ii", ii if addl or until is not None or self.ss else 0.0), ("addl", addl),

@@ -38,6 +38,10 @@ UNITS = {"start": "day", "end": "day", "Tmax": "day after the interval start", "
          "AUC": "AUC_unit (unit x day)", "Cavg": "unit", "baseline": "unit"}
 
 
+class NoExposure(ValueError):
+    """No drug of the regimen has an exposure variable (models/drugs.tsv, column exposure)."""
+
+
 def _source(source, horizon, model) -> tuple[Patient, Regimen, float, Model]:
     from thymosim.scenario import Scenario
 
@@ -86,7 +90,7 @@ def _drugs(regimen: Regimen, model: Model, drug: str | None, output: str | None)
                          f"allowed: {', '.join(exposed) or 'none'}, or output='MODEL_ID' (a concentration of the "
                          "model)")
     if not found:
-        raise ValueError(f"drug: none of {', '.join(given) or 'no drugs'} has a concentration; allowed: a regimen "
+        raise NoExposure(f"drug: none of {', '.join(given) or 'no drugs'} has a concentration; allowed: a regimen "
                          f"with one of {', '.join(exposed) or 'none'}, or drug=... with output='MODEL_ID'")
     return found
 

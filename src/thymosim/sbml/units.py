@@ -51,6 +51,8 @@ UNIT_DEFINITIONS: dict[str, tuple[str, list[tuple[int, int, int, float]]]] = {
     "Gy/day": ("Gy_per_day", [(libsbml.UNIT_KIND_GRAY, 1, 0, 1.0), (_S, -1, 0, 86400.0)]),
     "1/Gy": ("per_Gy", [(libsbml.UNIT_KIND_GRAY, -1, 0, 1.0)]),
     "dimensionless": ("dimensionless", []),
+    "%": ("percent", [(libsbml.UNIT_KIND_DIMENSIONLESS, 1, 0, 0.01)]),
+    "%/day": ("percent_per_day", [(libsbml.UNIT_KIND_DIMENSIONLESS, 1, 0, 0.01), (_S, -1, 0, 86400.0)]),
     # units of derived parameters (inferred from their expressions, named here)
     "cells/uL/day": ("cells_per_uL_per_day", [(libsbml.UNIT_KIND_ITEM, 1, 0, 1.0), (_L, -1, -6, 1.0),
                                               (_S, -1, 0, 86400.0)]),
