@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from thymosim import Dose, Patient, Regimen, simulate
-from thymosim.analysis.agents import ARMS, COLUMNS, PATIENTS, claims, compare_agents, days_below
+from thymosim.analysis.agents import ARMS, COLUMNS, PATIENTS, claims, compare_agents
+from thymosim.analysis.endpoints import days_below, resolve
 from thymosim.tables import load_parameter_table
 
 
@@ -96,8 +97,10 @@ def test_days_below_interpolates_crossings():
     import pandas as pd
 
     df = pd.DataFrame({"time": [0.0, 1.0, 2.0, 3.0], "ANC": [1000.0, 0.0, 0.0, 1000.0]})
-    assert days_below(df, "ANC", 500.0) == pytest.approx(2.0)
-    assert days_below(df, "ANC", 0.0) == 0.0
+    assert days_below("ANC", 500.0)(df) == pytest.approx(2.0)  # 0.5 + 1 + 0.5
+    assert days_below("ANC", 0.0)(df) == 0.0
+    assert days_below("ANC", 2000.0)(df) == pytest.approx(3.0)
+    assert resolve("below:ANC@250")(df) == pytest.approx(1.5)
 
 
 def test_agents_table_has_every_arm_and_column(agents):

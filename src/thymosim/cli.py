@@ -547,6 +547,7 @@ def _list(what: str) -> None:
         lines = [(name, text) for name, text in DESCRIPTIONS.items()]
         lines.append(("KIND:OUTPUT", f"any output with KIND one of {', '.join(GENERIC)} (e.g. auc:CD4)"))
         lines.append(("at:OUTPUT@DAY", "an output at a day, interpolated (e.g. at:CD4@42)"))
+        lines.append(("below:OUTPUT@LEVEL", "days an output spends below a level, interpolated (e.g. below:ANC@500)"))
     elif what == "parameters":
         from thymosim.tables import load_parameter_table
 

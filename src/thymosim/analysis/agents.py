@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
-from thymosim.analysis.endpoints import recovery_day
+from thymosim.analysis.endpoints import auc, days_below, nadir, peak, recovery_day, tumour_best_change
 from thymosim.patient import Patient
 from thymosim.scenario import named
 from thymosim.simulation import simulate
@@ -65,33 +64,19 @@ PATIENTS: dict[str, Patient] = {
 plausible ranges), who has weeks of severe neutropenia without G-CSF: the patient G-CSF is for."""
 
 
-def days_below(df: pd.DataFrame, column: str, threshold: float) -> float:
-    """Time [day] that ``column`` spends below ``threshold``, with linear interpolation between
-    output times (exact for a piecewise-linear course)."""
-    t, y = df.time.to_numpy(float), df[column].to_numpy(float) - threshold
-    total = 0.0
-    for t0, t1, y0, y1 in zip(t[:-1], t[1:], y[:-1], y[1:], strict=True):
-        if y0 < 0 and y1 < 0:
-            total += t1 - t0
-        elif (y0 < 0) != (y1 < 0):
-            crossing = t0 + (t1 - t0) * y0 / (y0 - y1)
-            total += (t1 - crossing) if y1 < 0 else (crossing - t0)
-    return total
-
-
 def arm_endpoints(df: pd.DataFrame) -> dict[str, float]:
     """The :data:`COLUMNS` of one simulated arm."""
-    t = df.time.to_numpy(float)
+    def fold(column: str) -> float:
+        return peak(column)(df) / float(df[column].iloc[0])
+
     return {
-        "ANC_nadir": float(df.ANC.min()), "ANC_peak": float(df.ANC.max()),
-        "days_ANC_below_500": days_below(df, "ANC", 500.0), "days_ANC_below_1000": days_below(df, "ANC", 1000.0),
-        "lymphocyte_nadir": float(df.CD3.min()), "lymphocyte_recovery_day": recovery_day("CD3", 0.8)(df),
-        "CD4_nadir": float(df.CD4.min()), "CD4_recovery_day": recovery_day("CD4", 0.8)(df),
-        "auc_CD4": float(np.trapezoid(df.CD4, t)), "auc_NK": float(np.trapezoid(df.NK, t)),
-        "NK_peak_fold": float(df.NK.max() / df.NK.iloc[0]), "Treg_peak_fold": float(df.Treg.max() / df.Treg.iloc[0]),
-        "IL2_peak": float(df.IL2.max()), "IL2_therapy_peak": float(df.il2_plasma.max()),
-        "IFNg_peak": float(df.IFNg.max()), "capillary_leak_peak": float(df.capillary_leak.max()),
-        "tumour_best_change": float(100 * (df.tumour_diameter.min() / df.tumour_diameter.iloc[0] - 1)),
+        "ANC_nadir": nadir("ANC")(df), "ANC_peak": peak("ANC")(df),
+        "days_ANC_below_500": days_below("ANC", 500.0)(df), "days_ANC_below_1000": days_below("ANC", 1000.0)(df),
+        "lymphocyte_nadir": nadir("CD3")(df), "lymphocyte_recovery_day": recovery_day("CD3", 0.8)(df),
+        "CD4_nadir": nadir("CD4")(df), "CD4_recovery_day": recovery_day("CD4", 0.8)(df),
+        "auc_CD4": auc("CD4")(df), "auc_NK": auc("NK")(df), "NK_peak_fold": fold("NK"), "Treg_peak_fold": fold("Treg"),
+        "IL2_peak": peak("IL2")(df), "IL2_therapy_peak": peak("il2_plasma")(df), "IFNg_peak": peak("IFNg")(df),
+        "capillary_leak_peak": peak("capillary_leak")(df), "tumour_best_change": tumour_best_change(df),
     }
 
 

@@ -53,6 +53,21 @@ def recovery_day(column: str = "CD3", fraction: float = 0.8) -> Endpoint:
     return endpoint
 
 
+def days_below(column: str, threshold: float) -> Endpoint:
+    """Time [day] that ``column`` spends below ``threshold``, the crossings interpolated linearly between
+    output times (e.g. days of grade 4 neutropenia: ``days_below("ANC", 500)``)."""
+    def endpoint(df: pd.DataFrame) -> float:
+        t, y = _col(df, "time"), _col(df, column) - threshold
+        t0, t1, y0, y1 = t[:-1], t[1:], y[:-1], y[1:]
+        both = (y0 < 0) & (y1 < 0)
+        cross = (y0 < 0) != (y1 < 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = t0 + (t1 - t0) * y0 / (y0 - y1)
+        part = np.where(y1 < 0, t1 - at, at - t0)
+        return float(np.sum(np.where(both, t1 - t0, 0.0)) + np.sum(np.where(cross, part, 0.0)))
+    return endpoint
+
+
 def auc(column: str) -> Endpoint:
     """Area under ``column`` over the horizon (trapezoids) [unit * day]."""
     return lambda df: float(np.trapezoid(_col(df, column), _col(df, "time")))
@@ -158,14 +173,15 @@ def resolve(endpoint: str | Endpoint) -> Endpoint:
     kind, sep, column = str(endpoint).partition(":")
     if sep and kind in GENERIC and column:
         return GENERIC[kind](column)
-    if sep and kind == "at":
-        column, _, day = column.partition("@")
+    if sep and kind in ("at", "below"):
+        column, _, number = column.partition("@")
         try:
-            return value_at(column, float(day))
+            return (value_at if kind == "at" else days_below)(column, float(number))
         except ValueError:
             pass
     raise KeyError(f"unknown endpoint {str(endpoint)[:80]!r}; allowed: {', '.join(ENDPOINTS)}, "
-                   f"KIND:OUTPUT with KIND one of {', '.join(GENERIC)}, at:OUTPUT@DAY, or a callable f(df) -> float")
+                   f"KIND:OUTPUT with KIND one of {', '.join(GENERIC)}, at:OUTPUT@DAY, below:OUTPUT@LEVEL (days below "
+                   "LEVEL), or a callable f(df) -> float")
 
 
 def column_of(endpoint: str) -> str:
