@@ -187,3 +187,76 @@ def test_a_scenario_naming_an_edited_thymosim_sbml_keeps_its_maps_and_hard_domai
     assert edited.model.defaults["PK_CL"] == 150 and list(edited.model.outputs) == list(default_model().outputs)
     with pytest.raises(ScenarioError, match="PK_CL = -5.0 in the SBML; allowed: positive"):
         Scenario.from_dict(base | {"model": "negative.xml"}, base_dir=tmp_path)
+
+
+# --- model files named by a scenario: untrusted input -------------------------------------------------------------
+def deep_mathml_sbml(levels: int) -> str:
+    """A small valid SBML whose one assignment rule nests ``levels`` MathML applications."""
+    inner = "<cn> 1 </cn>"
+    for _ in range(levels):
+        inner = f"<apply><minus/>{inner}</apply>"
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2"><model id="deep">'
+            '<listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>'
+            '<listOfSpecies><species id="X" compartment="c" initialAmount="1" hasOnlySubstanceUnits="true" '
+            'boundaryCondition="false" constant="false"/></listOfSpecies>'
+            '<listOfParameters><parameter id="k" value="1" constant="false"/></listOfParameters>'
+            '<listOfRules><assignmentRule variable="k"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+            f'{inner}</math></assignmentRule></listOfRules></model></sbml>\n')
+
+
+def model_file_corpus(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Model files a scenario may name, each with the words its refusal must contain."""
+    import os
+
+    from thymosim.model import MAX_SBML_BYTES
+
+    cases: dict[str, tuple[Path, str]] = {}
+    deep = folder / "deep.xml"
+    deep.write_text(deep_mathml_sbml(10_000))
+    cases["deep MathML (10,000 levels)"] = (deep, "nested more than")
+    fifo = folder / "pipe.xml"
+    os.mkfifo(fifo)
+    cases["FIFO"] = (fifo, "FIFO")
+    cases["/dev/urandom"] = (Path("/dev/urandom"), "a device")
+    cases["/dev/zero"] = (Path("/dev/zero"), "a device")
+    (folder / "dir.xml").mkdir()
+    cases["directory"] = (folder / "dir.xml", "a directory")
+    huge = folder / "huge.xml"
+    with open(huge, "wb") as handle:  # sparse: no disk used
+        handle.truncate(MAX_SBML_BYTES + 1)
+    cases["over the size limit"] = (huge, "at most")
+    (folder / "latin1.xml").write_bytes(b"<?xml version='1.0'?><sbml>\xff\xfe</sbml>")
+    cases["not UTF-8"] = (folder / "latin1.xml", "not UTF-8")
+    (folder / "broken.xml").write_text('<?xml version="1.0"?><sbml level="3" version="2"><model></sbml>')
+    cases["not well-formed"] = (folder / "broken.xml", "not a readable SBML model")
+    cases["missing"] = (folder / "absent.xml", "cannot read the model file")
+    return cases
+
+
+def test_untrusted_model_files_are_refused_with_one_line_before_any_parser_sees_them(tmp_path):
+    """Each model file through ``thymosim run`` in its own process (a crash is then an exit code, not a
+    lost test run): exit 1 with one line naming the file and what is allowed; a 10,000-deep MathML
+    exited 139 (segmentation fault) before, a FIFO hung and /dev/urandom was read until memory ran out."""
+    import subprocess
+    import sys
+
+    results = {}
+    for label, (path, expected) in model_file_corpus(tmp_path).items():
+        toml = tmp_path / f"{abs(hash(label))}.toml"
+        toml.write_text(f'name = "m"\nmodel = "{path}"\nhorizon = 5\noutputs = ["X"]\n'
+                        '[[doses]]\ndrug = "x"\namt = 1\n[drugs.x]\ntarget = "X"\n')
+        done = subprocess.run([sys.executable, "-m", "thymosim.cli", "run", str(toml), "--out", str(tmp_path / "o"),
+                               "--quiet"], capture_output=True, text=True, timeout=120)
+        lines = done.stderr.strip().splitlines()
+        results[label] = (done.returncode, lines[-1] if lines else "")
+        assert done.returncode == 1 and len(lines) == 1, f"{label}: exit {done.returncode}: {done.stderr[-300:]}"
+        assert lines[0].startswith("thymosim: ") and expected in lines[0] and str(path) in lines[0], lines[0]
+    print("\n" + "\n".join(f"{k}: exit {c}: {m[:120]}" for k, (c, m) in results.items()))
+
+
+def test_a_model_nested_within_the_limit_still_runs(tmp_path):
+    from thymosim.model import MAX_XML_DEPTH, Model
+
+    model = Model.from_sbml(deep_mathml_sbml(MAX_XML_DEPTH - 10))
+    assert "X" in model.outputs

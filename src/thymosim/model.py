@@ -512,22 +512,92 @@ def _rebuild(sbml: str, kwargs: dict[str, Any]) -> Model:
     return Model(sbml, **kwargs)
 
 
+MAX_SBML_BYTES = 64 * 2**20
+"""Largest SBML file read (64 MiB; thymosim's is 0.3 MiB): a model file is untrusted input."""
+MAX_XML_DEPTH = 500
+"""Deepest XML element nesting accepted (thymosim's SBML nests 11 deep). libsbml and roadrunner
+recurse over MathML: 10,000 levels crash the process (segmentation fault), so deeper files are
+refused before either sees them."""
+
+
 def read_sbml(sbml: str | Path) -> tuple[str, str]:
     """(text, origin) of an SBML path or text; a byte-order mark is dropped. Empty, unreadable
-    or non-SBML input is a :class:`ModelError` naming the file."""
+    or non-SBML input is a :class:`ModelError` naming the file, and so is a path that is not a
+    regular file (a FIFO, a device, a directory), a file over :data:`MAX_SBML_BYTES` and XML
+    nested deeper than :data:`MAX_XML_DEPTH` or not well-formed."""
     if isinstance(sbml, Path) or (isinstance(sbml, str) and not sbml.lstrip("\ufeff \t\r\n").startswith("<")):
         path = Path(sbml)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as err:
-            raise ModelError(f"{path}: cannot read the model file ({err})") from None
+        text = _read_model_file(path)
         origin = str(path)
     else:
         text, origin = sbml, "SBML text"
     text = text.lstrip("\ufeff")
+    if len(text) > MAX_SBML_BYTES:
+        raise ModelError(f"{origin}: {len(text)} characters; allowed: an SBML text of at most {MAX_SBML_BYTES} bytes")
     if "<sbml" not in text[:2000]:
         raise ModelError(f"{origin}: not an SBML file (no <sbml> element)")
+    _check_xml(text, origin)
     return text, origin
+
+
+def _read_model_file(path: Path) -> str:
+    """The text of a model file, checked before reading: a regular file of at most MAX_SBML_BYTES."""
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except OSError as err:
+        raise ModelError(f"{path}: cannot read the model file ({err.strerror or err})") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode)
+                else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file")
+        raise ModelError(f"{path}: {kind}; allowed: a regular SBML file")
+    if info.st_size > MAX_SBML_BYTES:
+        raise ModelError(f"{path}: {info.st_size} bytes; allowed: an SBML file of at most {MAX_SBML_BYTES} bytes")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SBML_BYTES + 1)
+    except OSError as err:
+        raise ModelError(f"{path}: cannot read the model file ({err.strerror or err})") from None
+    if len(data) > MAX_SBML_BYTES:
+        raise ModelError(f"{path}: grew past {MAX_SBML_BYTES} bytes while read; allowed: a regular SBML file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ModelError(f"{path}: cannot read the model file (not UTF-8: {err.reason} at byte {err.start})") from None
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _check_xml(text: str, origin: str) -> None:
+    """Refuse XML that is not well-formed or nests deeper than MAX_XML_DEPTH (expat: no recursion)."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    depth = [0]
+
+    def start(_name, _attributes):
+        depth[0] += 1
+        if depth[0] > MAX_XML_DEPTH:
+            raise _TooDeep
+
+    def end(_name):
+        depth[0] -= 1
+
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.DefaultHandler = None
+    try:
+        parser.Parse(text.encode("utf-8"), True)
+    except _TooDeep:
+        raise ModelError(f"{origin}: XML nested more than {MAX_XML_DEPTH} elements deep (line "
+                         f"{parser.CurrentLineNumber}); allowed: at most {MAX_XML_DEPTH} (deeper MathML crashes "
+                         "the SBML reader)") from None
+    except expat.ExpatError as err:
+        raise ModelError(f"{origin}: not a readable SBML model (XML: {expat.ErrorString(err.code)}, line "
+                         f"{err.lineno})") from None
 
 
 @functools.cache
