@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from thymosim.cli import main
@@ -260,3 +261,147 @@ def test_a_model_nested_within_the_limit_still_runs(tmp_path):
 
     model = Model.from_sbml(deep_mathml_sbml(MAX_XML_DEPTH - 10))
     assert "X" in model.outputs
+
+
+# --- sweep folders: one writer, only listed parts, a rebuildable manifest, no stray temporaries -------------------
+def short_sweep_scenario() -> Scenario:
+    base = named("cisplatin_vinorelbine_ta1")
+    from thymosim import Regimen
+
+    return Scenario("short", Regimen(tuple(d for d in base.regimen.doses if d.drug == "thymalfasin")),
+                    base.patient, horizon=180, step=5.0)
+
+
+SWEEP_POINTS = {"PK_CL": [60.0, 80.0, 120.0, 160.0, 200.0, 240.0]}
+FIRST_WRITER = """
+import sys
+from thymosim.analysis.sweep import grid, run_sweep
+sys.path.insert(0, {tests!r})
+from test_robustness import short_sweep_scenario
+values = [60.0 + k for k in range(40)]
+table = run_sweep(short_sweep_scenario(), grid({{"PK_CL": values}}), endpoints=["auc_CD4"], out={out!r})
+print(len(table), sorted(table["factor:PK_CL"]) == values, set(table.status))
+"""
+
+
+def test_two_concurrent_sweeps_into_one_folder_the_second_is_refused_and_the_first_keeps_its_rows(tmp_path):
+    """Before, both exited 0 and each returned the other's rows (--overwrite deleted the first's parts)."""
+    import subprocess
+    import sys
+    import time
+
+    from thymosim.analysis.sweep import LOCK, SweepFolderError, grid, run_sweep
+
+    out = tmp_path / "runs"
+    script = FIRST_WRITER.format(tests=str(Path(__file__).parent), out=str(out))
+    first = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / LOCK).exists() and first.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    assert (out / LOCK).exists(), first.communicate()
+    with pytest.raises(SweepFolderError, match=rf"another sweep is writing here \(pid {first.pid}, host .+, started "):
+        run_sweep(short_sweep_scenario(), grid({"PK_CL": [300.0, 310.0]}), endpoints=["auc_CD4"], out=out,
+                  overwrite=True)
+    stdout, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr[-500:]
+    assert stdout.split() == ["40", "True", "{'ok'}"], stdout
+    assert not (out / LOCK).exists()  # released when done
+
+
+def test_a_lock_left_by_a_dead_writer_is_taken_over(tmp_path):
+    import json
+    import socket
+    import subprocess
+
+    from thymosim.analysis.sweep import LOCK, grid, run_sweep
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    tmp_path.joinpath(LOCK).write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "started": "x"}))
+    table = run_sweep(short_sweep_scenario(), grid({"PK_CL": [80.0]}), endpoints=["auc_CD4"], out=tmp_path)
+    assert table.status.tolist() == ["ok"] and not tmp_path.joinpath(LOCK).exists()
+
+
+def test_an_altered_copy_of_a_part_under_a_valid_checksum_name_does_not_replace_the_genuine_values(tmp_path):
+    """Before, a forged part sorting before the genuine one won silently (49492.5 instead of 49002.5)."""
+    import hashlib
+    import shutil
+
+    from thymosim.analysis.sweep import grid, read_results, run_sweep
+
+    scenario, points = short_sweep_scenario(), grid(SWEEP_POINTS)
+    genuine = run_sweep(scenario, points, endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    first = sorted(tmp_path.glob("part-*.parquet"))[0]
+    frame = pd.read_parquet(first)
+    forged = frame[frame.run == 0].assign(value=frame.value[frame.run == 0] + 490.0)
+    staging = tmp_path / "forged.tmp"
+    forged.to_parquet(staging, index=False)
+    checksum = hashlib.sha256(staging.read_bytes()).hexdigest()[:16]
+    name = tmp_path / f"part-000000-000000-{checksum}.parquet"  # sorts before part-000000-000001-...
+    shutil.move(staging, name)
+    assert sorted(tmp_path.glob("part-*.parquet"))[0] == name
+    assert read_results(tmp_path).value.tolist() == genuine.value.tolist()
+    resumed = run_sweep(scenario, points, endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    assert resumed.value.tolist() == genuine.value.tolist()
+    assert not name.exists() and list(tmp_path.glob("part-000000-000000-*.unlisted-*"))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "deleted", "empty"])
+def test_a_damaged_or_deleted_manifest_is_rebuilt_from_the_valid_parts(tmp_path, monkeypatch, damage):
+    """Before: garbage gave 'Expecting value: line 1 column 1 (char 0)', deleted was refused as
+    'another sweep (fingerprint None)'; only --overwrite (recompute all) got out."""
+    import thymosim.analysis.sweep as sweep
+
+    scenario, points = short_sweep_scenario(), sweep.grid(SWEEP_POINTS)
+    genuine = sweep.run_sweep(scenario, points, endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    manifest = tmp_path / sweep.MANIFEST
+    if damage == "deleted":
+        manifest.unlink()
+    else:
+        manifest.write_bytes(b"\x00garbage{" if damage == "garbage" else b"")
+    with pytest.raises(sweep.SweepFolderError, match="rerun the sweep command with this folder"):
+        sweep.read_results(tmp_path)
+    runs = []
+    real = sweep.run_task
+    monkeypatch.setattr(sweep, "run_task", lambda job, task: runs.append(task[0]) or real(job, task))
+    resumed = sweep.run_sweep(scenario, points, endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    assert runs == [] and resumed.value.tolist() == genuine.value.tolist()  # nothing recomputed
+    assert sweep.read_results(tmp_path).value.tolist() == genuine.value.tolist()
+
+
+def test_parts_of_another_sweep_without_a_manifest_are_not_adopted(tmp_path):
+    from thymosim.analysis.sweep import MANIFEST, SweepFolderError, grid, run_sweep
+
+    scenario = short_sweep_scenario()
+    run_sweep(scenario, grid(SWEEP_POINTS), endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    (tmp_path / MANIFEST).unlink()
+    with pytest.raises(SweepFolderError, match="not of this sweep"):
+        run_sweep(scenario, grid({"PK_CL": [70.0, 90.0]}), endpoints=["auc_CD4"], out=tmp_path)
+
+
+def test_a_full_disk_leaves_no_temporary_and_no_empty_file(tmp_path, monkeypatch):
+    """Before, ENOSPC left a 0-byte .sweep.json.*.tmp and a 0-byte sweep.csv."""
+    import errno
+
+    import pyarrow.parquet as pq
+
+    import thymosim.analysis.sweep as sweep
+
+    def full(tmp: Path) -> None:
+        tmp.write_bytes(b"")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        sweep.write_atomically(tmp_path / "sweep.csv", full)
+    assert list(tmp_path.iterdir()) == []
+    real = pq.write_table
+
+    def half(table, where, **kwargs):
+        Path(where).write_bytes(b"PAR1")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", half)
+    with pytest.raises(OSError, match="No space"):
+        sweep.run_sweep(short_sweep_scenario(), sweep.grid({"PK_CL": [80.0]}), endpoints=["auc_CD4"], out=tmp_path)
+    monkeypatch.setattr(pq, "write_table", real)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [sweep.MANIFEST]  # no part, no temporary, no lock

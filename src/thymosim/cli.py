@@ -594,7 +594,9 @@ def _sweep(args) -> None:
     table = run_sweep(scenario, grid(factors), endpoints=endpoints, out=args.out / "runs",
                       workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
                       overwrite=args.overwrite)
-    table.to_csv(args.out / "sweep.csv", index=False)
+    from thymosim.analysis.sweep import write_atomically
+
+    write_atomically(args.out / "sweep.csv", lambda tmp: table.to_csv(tmp, index=False))
     written = [args.out / "runs", args.out / "sweep.csv"]
     names_ = list(factors)
     if len(names_) == 1 and all(isinstance(v, float) for v in factors[names_[0]]):
