@@ -405,3 +405,125 @@ def test_a_full_disk_leaves_no_temporary_and_no_empty_file(tmp_path, monkeypatch
         sweep.run_sweep(short_sweep_scenario(), sweep.grid({"PK_CL": [80.0]}), endpoints=["auc_CD4"], out=tmp_path)
     monkeypatch.setattr(pq, "write_table", real)
     assert sorted(p.name for p in tmp_path.iterdir()) == [sweep.MANIFEST]  # no part, no temporary, no lock
+
+
+# --- calibrate --write: table, SBML and flat Antimony as one set --------------------------------------------------
+def models_copy(tmp_path: Path) -> Path:
+    """The build inputs and generated files of models/ in a temporary folder (never the real one)."""
+    import shutil
+
+    from thymosim.model import model_dir
+
+    source, target = model_dir(), tmp_path / "models"
+    target.mkdir()
+    for name in ("thymosim.ant", "parameters.tsv", "variables.tsv", "thymosim.xml", "thymosim_flat.ant"):
+        shutil.copy2(source / name, target)
+    shutil.copytree(source / "modules", target / "modules")
+    return target
+
+
+def consistent_or_refused(models: Path) -> str:
+    """'old' or 'new' for a set whose table, SBML and flat Antimony agree; 'refused' where loading
+    refuses it with the rebuild command; anything else fails the test."""
+    from thymosim.model import ModelError
+    from thymosim.tables import build_stamp, check_build, load_parameter_table, sbml_stamp
+
+    sbml = (models / "thymosim.xml").read_text(encoding="utf-8")
+    flat = (models / "thymosim_flat.ant").read_text(encoding="utf-8")
+    try:
+        check_build(sbml, models)
+    except ModelError as err:
+        assert "python -m thymosim.sbml.build" in str(err)
+        return "refused"
+    assert f"// build stamp {sbml_stamp(sbml)}\n" in flat and sbml_stamp(sbml) == build_stamp(models)
+    value = load_parameter_table(models).value["PK_CL"]
+    assert f'id="PK_CL" value="{value:g}"' in sbml or f'id="PK_CL" value="{value}"' in sbml
+    assert f"PK_CL = {value:g}" in flat
+    return "new" if value == 99 else "old"
+
+
+KILLER = """
+import os, signal, sys
+from pathlib import Path
+from thymosim.sbml.build import write_generated
+from thymosim.tables import values_text
+models, step = Path(sys.argv[1]), sys.argv[2]
+def hook(name):
+    if name == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+write_generated(models, values_text({"PK_CL": 99.0}, models), before_rename=hook)
+"""
+
+
+@pytest.mark.parametrize("step", ["thymosim.xml", "thymosim_flat.ant", "parameters.tsv", "none"])
+def test_a_kill_at_any_write_step_of_calibrate_write_leaves_the_old_or_new_set_or_a_refusal(tmp_path, step):
+    """Before, a kill between writing parameters.tsv and rebuilding the SBML left 5 parameters differing
+    and ``thymosim run`` simulated the old values without a word."""
+    import subprocess
+    import sys
+
+    from thymosim.sbml.build import write_generated
+
+    models = models_copy(tmp_path)
+    done = subprocess.run([sys.executable, "-c", KILLER, str(models), step], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == (0 if step == "none" else -9), done.stderr[-300:]
+    outcome = consistent_or_refused(models)
+    assert outcome == {"thymosim.xml": "old", "none": "new"}.get(step, outcome)
+    assert outcome in ("old", "new", "refused")
+    if outcome == "refused":  # the named command repairs it
+        write_generated(models)
+        assert consistent_or_refused(models) in ("old", "new")
+    print(f"killed before renaming {step}: {outcome}")
+
+
+@pytest.mark.parametrize("step", ["thymosim.xml", "thymosim_flat.ant", "parameters.tsv"])
+def test_an_exception_at_any_write_step_restores_the_old_set(tmp_path, step):
+    from thymosim.sbml.build import write_generated
+    from thymosim.tables import values_text
+
+    models = models_copy(tmp_path)
+    before = {p.name: p.read_bytes() for p in models.iterdir() if p.is_file()}
+
+    def fail(name):
+        if name == step:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        write_generated(models, values_text({"PK_CL": 99.0}, models), before_rename=fail)
+    assert {p.name: p.read_bytes() for p in models.iterdir() if p.is_file()} == before  # no temporaries either
+    assert consistent_or_refused(models) == "old"
+
+
+def test_a_table_newer_than_the_sbml_is_refused_by_thymosim_run(tmp_path):
+    from thymosim.model import ModelError
+    from thymosim.tables import check_build, write_values
+
+    models = models_copy(tmp_path)
+    write_values({"PK_CL": 99.0}, models)  # the table alone (an interrupted calibration, a hand edit)
+    with pytest.raises(ModelError, match=r"built from other model files .* rebuild it: python -m thymosim.sbml.build"):
+        check_build((models / "thymosim.xml").read_text(encoding="utf-8"), models)
+
+
+def test_thymosim_run_refuses_a_table_sbml_mismatch_with_the_rebuild_command(tmp_path, monkeypatch):
+    import thymosim.model
+    import thymosim.tables
+    from thymosim.tables import write_values
+
+    models = models_copy(tmp_path)
+    for name in ("data", "scenarios"):
+        (models / name).symlink_to(thymosim.model.model_dir() / name)
+    for table in ("drugs.tsv", "outputs.tsv", "covariates.tsv", "population.tsv"):
+        (models / table).symlink_to(thymosim.model.model_dir() / table)
+    write_values({"PK_CL": 99.0}, models)
+    monkeypatch.setattr(thymosim.model, "model_dir", lambda: models)
+    monkeypatch.setattr(thymosim.tables, "model_dir", lambda: models)
+    thymosim.model.clear_caches()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            main(["run", "prag", "--out", str(tmp_path / "o"), "--quiet"])
+    finally:
+        monkeypatch.undo()
+        thymosim.model.clear_caches()
+    message = str(exit_.value.code)
+    assert message.startswith("thymosim: ") and "rebuild it: python -m thymosim.sbml.build" in message, message

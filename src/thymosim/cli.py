@@ -484,18 +484,18 @@ def _export(args) -> None:
 
 def _calibrate(args) -> None:
     from thymosim.analysis.calibration import calibrate
+    from thymosim.model import model_dir
+    from thymosim.sbml.build import write_generated
+    from thymosim.tables import values_text
 
-    calibrate(write=args.write, clinical=not args.no_clinical, workers=args.workers)
+    written: list = []
+
+    def write_set(values, directory) -> None:  # table, SBML and flat Antimony renamed together
+        written.extend(write_generated(directory, values_text(values, directory)))
+
+    calibrate(write=args.write, clinical=not args.no_clinical, workers=args.workers, writer=write_set)
     if args.write:
-        import contextlib
-        import io
-
-        from thymosim.model import model_dir
-        from thymosim.sbml.build import main as build
-
-        _wrote([model_dir() / "parameters.tsv"], args.quiet)
-        with contextlib.redirect_stdout(io.StringIO() if args.quiet else sys.stderr):
-            build()  # prints "wrote <the SBML file>"
+        _wrote(written or [model_dir() / "parameters.tsv"], args.quiet)
 
 
 def _positive_int(option: str):

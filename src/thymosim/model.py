@@ -602,11 +602,14 @@ def _check_xml(text: str, origin: str) -> None:
 
 @functools.cache
 def default_model() -> Model:
-    """thymosim: ``models/thymosim.xml`` with the drug, output and covariate tables of ``models/``."""
+    """thymosim: ``models/thymosim.xml`` with the drug, output and covariate tables of ``models/``;
+    a :class:`ModelError` if the SBML was not built from the ``parameters.tsv`` and modules beside it."""
     from thymosim import tables
 
+    sbml = sbml_path().read_text(encoding="utf-8")
+    tables.check_build(sbml)  # the SBML was built from the table and modules beside it
     return Model(
-        sbml_path().read_text(encoding="utf-8"),
+        sbml,
         name=MAIN_MODULE,
         drugs=tables.load_drugs(),
         outputs=tables.load_outputs(),
