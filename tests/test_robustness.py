@@ -527,3 +527,52 @@ def test_thymosim_run_refuses_a_table_sbml_mismatch_with_the_rebuild_command(tmp
         thymosim.model.clear_caches()
     message = str(exit_.value.code)
     assert message.startswith("thymosim: ") and "rebuild it: python -m thymosim.sbml.build" in message, message
+
+
+# --- events in an edited thymosim SBML ----------------------------------------------------------------------------
+def sbml_with_event(math: str, at: float = 1.0, target: str = "PK_CL") -> str:
+    """thymosim's SBML with one event setting ``target`` to ``math`` (MathML) at day ``at``."""
+    from thymosim import default_model
+
+    event = ('<listOfEvents><event id="reset_clearance" useValuesFromTriggerTime="true">'
+             '<trigger initialValue="false" persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+             '<apply><geq/><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time"> time '
+             f'</csymbol><cn> {at} </cn></apply></math></trigger><listOfEventAssignments><eventAssignment '
+             f'variable="{target}"><math xmlns="http://www.w3.org/1998/Math/MathML">{math}</math></eventAssignment>'
+             '</listOfEventAssignments></event></listOfEvents>')
+    return default_model().sbml.replace("</model>", event + "</model>")
+
+
+@pytest.mark.parametrize("math", ["<cn> -76.33 </cn>", "<apply><minus/><cn> 76.33 </cn></apply>",
+                                  "<apply><times/><cn> 0 </cn><cn> 5 </cn></apply>"])
+def test_an_event_setting_a_number_outside_the_domain_is_refused_at_load(tmp_path, math):
+    """Before, an event setting PK_CL = -76.33 at day 1 was accepted: ta1_plasma reached 8.3e15 ng/mL."""
+    (tmp_path / "event.xml").write_text(sbml_with_event(math))
+    (tmp_path / "event.toml").write_text('name = "e"\nmodel = "event.xml"\nhorizon = 10\n'
+                                         '[[doses]]\ndrug = "thymalfasin"\namt = 1.6\n')
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(tmp_path / "event.toml"), "--out", str(tmp_path / "o"), "--quiet"])
+    message = str(exit_.value.code)
+    assert re.search(r"event reset_clearance sets parameter PK_CL = -?[0-9.]+; allowed: positive", message), message
+
+
+def test_an_event_setting_an_expression_outside_the_domain_fails_loudly(tmp_path):
+    from thymosim.model import DomainError
+
+    base = named("prag_ta1").to_dict()
+    (tmp_path / "event.xml").write_text(sbml_with_event("<apply><minus/><ci> PK_CL </ci><cn> 100 </cn></apply>"))
+    scenario = Scenario.from_dict(base | {"model": "event.xml"}, base_dir=tmp_path)
+    with pytest.raises((DomainError, SimulationError), match="PK_CL|simulation failed"):
+        scenario.simulate()
+
+
+def test_every_simulation_of_a_model_with_events_starts_from_the_same_state(tmp_path):
+    """Before, the first run after compiling differed from every later one (3.9e10 vs 8.3e15 ng/mL):
+    rr.reset() refired the day-1 event of the previous run, so later runs began with the event's value."""
+    base = named("prag_ta1").to_dict()
+    (tmp_path / "event.xml").write_text(sbml_with_event("<cn> 150 </cn>"))
+    scenario = Scenario.from_dict(base | {"model": "event.xml"}, base_dir=tmp_path)
+    runs = [scenario.simulate(extra=["PK_CL"]) for _ in range(3)]
+    assert runs[0].PK_CL.iloc[0] == 76.33 and runs[0].PK_CL.iloc[-1] == 150.0
+    for later in runs[1:]:
+        pd.testing.assert_frame_equal(later, runs[0])

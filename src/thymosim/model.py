@@ -162,6 +162,7 @@ class _Info:
     ids: frozenset[str]
     settable: frozenset[str]  # species and parameters a dose may change (no rule determines them)
     time_unit: str
+    events: Mapping[str, tuple[tuple[str, float | None], ...]] = field(default_factory=dict)  # see _event_assignments
 
 
 @dataclass
@@ -228,7 +229,34 @@ def _parse(sbml: str, origin: str) -> _Info:
         ids=frozenset(ids),
         settable=frozenset(settable),
         time_unit=_time_unit(model),
+        events=MappingProxyType(_event_assignments(model)),
     )
+
+
+def _event_assignments(model) -> dict[str, tuple[tuple[str, float | None], ...]]:
+    """Event assignment target -> ((event id, value), ...): the value where the assigned math holds
+    no names (a number like -76.33), None for an expression of the model's ids."""
+    import libsbml
+
+    targets: dict[str, tuple[tuple[str, float | None], ...]] = {}
+    for event in model.getListOfEvents():
+        for assignment in event.getListOfEventAssignments():
+            math_, pid = assignment.getMath(), assignment.getVariable()
+            value = None
+            if math_ is not None and not _has_names(math_):
+                value = float(libsbml.SBMLTransforms.evaluateASTNode(math_))
+            targets[pid] = (*targets.get(pid, ()), (event.getId() or "(unnamed)", value))
+    return targets
+
+
+def _has_names(node) -> bool:
+    """Whether a libsbml AST refers to any id, time or function (not a constant expression)."""
+    import libsbml
+
+    if node.getType() in (libsbml.AST_NAME, libsbml.AST_NAME_TIME, libsbml.AST_NAME_AVOGADRO, libsbml.AST_FUNCTION,
+                          libsbml.AST_FUNCTION_DELAY, libsbml.AST_FUNCTION_RATE_OF):
+        return True
+    return any(_has_names(node.getChild(i)) for i in range(node.getNumChildren()))
 
 
 def determined_ids(model) -> set[str]:
@@ -404,9 +432,24 @@ class Model:
             if pid in info.defaults and not in_domain(info.defaults[pid], domain):
                 raise ModelError(f"{self.origin}: parameter {pid} = {info.defaults[pid]!r} in the SBML; allowed: "
                                  f"{domain} (models/parameters.tsv)")
+        self._check_event_numbers()
         for sid, scale in self.atol_scale.items():
             if sid not in info.species and sid not in info.settable or not (scale > 0 and math.isfinite(scale)):
                 raise ModelError(f"atol_scale.{sid}: {scale!r}; allowed: a positive scale for a state of {self.origin}")
+
+    def _check_event_numbers(self) -> None:
+        """Event assignments of numbers to parameters with a hard domain are checked like initial values."""
+        for pid, assignments in self.info.events.items():
+            for event, value in assignments:
+                if pid in self.limits and value is not None and not in_domain(value, self.limits[pid][0]):
+                    raise ModelError(f"{self.origin}: event {event} sets parameter {pid} = {value!r}; allowed: "
+                                     f"{self.limits[pid][0]} (models/parameters.tsv)")
+
+    @property
+    def event_checked(self) -> tuple[str, ...]:
+        """Parameters with a hard domain that an event sets to an expression: checked after each run."""
+        return tuple(pid for pid, assignments in self.info.events.items()
+                     if pid in self.limits and any(value is None for _, value in assignments))
 
     # --- running ---------------------------------------------------------------------------------
     def runner(self):
@@ -491,6 +534,9 @@ class Model:
                 raise ValueError(f"parameter {pid} must be finite, got {value!r}")
             rr.setValue(pid, value)
         rr.reset()
+        for pid in self.info.events:  # rr.reset() may refire an event of the last run (seen with time triggers)
+            if pid in self.defaults:
+                rr.setValue(pid, float(overrides.get(pid, self.defaults[pid])))
         if self.check_derived:
             negative = {d: rr.getValue(d) for d in self.derived if rr.getValue(d) < 0}
             if negative:
