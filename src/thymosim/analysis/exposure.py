@@ -118,6 +118,11 @@ def _intervals(doses: list[Dose], horizon: float) -> list[tuple[float, float]]:
     return list(zip(given, stops, strict=True))
 
 
+MAX_DENSE_POINTS = 400_000
+"""Largest dense grid (about): with more stretches than 400 000 / ``points`` (thousands of doses) each
+gets fewer points, at least 20 (20 000 boluses: 4.8 million points took minutes through the CLI)."""
+
+
 def _grid(breaks: np.ndarray, points: int) -> np.ndarray:
     """Dense grid: ``points`` per stretch between breaks, packed towards its start, and the left limit of each
     break (1e-9 day before it)."""
@@ -132,7 +137,7 @@ def _dense(patient: Patient, regimen: Regimen, horizon: float, model: Model, ids
     ends = [b for name in {d.drug for d in doses} for _, b in _intervals([d for d in doses if d.drug == name],
                                                                           horizon)]
     breaks = np.unique(np.concatenate([_breaks(doses, horizon), ends]))
-    grid = _grid(breaks, points)
+    grid = _grid(breaks, max(20, min(points, MAX_DENSE_POINTS // max(1, breaks.size - 1))))
     first = next(iter(model.outputs))
     return breaks, simulate(patient, regimen, times=grid, outputs=[first], extra=list(dict.fromkeys(ids)),
                             model=model)
