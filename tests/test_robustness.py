@@ -590,3 +590,17 @@ def test_the_cli_dense_exposure_grid_of_20000_boluses_stays_bounded(monkeypatch)
     regimen = Regimen((Dose("thymalfasin", 0.001, ii=0.0014, addl=19_999),))
     exposure._dense(Patient(), regimen, 30.0, exposure.default_model(), ["ta1_plasma"], list(regimen.doses), 240)
     assert 20 * 20_000 <= seen["n"] <= 1.05 * exposure.MAX_DENSE_POINTS + 2 * 20_001
+
+
+# --- negative outputs ---------------------------------------------------------------------------------------------
+def test_a_negative_within_the_solver_tolerance_is_clipped_and_one_beyond_it_fails():
+    """Before, cisplatin_vinorelbine_il2_high wrote il2_plasma = -2.1e-213 (solver noise on a washed-out infusion)."""
+    from thymosim.simulation import _check_outputs
+
+    df = named("cisplatin_vinorelbine_il2_high").simulate()
+    assert df.il2_plasma.min() == 0.0 and (df.drop(columns="time").to_numpy() >= 0).all()
+    data = np.array([[0.0, 1.0, -5.0], [1.0, -1e-12, -6.0]])
+    _check_outputs(data, ["time", "a", "b"], [True, False], np.array([1e-9, 1e-9]))
+    assert data[1, 1] == 0.0 and data[1, 2] == -6.0  # clipped where it must be non-negative; b may be negative
+    with pytest.raises(SimulationError, match=r"output a = -0.001 < 0 at t = 1, beyond the solver's tolerance 1e-09"):
+        _check_outputs(np.array([[0.0, 1.0], [1.0, -1e-3]]), ["time", "a"], [True], np.array([1e-9]))

@@ -56,9 +56,12 @@ class SimulationError(RuntimeError):
                       else "no parameter is outside its plausible range"))
 
 
-def _check_outputs(data: np.ndarray, columns: list[str], nonnegative: list[bool]) -> None:
+def _check_outputs(data: np.ndarray, columns: list[str], nonnegative: list[bool],
+                   tolerance: np.ndarray | None = None) -> None:
     """Fail loudly on non-finite outputs, or on outputs that cannot be negative (counts,
-    concentrations) below zero beyond solver noise."""
+    concentrations) below zero beyond the solver's error tolerance; negatives within it (solver
+    noise, e.g. an infused drug washing out to -2e-213) are set to 0 in place. ``tolerance``: per
+    output, absolute (default: 1e-6 x the output's largest magnitude)."""
     outputs = data[:, 1:len(nonnegative) + 1]
     bad = ~np.isfinite(outputs)
     if bad.any():
@@ -66,11 +69,26 @@ def _check_outputs(data: np.ndarray, columns: list[str], nonnegative: list[bool]
         raise SimulationError(f"output {columns[col + 1]} is not finite from t = {data[row, 0]:g}: the model "
                               "diverged (check extreme parameter values)")
     scale = np.abs(outputs).max(axis=0)
-    negative = (outputs < -1e-6 * np.where(scale > 0, scale, 1.0)) & np.asarray(nonnegative, bool)
+    if tolerance is None:
+        tolerance = 1e-6 * np.where(scale > 0, scale, 1.0)
+    mask = np.asarray(nonnegative, bool)
+    negative = (outputs < -tolerance) & mask
     if negative.any():
         row, col = np.argwhere(negative)[0]
-        raise SimulationError(f"output {columns[col + 1]} = {outputs[row, col]:.3g} < 0 at t = {data[row, 0]:g}: "
-                              "a count or concentration cannot be negative (check fractions and extreme values)")
+        raise SimulationError(f"output {columns[col + 1]} = {outputs[row, col]:.3g} < 0 at t = {data[row, 0]:g}, "
+                              f"beyond the solver's tolerance {tolerance[col]:.2g}: a count or concentration cannot "
+                              "be negative (check fractions and extreme values)")
+    noise = (outputs < 0) & mask
+    if noise.any():
+        outputs[noise] = 0.0  # a view of data: clipped in place
+
+
+def output_tolerance(model: Model, names: Sequence[str], data: np.ndarray) -> np.ndarray:
+    """Per output: the solver's error tolerance, rtol x the output's largest magnitude + its state's
+    atol (atol x the state's typical magnitude, models/variables.tsv)."""
+    scale = np.abs(data[:, 1:len(names) + 1]).max(axis=0)
+    atol = np.array([model.atol * model.atol_scale.get(model.outputs[n].id.strip("[]"), 1.0) for n in names])
+    return model.rtol * scale + atol
 
 
 def over_limits(horizon: float, step: float, actions: int) -> str | None:
@@ -159,7 +177,8 @@ def simulate(
         except RuntimeError as again:
             raise SimulationError.of(again, solver, values) from None
     columns = ["time"] + names + list(extra)
-    _check_outputs(data, columns, [model.outputs[n].nonnegative for n in names])
+    _check_outputs(data, columns, [model.outputs[n].nonnegative for n in names],
+                   output_tolerance(solver, names, data))
     units = {"time": model.info.time_unit or "time unit (undeclared)"} | {n: model.outputs[n].unit for n in names}
     method = f"{'BDF' if solver.stiff else 'Adams'} rtol {solver.rtol:g}"
     method += " (stiff fallback)" if solver is not model else ""
