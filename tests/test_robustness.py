@@ -604,3 +604,71 @@ def test_a_negative_within_the_solver_tolerance_is_clipped_and_one_beyond_it_fai
     assert data[1, 1] == 0.0 and data[1, 2] == -6.0  # clipped where it must be non-negative; b may be negative
     with pytest.raises(SimulationError, match=r"output a = -0.001 < 0 at t = 1, beyond the solver's tolerance 1e-09"):
         _check_outputs(np.array([[0.0, 1.0], [1.0, -1e-3]]), ["time", "a"], [True], np.array([1e-9]))
+
+
+# --- population table and CLI sizes -------------------------------------------------------------------------------
+def population_variants() -> dict[str, tuple[str, str]]:
+    """Malformed variants of models/population.tsv: label -> (text, words the refusal must contain)."""
+    from thymosim.model import model_dir
+
+    text = (model_dir() / "population.tsv").read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("NK_0\t"))
+    cells = row.split("\t")
+
+    def with_cell(k: int, value: str) -> str:
+        return text.replace(row, "\t".join([*cells[:k], value, *cells[k + 1:]]))
+
+    header = next(line for line in text.splitlines() if line.startswith("parameter\t"))
+    return {
+        "negative omega": (with_cell(1, "-0.5"), "omega: -0.5; allowed: a log-normal SD >= 0"),
+        "omega text": (with_cell(1, "wide"), "omega: 'wide'; allowed: a finite number"),
+        "omega empty": (with_cell(1, ""), "omega: ''; allowed: a finite number"),
+        "omega nan": (with_cell(1, "nan"), "omega: 'nan'"),
+        "omega inf": (with_cell(1, "inf"), "omega: 'inf'"),
+        "lower above upper": (with_cell(2, "2000"), "lower/upper: 2000 to 1000"),
+        "upper outside plausible": (with_cell(3, "1e9"), "inside the plausible range"),
+        "lower zero outside plausible": (with_cell(2, "0"), "inside the plausible range"),
+        "bounds miss the typical value": (with_cell(3, "60"), "holding the typical value"),
+        "unknown id": (with_cell(0, "NK_zero"), "'NK_zero' is not a parameter id"),
+        "empty id": (with_cell(0, ""), "is not a parameter id"),
+        "duplicate row": (text.replace(row, row + "\n" + row), "'NK_0' appears twice"),
+        "lonely group": (with_cell(4, "solo"), "'solo' has one member"),
+        "bad evidence": (with_cell(5, "guessed"), "evidence: 'guessed'; allowed"),
+        "missing column": (text.replace(header, header.replace("omega", "sd")), "lacks column(s) ['omega']"),
+        "renamed columns": (text.replace(header, header.replace("lower\tupper", "min\tmax")), "lacks column(s)"),
+        "extra cell": (text.replace(row, row + "\tX"), "saw 8"),
+        "short row": (text.replace(row, "\t".join(cells[:2])), "row"),
+    }
+
+
+def test_malformed_population_tables_are_refused_naming_row_and_field(tmp_path):
+    """Before, of 18 malformed variants 7 ended in unclear or internal errors and 7 were accepted."""
+    import shutil
+
+    from thymosim.model import ModelError, model_dir
+    from thymosim.tables import load_variability
+
+    shutil.copy2(model_dir() / "parameters.tsv", tmp_path)
+    assert len(load_variability()) > 5  # the real table passes
+    variants = population_variants()
+    for label, (text, expected) in variants.items():
+        (tmp_path / "population.tsv").write_text(text, encoding="utf-8")
+        try:
+            load_variability(tmp_path)
+        except ModelError as err:
+            assert "population.tsv" in str(err) and expected in str(err) and "\n" not in str(err), (label, str(err))
+        else:
+            pytest.fail(f"{label}: accepted")
+    assert len(variants) >= 18
+
+
+@pytest.mark.parametrize("argv", [["agents", "--n", "1000000000"], ["agents", "--n", "-3"],
+                                  ["trial", "prag", "prag_ta1", "--n", "1000000000"], ["trial", "prag", "--n", "0"],
+                                  ["sensitivity", "prag", "--method", "sobol", "--n", "1000000000"],
+                                  ["sensitivity", "prag", "--method", "morris", "--n", "x"]])
+def test_cli_sizes_are_bounded_with_a_clear_message(argv, tmp_path, capsys):
+    """Before, ``thymosim agents --n 1000000000`` ended in an internal error."""
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--out", str(tmp_path)])
+    assert exit_.value.code == 2
+    assert "allowed: a whole number from" in capsys.readouterr().err

@@ -296,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "sobol: variance-based indices")
     sens.add_argument("--parameters", help="comma-separated parameter ids (default: all for local, top 20 "
                                            "by local sensitivity for morris/sobol)")
-    sens.add_argument("--n", type=int, default=256, help="Sobol base samples / Morris trajectories")
+    sens.add_argument("--n", type=_positive_int("--n"), default=256, help="Sobol base samples / Morris trajectories")
     sens.add_argument("--seed", type=int, default=0, help="random seed of the Morris/Sobol samples")
     for p in (sweep, sens):
         p.add_argument("--out", type=Path, required=True, help="output folder")
@@ -336,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "agents.csv (one row per patient and arm), claims.csv (the seed's comparator table, "
                                "claim by claim), agents.png and agents_chemo-sensitive.png")
     agents.add_argument("--out", type=Path, required=True, help="output folder")
-    agents.add_argument("--n", type=int, default=0,
+    agents.add_argument("--n", type=_positive_int("--n", minimum=0), default=0,
                         help="virtual patients for ORR/DCR with 95 %% intervals (0: the typical and the "
                              "chemo-sensitive patient only)")
     agents.add_argument("--seed", type=int, default=0, help="random seed of the virtual population")
@@ -498,14 +498,19 @@ def _calibrate(args) -> None:
         _wrote(written or [model_dir() / "parameters.tsv"], args.quiet)
 
 
-def _positive_int(option: str):
+MAX_N = 100_000
+"""Largest --n (virtual patients, Morris trajectories, Sobol base samples): a sanity limit on memory and time."""
+
+
+def _positive_int(option: str, minimum: int = 1, maximum: int = MAX_N):
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            value = 0
-        if value < 1:
-            raise argparse.ArgumentTypeError(f"{option}: {text!r} is not a whole number >= 1")
+            value = minimum - 1
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"{option}: {text!r}; allowed: a whole number from {minimum} to "
+                                             f"{maximum} (thymosim.cli.MAX_N)")
         return value
     return parse
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -100,11 +101,59 @@ def clinical_targets(directory: Path | None = None) -> pd.DataFrame:
     return table.set_index("id")
 
 
+VARIABILITY_COLUMNS = ("parameter", "omega", "lower", "upper", "group", "evidence", "source")
+
+
 def load_variability(directory: Path | None = None) -> pd.DataFrame:
     """Inter-individual variability of the virtual population, ``models/population.tsv``: per
-    parameter omega (log-normal SD), truncation bounds, shared-eta group, evidence, source."""
-    table = pd.read_csv((directory or model_dir()) / "population.tsv", sep="\t", comment="#",
-                        dtype={"group": str}, keep_default_na=False)
+    parameter omega (log-normal SD), truncation bounds, shared-eta group, evidence, source.
+    Validated like ``parameters.tsv``: a :class:`ModelError` names the row and field (columns, a
+    known and unique parameter id, omega >= 0, lower < typical value < upper inside the parameter's
+    plausible range, groups of two or more, an evidence flag)."""
+    path = (directory or model_dir()) / "population.tsv"
+    try:
+        table = _read("population.tsv", directory)
+    except (OSError, ValueError) as err:  # pandas' ParserError is a ValueError
+        raise ModelError(f"{path}: not a readable tab-separated table ({str(err).strip()[:200]})") from None
+    missing = [c for c in VARIABILITY_COLUMNS if c not in table.columns]
+    if missing:
+        raise ModelError(f"{path}: lacks column(s) {missing}; required: {list(VARIABILITY_COLUMNS)}")
+    params = load_parameter_table(directory)
+    numbers: dict[str, list[float]] = {"omega": [], "lower": [], "upper": []}
+    for row, record in enumerate(table.to_dict("records"), start=1):
+        pid = record["parameter"]
+        where = f"{path.name} row {row} ({pid or 'no id'})"
+        if pid not in params.index:
+            raise ModelError(f"{where}.parameter: {pid!r} is not a parameter id of parameters.tsv")
+        for name in numbers:
+            try:
+                value = float(record[name])
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value):
+                raise ModelError(f"{where}.{name}: {record[name]!r}; allowed: a finite number")
+            numbers[name].append(value)
+        omega, lower, upper = (numbers[k][-1] for k in ("omega", "lower", "upper"))
+        low, high, typical = float(params.lower[pid]), float(params.upper[pid]), float(params.value[pid])
+        if omega < 0:
+            raise ModelError(f"{where}.omega: {omega:g}; allowed: a log-normal SD >= 0")
+        if not low <= lower < upper <= high:
+            raise ModelError(f"{where}.lower/upper: {lower:g} to {upper:g}; allowed: lower < upper, inside the "
+                             f"plausible range of parameters.tsv, {low:g} to {high:g}")
+        if not lower <= typical <= upper:
+            raise ModelError(f"{where}.lower/upper: {lower:g} to {upper:g}; allowed: a range holding the typical "
+                             f"value {typical:g} (parameters.tsv)")
+        if record["evidence"] not in EVIDENCE:
+            raise ModelError(f"{where}.evidence: {record['evidence']!r}; allowed: {', '.join(EVIDENCE)}")
+    duplicated = table.parameter[table.parameter.duplicated()].tolist()
+    if duplicated:
+        raise ModelError(f"{path.name}.parameter: {duplicated[0]!r} appears twice; allowed: one row per parameter")
+    sizes = table.group[table.group != ""].value_counts()
+    if (sizes < 2).any():
+        raise ModelError(f"{path.name}.group: {sizes.index[sizes < 2][0]!r} has one member; allowed: a group shares "
+                         "one eta between two or more rows (leave it empty otherwise)")
+    for name, values in numbers.items():
+        table[name] = values
     return table.set_index("parameter")
 
 
