@@ -250,5 +250,6 @@ def test_agents_command_writes_table_claims_and_figures(tmp_path, capsys):
     assert set(verdicts) <= {"supported", "contradicted"} and len(verdicts) >= 8
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["agents.png", "agents_chemo-sensitive.png"]
     assert "wrote" in capsys.readouterr().err
-    with pytest.raises(SystemExit, match="--n"):
+    with pytest.raises(SystemExit):
         main(["agents", "--out", str(tmp_path), "--n", "-1"])
+    assert "--n: '-1'; allowed: a whole number from 0 to" in capsys.readouterr().err

@@ -132,9 +132,9 @@ def test_power_names_the_arms_it_compares():
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--power", "0"], "--power: '0' is not a whole number >= 1"),
-    (["--power", "abc"], "--power: 'abc' is not a whole number >= 1"),
-    (["--n", "0"], "--n: '0' is not a whole number >= 1"),
+    (["--power", "0"], "--power: '0'; allowed: a whole number from 1 to"),
+    (["--power", "abc"], "--power: 'abc'; allowed: a whole number from 1 to"),
+    (["--n", "0"], "--n: '0'; allowed: a whole number from 1 to"),
 ])
 def test_bad_trial_options_are_named_before_anything_runs(tmp_path, capsys, argv, message):
     with pytest.raises(SystemExit):
