@@ -28,7 +28,7 @@ def layer(module: str) -> str:
     return "cli" if parts[-1] == "cli" else "core"
 
 
-CORE_ORDER = ["units", "model", "tables", "patient", "regimen", "simulation", "scenario"]
+CORE_ORDER = ["units", "runner_cache", "model", "tables", "patient", "regimen", "simulation", "scenario"]
 LAZY = {("model", "tables")}
 """The one documented exception: model.default_model() reads the tables (models/*.tsv) when first called."""
 
