@@ -293,7 +293,7 @@ def run_sweep(
     workers: int = 1,
     scheduler: Any = None,
     chunk: int = 50,
-    progress: bool = False,
+    progress: bool = True,
     timecourses: bool = False,
     overwrite: bool = False,
 ) -> pd.DataFrame:
@@ -324,7 +324,7 @@ def run_sweep(
 
     results = execute(job, tasks, workers, scheduler)
     if progress:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm
 
         results = tqdm(results, total=len(tasks), desc="sweep", unit="run")
     for outcome in results:
