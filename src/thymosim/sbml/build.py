@@ -22,8 +22,9 @@ import libsbml
 import pandas as pd
 
 from thymosim.model import MAIN_MODULE, determined_ids, model_dir, sbml_path
+from thymosim.sbml.names import set_names
 from thymosim.sbml.units import declare_units
-from thymosim.tables import load_parameter_table
+from thymosim.tables import load_outputs, load_parameter_table
 
 SBO_PARAMETER, SBO_KINETIC_CONSTANT, SBO_COMPARTMENT = "SBO:0000002", "SBO:0000009", "SBO:0000410"
 SBO_CONVERSION, SBO_DEGRADATION, SBO_PRODUCTION = "SBO:0000182", "SBO:0000179", "SBO:0000393"
@@ -157,6 +158,8 @@ def build_sbml(directory: Path | None = None) -> str:
     declare_units(model, table, variables)
     _sbo_terms(model, table, variables)
     _source_annotations(model, table)
+    outputs = {o.id.strip("[]"): o.description for o in load_outputs(directory)}
+    set_names(model, table, variables, directory / f"{MAIN_MODULE}.ant", outputs)
     model.setNotes(_notes(table))
     return libsbml.writeSBMLToString(document)
 
