@@ -18,3 +18,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.notebook)
         if item.get_closest_marker("notebook") or item.get_closest_marker("crosstool"):
             item.add_marker(pytest.mark.slow)
+
+
+def pytest_configure(config):
+    """The suite never reads or writes the user's cache of compiled models: a temporary directory
+    for this run (inherited by worker and child processes), removed at the end."""
+    import os
+    import tempfile
+
+    config._thymosim_cache = tempfile.mkdtemp(prefix="thymosim-test-cache-")
+    os.environ["THYMOSIM_CACHE_DIR"] = config._thymosim_cache
+    os.environ.pop("THYMOSIM_NO_CACHE", None)
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    shutil.rmtree(getattr(config, "_thymosim_cache", ""), ignore_errors=True)

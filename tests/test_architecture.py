@@ -28,9 +28,10 @@ def layer(module: str) -> str:
     return "cli" if parts[-1] == "cli" else "core"
 
 
-CORE_ORDER = ["units", "model", "tables", "patient", "regimen", "simulation", "scenario"]
-LAZY = {("model", "tables")}
-"""The one documented exception: model.default_model() reads the tables (models/*.tsv) when first called."""
+CORE_ORDER = ["units", "runner_cache", "model", "tables", "patient", "regimen", "simulation", "scenario"]
+LAZY = {("model", "tables"), ("simulation", "scenario")}
+"""The documented exceptions: model.default_model() reads the tables (models/*.tsv) when first called;
+simulation.simulate("name") resolves a named scenario when given one."""
 
 
 def imports(path: Path) -> set[str]:

@@ -26,7 +26,7 @@ def test_exported_events_reproduce_the_scenario(name):
     rr.getIntegrator().setValue("absolute_tolerance", 1e-12)
     columns = ["CD3", "CD4", "CD8", "NK", "IL2", "M1_M2", "ANC", "tumour_diameter"]
     ta1 = ["PK_depot", "PK_central", "PK_eliminated"]
-    ids = [scenario.model.outputs[c].id for c in columns]  # output column -> model id (CD4 -> CD4_blood)
+    ids = [scenario.model.outputs[c].id for c in columns]  # output column -> model id (mature_DC_fraction -> f_mDC)
     result = rr.simulate(times=ours.time.to_numpy(), selections=["time"] + ids + ta1)
     theirs = np.asarray(result)[:, 1:len(columns) + 1]
     np.testing.assert_allclose(theirs[1:], ours[columns].to_numpy()[1:], rtol=1e-5, atol=1e-8)
@@ -228,7 +228,7 @@ def test_omex_validation_catches_a_broken_target(tmp_path):
         for name in source.namelist():
             text = source.read(name)
             if name == "simulation.sedml":
-                text = text.replace(b"&apos;CD4_blood&apos;", b"&apos;no_such_id&apos;")
+                text = text.replace(b"&apos;CD4&apos;", b"&apos;no_such_id&apos;")
             target.writestr(name, text)
     errors, _ = omex_problems(bad, tmp_path / "unpacked")
     assert errors and "no_such_id" in str(errors)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sbml_edit import set_pk_cl
 
 from thymosim.cli import main
 from thymosim.scenario import Scenario, ScenarioError, named
@@ -166,7 +167,7 @@ def test_nonsense_the_issue_found_accepted_is_now_refused_or_fails_loudly():
         values = extreme.drop(columns="time").to_numpy()
         assert np.isfinite(values).all() and (values >= 0).all()
         assert extreme.CD3.iloc[-1] < 1 and extreme.tumour_diameter.iloc[-1] < 37
-    edited = default_model().sbml.replace('id="PK_CL" value="76.33"', 'id="PK_CL" value="-76.33"')
+    edited = set_pk_cl(default_model().sbml, "-76.33")
     with pytest.raises(ModelError, match="PK_CL = -76.33 in the SBML; allowed: positive"):
         default_model().with_sbml(edited)
     scenario = replace(named("prag"), horizon=30)
@@ -181,8 +182,8 @@ def test_a_scenario_naming_an_edited_thymosim_sbml_keeps_its_maps_and_hard_domai
     from thymosim import default_model
 
     sbml = default_model().sbml
-    (tmp_path / "edited.xml").write_text(sbml.replace('id="PK_CL" value="76.33"', 'id="PK_CL" value="150"'))
-    (tmp_path / "negative.xml").write_text(sbml.replace('id="PK_CL" value="76.33"', 'id="PK_CL" value="-5"'))
+    (tmp_path / "edited.xml").write_text(set_pk_cl(sbml, "150"))
+    (tmp_path / "negative.xml").write_text(set_pk_cl(sbml, "-5"))
     base = named("cisplatin_vinorelbine_ta1").to_dict()
     edited = Scenario.from_dict(base | {"model": "edited.xml"}, base_dir=tmp_path)
     assert edited.model.defaults["PK_CL"] == 150 and list(edited.model.outputs) == list(default_model().outputs)
@@ -416,7 +417,7 @@ def models_copy(tmp_path: Path) -> Path:
 
     source, target = model_dir(), tmp_path / "models"
     target.mkdir()
-    for name in ("thymosim.ant", "parameters.tsv", "variables.tsv", "thymosim.xml", "thymosim_flat.ant"):
+    for name in ("thymosim.ant", "parameters.tsv", "variables.tsv", "outputs.tsv", "thymosim.xml", "thymosim_flat.ant"):
         shutil.copy2(source / name, target)
     shutil.copytree(source / "modules", target / "modules")
     return target
@@ -437,7 +438,7 @@ def consistent_or_refused(models: Path) -> str:
         return "refused"
     assert f"// build stamp {sbml_stamp(sbml)}\n" in flat and sbml_stamp(sbml) == build_stamp(models)
     value = load_parameter_table(models).value["PK_CL"]
-    assert f'id="PK_CL" value="{value:g}"' in sbml or f'id="PK_CL" value="{value}"' in sbml
+    assert re.search(f'id="PK_CL"[^>]*value="({value:g}|{value})"', sbml)
     assert f"PK_CL = {value:g}" in flat
     return "new" if value == 99 else "old"
 
@@ -513,7 +514,7 @@ def test_thymosim_run_refuses_a_table_sbml_mismatch_with_the_rebuild_command(tmp
     models = models_copy(tmp_path)
     for name in ("data", "scenarios"):
         (models / name).symlink_to(thymosim.model.model_dir() / name)
-    for table in ("drugs.tsv", "outputs.tsv", "covariates.tsv", "population.tsv"):
+    for table in ("drugs.tsv", "covariates.tsv", "population.tsv"):
         (models / table).symlink_to(thymosim.model.model_dir() / table)
     write_values({"PK_CL": 99.0}, models)
     monkeypatch.setattr(thymosim.model, "model_dir", lambda: models)

@@ -99,9 +99,43 @@ def test_tellurium_loads_the_flat_antimony_and_simulates_like_the_sbml():
     from thymosim.sbml.build import flat_path
 
     ours, theirs = roadrunner.RoadRunner(default_model().sbml), te.loada(flat_path().read_text(encoding="utf-8"))
-    columns = ["time", "CD4_blood", "NK", "IL2", "C_TA1", "tumour_diameter"]
+    columns = ["time", "CD4", "NK", "IL2", "C_TA1", "tumour_diameter"]
     for rr in (ours, theirs):
         rr.getIntegrator().setValue("relative_tolerance", 1e-10)
         rr.setValue("PK_depot", 1600.0)  # one Ta1 dose in the SC depot
     a, b = ours.simulate(0, 30, 31, selections=columns), theirs.simulate(0, 30, 31, selections=columns)
     np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-6)
+
+
+def test_the_sbml_calls_the_reported_blood_counts_cd4_cd8_cd3():
+    """A user of the exported SBML reads CD4, CD8 and CD3 as the counts thymosim reports (blood),
+    the whole pools being CD4_lymphoid and CD8_lymphoid."""
+    from thymosim import Dose, Patient, Regimen, simulate
+
+    tight = default_model().with_tolerances(1e-10, 1e-12, stiff=True)
+    ours = simulate(Patient(), Regimen((Dose("thymalfasin", 1.6, "mg"),)), horizon=30, step=1, model=tight)
+    rr = roadrunner.RoadRunner(default_model().sbml)
+    rr.getIntegrator().setValue("relative_tolerance", 1e-10)
+    rr.setValue("PK_depot", 1600.0)  # the same dose, 1.6 mg = 1600 ug in the SC depot at time 0
+    theirs = rr.simulate(0, 30, 31, selections=["time", "CD4", "CD8", "CD3", "CD4_lymphoid", "TC_share"])
+    for name in ("CD4", "CD8", "CD3"):
+        assert tight.outputs[name].id == name
+        np.testing.assert_allclose(theirs[name], ours[name].to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose(theirs["CD4"], theirs["CD4_lymphoid"] * theirs["TC_share"], rtol=1e-12)
+    twice_weekly = simulate(Dose("thymalfasin", 1.6, "mg", ii=3.5, addl=51), horizon=180, step=30,
+                            extra=["CD4_lymphoid", "TC_share"])
+    np.testing.assert_allclose(twice_weekly.CD4, twice_weekly.CD4_lymphoid * twice_weekly.TC_share, rtol=1e-12)
+    assert twice_weekly.TC_share.iloc[-1] > 1.1  # the blood share moved: the reported count is not the pool
+
+
+def test_every_species_parameter_reaction_and_compartment_has_a_name():
+    document = libsbml.readSBMLFromString(default_model().sbml)
+    model = document.getModel()
+    listings = (model.getListOfSpecies(), model.getListOfParameters(), model.getListOfReactions(),
+                model.getListOfCompartments())
+    unnamed = [e.getId() for listing in listings for e in listing if not e.getName().strip()]
+    assert not unnamed
+    table = load_parameter_table()
+    for pid in table.index[:20]:
+        assert model.getParameter(pid).getName() == table.description[pid]
+    assert "blood" in model.getParameter("CD4").getName() and "pool" in model.getParameter("CD4_lymphoid").getName()

@@ -79,3 +79,40 @@ def test_time_in_days_and_units_declared():
 def test_bad_input_gets_a_clear_error(call, message):
     with pytest.raises((ValueError, KeyError), match=message):
         call()
+
+
+def test_simulate_takes_a_dose_a_regimen_or_a_scenario_positionally_or_by_keyword():
+    dose = Dose("thymalfasin", 1.6, "mg", ii=3.5, addl=3)
+    expected = simulate(Patient(), Regimen((dose,)), horizon=14, step=1)
+    for result in (simulate(dose, horizon=14, step=1), simulate(regimen=dose, horizon=14, step=1),
+                   simulate(Regimen((dose,)), horizon=14, step=1), simulate(Patient(), dose, horizon=14, step=1)):
+        np.testing.assert_array_equal(result.to_numpy(), expected.to_numpy())
+    scenario = named("cisplatin_vinorelbine_ta1")
+    by_name = simulate("cisplatin_vinorelbine_ta1", horizon=20)
+    np.testing.assert_array_equal(by_name.to_numpy(), scenario.simulate(horizon=20).to_numpy())
+    np.testing.assert_array_equal(simulate(regimen=scenario, horizon=20).to_numpy(), by_name.to_numpy())
+    assert by_name.time.iloc[1] == scenario.step  # the scenario's step applies unless given
+    other = Patient(cd4=500, cd8=300, cd3=850)
+    np.testing.assert_array_equal(simulate(other, scenario, horizon=20).to_numpy(),
+                                  simulate(other, scenario.regimen, horizon=20, step=scenario.step).to_numpy())
+
+
+@pytest.mark.parametrize("args, kwargs, named_argument", [
+    ((3.2,), {}, "patient or regimen"), ((), {"regimen": [1, 2]}, "regimen"), ((Patient(), 5), {}, "regimen"),
+    ((), {"patient": {"cd4": 500}}, "patient or regimen"), ((Dose("thymalfasin", 1.6, "mg"), Regimen()), {}, "patient"),
+])
+def test_simulate_refuses_other_arguments_with_a_type_error_naming_them(args, kwargs, named_argument):
+    with pytest.raises(TypeError, match=rf"simulate\({named_argument}=\.\.\.\).*allowed"):
+        simulate(*args, **kwargs)
+
+
+def test_public_names_are_listed_for_tab_completion():
+    import subprocess
+    import sys
+
+    import thymosim
+
+    assert set(thymosim.__all__) <= set(dir(thymosim))
+    code = "import sys, thymosim; dir(thymosim); print('pandas' in sys.modules, 'roadrunner' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]  # dir() imports nothing heavy

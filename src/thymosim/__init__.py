@@ -5,9 +5,10 @@ Layers, each importing only the ones before it (checked by ``tests/test_architec
 
 1. core, in this order (each imports only those before it): :mod:`~thymosim.units` ->
    :mod:`~thymosim.model` (the Model object: SBML, compiled runner, drug/output/covariate maps;
-   its ``default_model()`` reads the tables when first called, the one exception) ->
+   its ``default_model()`` reads the tables when first called, an exception) ->
    :mod:`~thymosim.tables` (``models/*.tsv``) -> :mod:`~thymosim.patient`, :mod:`~thymosim.regimen`
-   -> :mod:`~thymosim.simulation` -> :mod:`~thymosim.scenario` (TOML scenarios, named scenarios);
+   -> :mod:`~thymosim.simulation` (``simulate("name")`` resolves a named scenario when called, the
+   other exception) -> :mod:`~thymosim.scenario` (TOML scenarios, named scenarios);
 2. :mod:`thymosim.sbml` (build, units, comp, export: SBML, OMEX/SED-ML, PEtab) and
    :mod:`thymosim.analysis` (endpoints, sweeps, sensitivity, calibration), which never import
    each other;
@@ -46,6 +47,11 @@ def __getattr__(name: str):
     else:
         raise AttributeError(f"module 'thymosim' has no attribute {name!r}")
     return getattr(module, name)
+
+
+def __dir__() -> list[str]:
+    """The public names (imported lazily) and the module's own, for tab completion."""
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from thymosim import units
+from thymosim import runner_cache, units
 
 MAIN_MODULE = "thymosim"
 # Solver of the default model, chosen by the accuracy budget (benchmarks/accuracy.py, README "Speed"):
@@ -170,6 +170,7 @@ class _Cache:
     info: dict[str, _Info] = field(default_factory=dict)
     local: threading.local = field(default_factory=threading.local)  # .runners: OrderedDict per thread
     compilations: int = 0
+    loads: int = 0  # runners loaded from the on-disk cache
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def runners(self) -> OrderedDict:
@@ -184,6 +185,16 @@ _CACHE = _Cache()
 def compilations() -> int:
     """RoadRunner compilations in this process so far (each model content compiles once per thread)."""
     return _CACHE.compilations
+
+
+def cache_loads() -> int:
+    """RoadRunners loaded from the on-disk cache of compiled models in this process so far."""
+    return _CACHE.loads
+
+
+def forget_runners() -> None:
+    """Drop this thread's compiled runners (the next run loads or compiles again)."""
+    _CACHE.runners().clear()
 
 
 def clear_caches() -> None:
@@ -453,42 +464,57 @@ class Model:
 
     # --- running ---------------------------------------------------------------------------------
     def runner(self):
-        """The compiled model (one RoadRunner per process and content). Set values only through
-        :meth:`reset`, which restores every parameter before a run."""
+        """The compiled model (one RoadRunner per thread, content and solver settings), loaded from
+        the on-disk cache of compiled models when an entry exists (:mod:`thymosim.runner_cache`),
+        else compiled and stored there. Set values only through :meth:`reset`, which restores every
+        parameter before a run."""
         key = (self.key, *self._solver())
         runners = _CACHE.runners()
         rr = runners.get(key)
         if rr is None:
             import roadrunner
 
-            with _CACHE.lock:
-                _CACHE.compilations += 1
-            try:
-                rr = roadrunner.RoadRunner(self.sbml)
-            except RuntimeError as err:
-                raise ModelError(f"{self.origin}: roadrunner cannot compile it ({str(err)[:300]})") from None
+            disk_key = runner_cache.entry_key(self.key, self._solver())
+            rr = runner_cache.load(disk_key)
+            loaded = rr is not None
+            if not loaded:
+                with _CACHE.lock:
+                    _CACHE.compilations += 1
+                try:
+                    rr = roadrunner.RoadRunner(self.sbml)
+                except RuntimeError as err:
+                    raise ModelError(f"{self.origin}: roadrunner cannot compile it ({str(err)[:300]})") from None
             # thymosim reports solver failures itself (SimulationError: when, why, suspects); CVODE's own
             # error lines would only repeat them. Set once, after compiling (compile warnings stay visible);
             # roadrunner.Logger.setLevel(...) restores them.
             roadrunner.Logger.setLevel(roadrunner.Logger.LOG_FATAL)
-            integrator = rr.getIntegrator()
-            integrator.setValue("relative_tolerance", self.rtol)
-            integrator.setValue("absolute_tolerance", self.atol)
-            integrator.setValue("maximum_num_steps", MAX_STEPS if self.stiff else MAX_STEPS_ADAMS)
-            integrator.setValue("stiff", self.stiff)
-            # CVODE's own first-step estimate after a dose can be ~1e-15 day at atol 1e-10 (ifosfamide at
-            # day 21): SUNDIALS then prints "t + h = t" warnings past the logger; a floor of 1e-6 day
-            # (0.09 s) removes them and changes no output beyond the accuracy budget (tests/test_accuracy.py)
-            integrator.setValue("initial_time_step", INITIAL_STEP)
-            if not self.stiff:
-                integrator.setValue("maximum_adams_order", MAX_ADAMS_ORDER)
-            for sid, scale in self.atol_scale.items():
-                integrator.setIndividualTolerance(sid, self.atol * scale)
+            self._configure(rr)
+            if loaded:
+                with _CACHE.lock:
+                    _CACHE.loads += 1
+            else:
+                runner_cache.store(disk_key, rr)  # the compiled model before any run (states at t0)
             runners[key] = rr
             while len(runners) > MAX_RUNNERS:
                 runners.popitem(last=False)
         runners.move_to_end(key)
         return rr
+
+    def _configure(self, rr) -> None:
+        """Apply this model's solver settings to a compiled or loaded RoadRunner."""
+        integrator = rr.getIntegrator()
+        integrator.setValue("relative_tolerance", self.rtol)
+        integrator.setValue("absolute_tolerance", self.atol)
+        integrator.setValue("maximum_num_steps", MAX_STEPS if self.stiff else MAX_STEPS_ADAMS)
+        integrator.setValue("stiff", self.stiff)
+        # CVODE's own first-step estimate after a dose can be ~1e-15 day at atol 1e-10 (ifosfamide at
+        # day 21): SUNDIALS then prints "t + h = t" warnings past the logger; a floor of 1e-6 day
+        # (0.09 s) removes them and changes no output beyond the accuracy budget (tests/test_accuracy.py)
+        integrator.setValue("initial_time_step", INITIAL_STEP)
+        if not self.stiff:
+            integrator.setValue("maximum_adams_order", MAX_ADAMS_ORDER)
+        for sid, scale in self.atol_scale.items():
+            integrator.setIndividualTolerance(sid, self.atol * scale)
 
     def values(self, patient=None) -> dict[str, float]:
         """Parameter values a simulation of ``patient`` uses: defaults, then the patient's
@@ -547,10 +573,25 @@ class Model:
         return rr
 
 
+INFO_VERSION = 1  # bump when _parse or _Info changes: entries of the on-disk cache written before are ignored
+
+
 def _info(sbml: str, origin: str) -> _Info:
     key = hashlib.sha256(sbml.encode()).hexdigest()
     if key not in _CACHE.info:
-        _CACHE.info[key] = _parse(sbml, origin)
+        name = f"info{INFO_VERSION}-{key}"
+        stored = runner_cache.load_json(name)
+        try:
+            info = _Info(defaults=MappingProxyType({k: float(v) for k, v in stored["defaults"].items()}),
+                         derived=tuple(stored["derived"]), species=frozenset(stored["species"]),
+                         ids=frozenset(stored["ids"]), settable=frozenset(stored["settable"]),
+                         time_unit=str(stored["time_unit"]))
+        except (TypeError, KeyError, AttributeError, ValueError):
+            info = _parse(sbml, origin)
+            runner_cache.store_json(name, {"defaults": dict(info.defaults), "derived": list(info.derived),
+                                           "species": sorted(info.species), "ids": sorted(info.ids),
+                                           "settable": sorted(info.settable), "time_unit": info.time_unit})
+        _CACHE.info[key] = info
     return _CACHE.info[key]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ import pandas as pd
 from thymosim import units
 from thymosim.model import DomainError, InfeasibleBaseline, Model, default_model, in_domain
 from thymosim.patient import Patient
-from thymosim.regimen import Regimen
+from thymosim.regimen import Dose, Regimen
 
 __all__ = ["InfeasibleBaseline", "SimulationError", "Trajectory", "output_grid", "simulate"]
 
@@ -115,11 +116,15 @@ def output_grid(horizon: float, step: float) -> np.ndarray:
     return grid if np.isclose(grid[-1], horizon) else np.append(grid, horizon)
 
 
+HORIZON, STEP = 180.0, 0.25
+"""Defaults of :func:`simulate` [day]: horizon and output grid step (a scenario brings its own)."""
+
+
 def simulate(
-    patient: Patient | None = None,
-    regimen: Regimen | None = None,
-    horizon: float | str = 180.0,
-    step: float | str = 0.25,
+    patient: Patient | Regimen | Dose | str | None = None,
+    regimen: Regimen | Dose | str | None = None,
+    horizon: float | str | None = None,
+    step: float | str | None = None,
     times: Sequence[float] | None = None,
     outputs: Sequence[str] | None = None,
     extra: Sequence[str] = (),
@@ -138,7 +143,23 @@ def simulate(
     returns the same numbers as a :class:`Trajectory` (the fast path of sweeps and trials).
     ``horizon`` and ``step`` are numbers or unit strings like the doses' (``"2 week"``, ``"6 h"``;
     see :mod:`thymosim.units`), unit strings only for a model in days.
+
+    What to simulate, positionally or by keyword: a :class:`Patient` and a :class:`Regimen` or a
+    single :class:`Dose` (``simulate(Dose(...))``, ``simulate(patient, regimen)``), or a
+    :class:`~thymosim.scenario.Scenario` or a named scenario (``simulate("cisplatin_vinorelbine_ta1")``),
+    whose horizon, step, outputs and model apply unless given here (a patient given with it replaces
+    the scenario's). Anything else is a :class:`TypeError` naming the argument. Default horizon
+    180 days, step 0.25 day.
     """
+    patient, regimen, scenario = _what_to_simulate(patient, regimen)
+    if scenario is not None:
+        given = {"horizon": horizon, "step": step, "times": times, "outputs": outputs, "model": model}
+        given = {k: v for k, v in given.items() if v is not None}
+        if patient is not None:
+            scenario = replace(scenario, patient=patient)
+        return scenario.simulate(**given, extra=extra, frame=frame)
+    horizon = HORIZON if horizon is None else horizon
+    step = STEP if step is None else step
     model = model or default_model()
     patient = patient or Patient()
     regimen = regimen or Regimen()
@@ -208,6 +229,34 @@ def _time_argument(name: str, value: float | str, model: Model) -> float:
     if isinstance(value, np.integer | np.floating | int | float):
         return float(value)
     raise ValueError(f"{name}: {str(value)[:50]!r}; allowed: a number of days or a time string ({units.TIME_HELP})")
+
+
+def _is_scenario(value) -> bool:
+    return all(hasattr(value, a) for a in ("regimen", "patient", "horizon", "simulate", "to_dict"))
+
+
+def _what_to_simulate(patient, regimen):
+    """(patient or None, Regimen or None, Scenario or None) from simulate()'s first two arguments,
+    given positionally or by keyword; a TypeError names the argument and what it may be."""
+    allowed = "a Patient, a Regimen, a Dose, a Scenario or a scenario name"
+    argument = "regimen"
+    if regimen is None and not isinstance(patient, Patient) and patient is not None:
+        patient, regimen = None, patient  # simulate(Dose(...)), simulate(regimen), simulate("name")
+        argument = "patient or regimen"
+    if patient is not None and not isinstance(patient, Patient):
+        raise TypeError(f"simulate(patient=...): got {type(patient).__name__} {patient!r:.80}; allowed: a Patient "
+                        "(then the regimen: a Regimen, a Dose, a Scenario or a scenario name)")
+    if isinstance(regimen, Dose):
+        return patient, Regimen((regimen,)), None
+    if regimen is None or isinstance(regimen, Regimen):
+        return patient, regimen, None
+    if isinstance(regimen, str):
+        from thymosim.scenario import resolve  # the documented late import (scenario comes after simulation)
+
+        return patient, None, resolve(regimen)
+    if _is_scenario(regimen):
+        return patient, None, regimen
+    raise TypeError(f"simulate({argument}=...): got {type(regimen).__name__} {regimen!r:.80}; allowed: {allowed}")
 
 
 def _integrate(model: Model, values: Mapping[str, float], selections: list[str], actions: list,

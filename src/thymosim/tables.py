@@ -157,7 +157,7 @@ def load_variability(directory: Path | None = None) -> pd.DataFrame:
     return table.set_index("parameter")
 
 
-BUILD_INPUTS = ("thymosim.ant", "modules/*.ant", "parameters.tsv", "variables.tsv")
+BUILD_INPUTS = ("thymosim.ant", "modules/*.ant", "parameters.tsv", "variables.tsv", "outputs.tsv")
 """What the SBML is built from (python -m thymosim.sbml.build); their hash is the build stamp."""
 _STAMP = re.compile(r'<thymosim:build [^>]*stamp="([0-9a-f]+)"')
 REBUILD = "python -m thymosim.sbml.build"

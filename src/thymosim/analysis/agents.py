@@ -94,7 +94,7 @@ def simulate_arms(patient: Patient | None = None, arms: Mapping[str, str] = ARMS
 
 def compare_agents(patients: Mapping[str, Patient] = PATIENTS, arms: Mapping[str, str] = ARMS, step: float = 0.05,
                    population: pd.DataFrame | None = None, workers: int = 1,
-                   progress: bool = False) -> tuple[pd.DataFrame, dict[str, dict[str, pd.DataFrame]]]:
+                   progress: bool = True) -> tuple[pd.DataFrame, dict[str, dict[str, pd.DataFrame]]]:
     """(table, time courses by patient and arm): one row per patient and arm with :data:`COLUMNS`;
     with a virtual ``population`` also ``n``, ``ORR``/``DCR`` [%] with exact 95 % intervals and the
     population's median ANC nadir (the same for both patients' rows). The same virtual patients

@@ -101,7 +101,7 @@ def sample_population(n: int, seed: int = 0, model: Model | None = None,
 
 def plausible(population: pd.DataFrame, scenario: Scenario | str = REFERENCE_SCENARIO,
               bounds: Mapping[str, tuple[float, float]] = BOUNDS, workers: int = 1,
-              progress: bool = False, model: Model | None = None, scheduler: Any = None) -> pd.DataFrame:
+              progress: bool = True, model: Model | None = None, scheduler: Any = None) -> pd.DataFrame:
     """``population`` with the reference-scenario endpoints of :data:`BOUNDS`, ``plausible`` (bool)
     and ``reason`` ('' when plausible; the failed bound or the simulation error otherwise).
     ``model`` replaces the scenario's (e.g. a calibration's)."""
@@ -172,7 +172,7 @@ def select(pool: pd.DataFrame, target: Mapping[str, tuple[float, float]] = TARGE
 
 
 def virtual_population(n: int, seed: int = 0, scenario: Scenario | str = REFERENCE_SCENARIO,
-                       workers: int = 1, progress: bool = False, model: Model | None = None,
+                       workers: int = 1, progress: bool = True, model: Model | None = None,
                        typical: Mapping[str, float] | None = None, scheduler: Any = None) -> pd.DataFrame:
     """``n`` selected plausible virtual patients (columns: ``vp`` and parameter ids), drawn,
     filtered and selected in rounds (pools of at least 200) from ``seed`` until ``n`` are accepted.

@@ -67,7 +67,7 @@ def local_sensitivity(
     output: str | None = None,
     workers: int = 1,
     scheduler: Any = None,
-    progress: bool = False,
+    progress: bool = True,
 ) -> pd.DataFrame:
     """Scaled local sensitivities of ``endpoints`` to ``parameters`` (default: all); ``progress``
     shows a progress bar (tqdm, on stderr).
@@ -99,7 +99,7 @@ def local_sensitivity(
     job = Job.of(scenario, endpoints, timecourses=output is not None)
     outcomes = execute(job, tasks, workers, scheduler)
     if progress:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm
 
         outcomes = tqdm(outcomes, total=len(tasks), desc="local sensitivity", unit="run")
     results = {o.run: o for o in outcomes}
@@ -212,7 +212,7 @@ def morris_indices(func: Callable[[np.ndarray], np.ndarray], problem_: dict[str,
 
 def model_function(scenario: Scenario, parameters: Sequence[str], endpoint: str, workers: int = 1,
                    scheduler: Any = None, out: Any = None,
-                   progress: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+                   progress: bool = True) -> Callable[[np.ndarray], np.ndarray]:
     """A vectorised f(X) -> endpoint values for the model, through :func:`run_sweep` (``progress``:
     a progress bar per call). Failed runs are recorded (``f.failures``) and imputed with the mean
     of the others."""

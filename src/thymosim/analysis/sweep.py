@@ -473,7 +473,7 @@ def run_sweep(
     workers: int = 1,
     scheduler: Any = None,
     chunk: int = 50,
-    progress: bool = False,
+    progress: bool = True,
     timecourses: bool = False,
     overwrite: bool = False,
 ) -> pd.DataFrame:
@@ -513,7 +513,7 @@ def _run_sweep(job: Job, points: pd.DataFrame, endpoints: list, store: SweepStor
 
     results = execute(job, tasks, workers, scheduler)
     if progress:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm
 
         results = tqdm(results, total=len(tasks), desc="sweep", unit="run")
     for outcome in results:

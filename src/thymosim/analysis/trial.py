@@ -62,7 +62,7 @@ def endpoints_for(horizon: float, design: Design, count_days: Sequence[float] = 
 
 def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design = Design(),
             out: str | Path | None = None, workers: int = 1, scheduler: Any = None,
-            progress: bool = False, count_days: Sequence[float] = COUNT_DAYS) -> pd.DataFrame:
+            progress: bool = True, count_days: Sequence[float] = COUNT_DAYS) -> pd.DataFrame:
     """Simulate ``population`` (columns ``vp`` + parameter ids) on ``scenario`` and read each
     patient's scans; blood counts (``at:CD3@DAY`` ...) are kept at ``count_days``. One row per
     patient: ``vp``, parameters, endpoints, ``status``/``error``,
@@ -180,7 +180,7 @@ def randomise(population: pd.DataFrame, arms: Sequence[str], seed: int = 0,
 
 
 def run_trial(arms: Sequence[Scenario | str], n_per_arm: int, seed: int = 0, design: Design = Design(),
-              out: str | Path | None = None, workers: int = 1, scheduler: Any = None, progress: bool = False,
+              out: str | Path | None = None, workers: int = 1, scheduler: Any = None, progress: bool = True,
               population: pd.DataFrame | None = None) -> Trial:
     """Build (or take) a virtual population of ``len(arms) * n_per_arm`` selected plausible
     patients from ``seed``, randomise them to ``arms``, simulate, classify and summarise. With

@@ -23,8 +23,9 @@ import libsbml
 import pandas as pd
 
 from thymosim.model import MAIN_MODULE, determined_ids, model_dir
+from thymosim.sbml.names import set_names
 from thymosim.sbml.units import declare_units
-from thymosim.tables import build_stamp, load_parameter_table, sbml_stamp
+from thymosim.tables import build_stamp, load_outputs, load_parameter_table, sbml_stamp
 
 STAMP_NS = "urn:thymosim:build"  # the build-stamp annotation's namespace
 
@@ -160,6 +161,8 @@ def build_sbml(directory: Path | None = None) -> str:
     declare_units(model, table, variables)
     _sbo_terms(model, table, variables)
     _source_annotations(model, table)
+    outputs = {o.id.strip("[]"): o.description for o in load_outputs(directory)}
+    set_names(model, table, variables, directory / f"{MAIN_MODULE}.ant", outputs)
     model.setNotes(_notes(table))
     stamp = build_stamp(directory)
     if stamp is not None:  # checked when the default model loads (tables.check_build)
@@ -231,7 +234,8 @@ def write_generated(directory: Path | None = None, table: str | None = None,
         staging = Path(staging_dir)
         shutil.copy2(directory / f"{MAIN_MODULE}.ant", staging)
         shutil.copytree(directory / "modules", staging / "modules")
-        shutil.copy2(directory / "variables.tsv", staging)
+        for name in ("variables.tsv", "outputs.tsv"):  # outputs.tsv: the names of the reported counts
+            shutil.copy2(directory / name, staging)
         (staging / "parameters.tsv").write_bytes(
             table.encode() if table is not None else (directory / "parameters.tsv").read_bytes())
         sbml = build_sbml(staging)

@@ -80,7 +80,7 @@ def _sid(name: str) -> str:
 
 def sedml_outputs(model: Model) -> dict[str, str]:
     """Report label -> model id of the outputs a SED-ML report holds (species and parameters): the
-    output's name where it is an identifier (``CD4`` -> ``CD4_blood``), else the id; concentrations
+    output's name where it is an identifier (``mature_DC_fraction`` -> ``f_mDC``), else the id; concentrations
     of species written ``[X]`` are reported by their species id."""
     labels: dict[str, str] = {}
     for o in model.outputs.values():

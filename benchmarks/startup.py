@@ -1,0 +1,105 @@
+"""Start-up cost with and without the cache of compiled models (thymosim.runner_cache).
+
+Measures, on this machine, in fresh processes with an empty then a filled temporary cache:
+- ``thymosim run --out DIR`` wall time, cold (compiles the model) and warm (loads it);
+- a worker process ready to simulate (imports + ``default_model().runner()``), cold and warm;
+and in this process, the time to compile thymosim's SBML vs to load its cached state, as a ratio.
+Targets: warm ``thymosim run`` <= 2.5 s, warm worker <= 0.5 s.
+
+    python benchmarks/startup.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORKER = ("from thymosim.model import default_model; "
+          "default_model().runner()")
+
+
+def machine() -> str:
+    """CPU model and core count, for the record."""
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            name = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return f"{name}, {os.cpu_count()} logical cores, {system}"
+
+
+def timed(command: list[str], env: dict) -> tuple[float, float]:
+    """(wall s, CPU s of the child: user + system) of a command; on a shared machine the CPU time is
+    what the command costs, the wall time what a user waits."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def worker_ready(env: dict) -> tuple[float, float]:
+    """Wall and CPU seconds from interpreter start to a runner ready, as a new worker process sees them."""
+    return timed([sys.executable, "-c", WORKER], env)
+
+
+def in_process_ratio() -> tuple[float, float]:
+    """(compile s, load s) of thymosim's SBML in this process (roadrunner's own in-process cache bypassed
+    by compiling first)."""
+    import roadrunner
+
+    from thymosim.model import sbml_path
+
+    sbml = sbml_path().read_text(encoding="utf-8")
+    start = time.perf_counter()
+    rr = roadrunner.RoadRunner(sbml)
+    compiled = time.perf_counter() - start
+    state = rr.saveStateS()
+    start = time.perf_counter()
+    roadrunner.RoadRunner().loadStateS(state)
+    return compiled, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    run = [sys.executable, "-m", "thymosim.cli", "run", "--out"]
+    cold_runs, warm_runs, cold_workers, warm_workers = [], [], [], []
+    with tempfile.TemporaryDirectory() as scratch:
+        for repeat in range(args.repeats):
+            cache = Path(scratch) / f"cache{repeat}"
+            env = {**os.environ, "THYMOSIM_CACHE_DIR": str(cache)}
+            env.pop("THYMOSIM_NO_CACHE", None)
+            out = str(Path(scratch) / f"out{repeat}")
+            cold_runs.append(timed([*run, out], env))
+            warm_runs.append(timed([*run, out], env))
+            warm_workers.append(worker_ready(env))
+            cold_workers.append(worker_ready({**env, "THYMOSIM_NO_CACHE": "1"}))
+    compiled, loaded = in_process_ratio()
+    def median(pairs: list[tuple[float, float]]) -> str:
+        return (f"{statistics.median(p[0] for p in pairs):.2f} s wall, "
+                f"{statistics.median(p[1] for p in pairs):.2f} s CPU")
+
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} (medians of {args.repeats})")
+    print(f"thymosim run --out DIR, cold cache: {median(cold_runs)}")
+    print(f"thymosim run --out DIR, warm cache: {median(warm_runs)} (target <= 2.5 s wall)")
+    print(f"worker process ready, no cache:     {median(cold_workers)}")
+    print(f"worker process ready, warm cache:   {median(warm_workers)} (target <= 0.5 s)")
+    print(f"in this process: compile {compiled:.2f} s, load cached state {loaded:.3f} s, "
+          f"ratio compile / load = {compiled / loaded:.0f}")
+
+
+if __name__ == "__main__":
+    main()
