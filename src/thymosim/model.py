@@ -256,6 +256,9 @@ def _event_assignments(model) -> dict[str, tuple[tuple[str, float | None], ...]]
             value = None
             if math_ is not None and not _has_names(math_):
                 value = float(libsbml.SBMLTransforms.evaluateASTNode(math_))
+                # libsbml evaluates some expressions to nan (seen after other models were read in the same
+                # process): those are checked after the run, like expressions of the model's ids
+                value = value if math.isfinite(value) else None
             targets[pid] = (*targets.get(pid, ()), (event.getId() or "(unnamed)", value))
     return targets
 
