@@ -654,6 +654,8 @@ def _sensitivity(args) -> None:
                 failures = args.out / f"{args.method}_{_slug(endpoint)}_failures.csv"
                 f.failures.to_csv(failures, index=False)
                 written.append(failures)
+                print(sa.failure_summary(f.failures, f.runs, f"{args.method} {endpoint}") + f" (details: {failures})",
+                      file=sys.stderr)
     finally:  # also what was written before an error
         _wrote(written, args.quiet)
 
