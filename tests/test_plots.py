@@ -61,3 +61,23 @@ def test_the_pk_panel_is_event_exact_and_the_percent_view_is_relative_to_baselin
     assert cd4.get_lines()[0].get_ydata()[0] == pytest.approx(0.0)
     assert any(np.allclose(line.get_ydata(), 0.0) for line in cd4.get_lines()[1:])  # the 0 % line
     assert pk_axis(relative).get_ylabel() == "ng/mL"
+
+
+def test_arms_are_aligned_on_the_shared_treatment_named_by_title_and_flat_panels_left_out():
+    """The loading arm's PRaG starts on day 7: shifted so that PRaG starts on day 0 in every arm;
+    ANC (no chemotherapy) is constant and named instead of drawn; legends show scenario titles."""
+    from thymosim.plots.timecourse import alignment
+
+    scenarios = [named("prag"), named("prag_ta1_loading")]
+    regimens = {s.name: s.regimen for s in scenarios}
+    shifts, shared = alignment(regimens)
+    assert shifts == {"prag": 0.0, "prag_ta1_loading": 7.0} and "radiotherapy" in shared
+    arms = {s.name: s.simulate(step=1.0) for s in scenarios}
+    fig = plot_arms(arms, "aligned", regimens=regimens, labels={s.name: s.label for s in scenarios})
+    axes = {ax.get_title(): ax for ax in fig.axes}
+    assert "Neutrophils (ANC)" not in axes and "Neutrophils (ANC)" in fig._suptitle.get_text()
+    tumour = axes["Tumour diameter"]
+    assert tumour.get_xlim()[0] == -7.0
+    assert tumour.get_lines()[1].get_xdata()[0] == -7.0
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:2] == [named("prag").title, named("prag_ta1_loading").title] and all(legend[:2])

@@ -227,7 +227,8 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
     else:
         (out / "exposure.csv").unlink(missing_ok=True)  # a stale file from an earlier run
     regimens = {s.name: s.regimen for s in loaded}
-    fig = plot_arms(arms, title or " vs ".join(arms), regimens=regimens, pk=pk or None)
+    labels = {s.name: s.label for s in loaded}
+    fig = plot_arms(arms, title or " vs ".join(labels.values()), regimens=regimens, pk=pk or None, labels=labels)
     fig.savefig(out / "timecourse.png", dpi=110)
     return table
 
