@@ -600,10 +600,10 @@ def _sweep(args) -> None:
     names_ = list(factors)
     if len(names_) == 1 and all(isinstance(v, float) for v in factors[names_[0]]):
         written.append(args.out / "dose_response.png")
-        dose_response(table, names_[0], endpoints).savefig(written[-1], dpi=110)
+        dose_response(table, names_[0], endpoints, scenario).savefig(written[-1], dpi=110)
     elif len(names_) == 2:
         written.append(args.out / "heatmap.png")
-        heatmap(table, names_[0], names_[1], endpoints[0]).savefig(written[-1], dpi=110)
+        heatmap(table, names_[0], names_[1], endpoints[0], scenario).savefig(written[-1], dpi=110)
     failed = table[table.status != "ok"].run.nunique()
     print(f"{table.run.nunique()} runs, {failed} failed", file=sys.stderr)
     _wrote(written, args.quiet)
