@@ -8,6 +8,7 @@ import antimony
 import numpy as np
 import pandas as pd
 import pytest
+from sbml_edit import set_pk_cl
 
 from thymosim import Dose, Drug, Model, ModelError, Patient, Regimen, simulate
 from thymosim.analysis.sweep import Job, grid, run_task
@@ -102,8 +103,7 @@ def test_bsa_factor_moves_the_per_m2_doses():
 
 
 def test_a_scenario_whose_model_is_not_a_file_cannot_be_saved(tmp_path):
-    edited = replace(named("prag"), model=default_model().with_sbml(default_model().sbml.replace(
-        'id="PK_CL" value="76.33"', 'id="PK_CL" value="150"')))
+    edited = replace(named("prag"), model=default_model().with_sbml(set_pk_cl(default_model().sbml, "150")))
     assert edited != named("prag")  # the model is part of the scenario
     with pytest.raises(ScenarioError, match="not read from a file"):
         edited.save(tmp_path / "x.toml")

@@ -7,7 +7,9 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from sbml_edit import set_pk_cl
 
 from thymosim.cli import main
 from thymosim.scenario import Scenario, ScenarioError, named
@@ -165,7 +167,7 @@ def test_nonsense_the_issue_found_accepted_is_now_refused_or_fails_loudly():
         values = extreme.drop(columns="time").to_numpy()
         assert np.isfinite(values).all() and (values >= 0).all()
         assert extreme.CD3.iloc[-1] < 1 and extreme.tumour_diameter.iloc[-1] < 37
-    edited = default_model().sbml.replace('id="PK_CL" value="76.33"', 'id="PK_CL" value="-76.33"')
+    edited = set_pk_cl(default_model().sbml, "-76.33")
     with pytest.raises(ModelError, match="PK_CL = -76.33 in the SBML; allowed: positive"):
         default_model().with_sbml(edited)
     scenario = replace(named("prag"), horizon=30)
@@ -180,10 +182,398 @@ def test_a_scenario_naming_an_edited_thymosim_sbml_keeps_its_maps_and_hard_domai
     from thymosim import default_model
 
     sbml = default_model().sbml
-    (tmp_path / "edited.xml").write_text(sbml.replace('id="PK_CL" value="76.33"', 'id="PK_CL" value="150"'))
-    (tmp_path / "negative.xml").write_text(sbml.replace('id="PK_CL" value="76.33"', 'id="PK_CL" value="-5"'))
+    (tmp_path / "edited.xml").write_text(set_pk_cl(sbml, "150"))
+    (tmp_path / "negative.xml").write_text(set_pk_cl(sbml, "-5"))
     base = named("cisplatin_vinorelbine_ta1").to_dict()
     edited = Scenario.from_dict(base | {"model": "edited.xml"}, base_dir=tmp_path)
     assert edited.model.defaults["PK_CL"] == 150 and list(edited.model.outputs) == list(default_model().outputs)
     with pytest.raises(ScenarioError, match="PK_CL = -5.0 in the SBML; allowed: positive"):
         Scenario.from_dict(base | {"model": "negative.xml"}, base_dir=tmp_path)
+
+
+# --- model files named by a scenario: untrusted input -------------------------------------------------------------
+def deep_mathml_sbml(levels: int) -> str:
+    """A small valid SBML whose one assignment rule nests ``levels`` MathML applications."""
+    inner = "<cn> 1 </cn>"
+    for _ in range(levels):
+        inner = f"<apply><minus/>{inner}</apply>"
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2"><model id="deep">'
+            '<listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>'
+            '<listOfSpecies><species id="X" compartment="c" initialAmount="1" hasOnlySubstanceUnits="true" '
+            'boundaryCondition="false" constant="false"/></listOfSpecies>'
+            '<listOfParameters><parameter id="k" value="1" constant="false"/></listOfParameters>'
+            '<listOfRules><assignmentRule variable="k"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+            f'{inner}</math></assignmentRule></listOfRules></model></sbml>\n')
+
+
+def model_file_corpus(folder: Path) -> dict[str, tuple[Path, str]]:
+    """Model files a scenario may name, each with the words its refusal must contain."""
+    import os
+
+    from thymosim.model import MAX_SBML_BYTES
+
+    cases: dict[str, tuple[Path, str]] = {}
+    deep = folder / "deep.xml"
+    deep.write_text(deep_mathml_sbml(10_000))
+    cases["deep MathML (10,000 levels)"] = (deep, "nested more than")
+    fifo = folder / "pipe.xml"
+    os.mkfifo(fifo)
+    cases["FIFO"] = (fifo, "FIFO")
+    cases["/dev/urandom"] = (Path("/dev/urandom"), "a device")
+    cases["/dev/zero"] = (Path("/dev/zero"), "a device")
+    (folder / "dir.xml").mkdir()
+    cases["directory"] = (folder / "dir.xml", "a directory")
+    huge = folder / "huge.xml"
+    with open(huge, "wb") as handle:  # sparse: no disk used
+        handle.truncate(MAX_SBML_BYTES + 1)
+    cases["over the size limit"] = (huge, "at most")
+    (folder / "latin1.xml").write_bytes(b"<?xml version='1.0'?><sbml>\xff\xfe</sbml>")
+    cases["not UTF-8"] = (folder / "latin1.xml", "not UTF-8")
+    (folder / "broken.xml").write_text('<?xml version="1.0"?><sbml level="3" version="2"><model></sbml>')
+    cases["not well-formed"] = (folder / "broken.xml", "not a readable SBML model")
+    cases["missing"] = (folder / "absent.xml", "cannot read the model file")
+    return cases
+
+
+def test_untrusted_model_files_are_refused_with_one_line_before_any_parser_sees_them(tmp_path):
+    """Each model file through ``thymosim run`` in its own process (a crash is then an exit code, not a
+    lost test run): exit 1 with one line naming the file and what is allowed; a 10,000-deep MathML
+    exited 139 (segmentation fault) before, a FIFO hung and /dev/urandom was read until memory ran out."""
+    import subprocess
+    import sys
+
+    results = {}
+    for label, (path, expected) in model_file_corpus(tmp_path).items():
+        toml = tmp_path / f"{abs(hash(label))}.toml"
+        toml.write_text(f'name = "m"\nmodel = "{path}"\nhorizon = 5\noutputs = ["X"]\n'
+                        '[[doses]]\ndrug = "x"\namt = 1\n[drugs.x]\ntarget = "X"\n')
+        done = subprocess.run([sys.executable, "-m", "thymosim.cli", "run", str(toml), "--out", str(tmp_path / "o"),
+                               "--quiet"], capture_output=True, text=True, timeout=120)
+        lines = done.stderr.strip().splitlines()
+        results[label] = (done.returncode, lines[-1] if lines else "")
+        assert done.returncode == 1 and len(lines) == 1, f"{label}: exit {done.returncode}: {done.stderr[-300:]}"
+        assert lines[0].startswith("thymosim: ") and expected in lines[0] and str(path) in lines[0], lines[0]
+    print("\n" + "\n".join(f"{k}: exit {c}: {m[:120]}" for k, (c, m) in results.items()))
+
+
+def test_a_model_nested_within_the_limit_still_runs(tmp_path):
+    from thymosim.model import MAX_XML_DEPTH, Model
+
+    model = Model.from_sbml(deep_mathml_sbml(MAX_XML_DEPTH - 10))
+    assert "X" in model.outputs
+
+
+# --- sweep folders: one writer, only listed parts, a rebuildable manifest, no stray temporaries -------------------
+def short_sweep_scenario() -> Scenario:
+    base = named("cisplatin_vinorelbine_ta1")
+    from thymosim import Regimen
+
+    return Scenario("short", Regimen(tuple(d for d in base.regimen.doses if d.drug == "thymalfasin")),
+                    base.patient, horizon=180, step=5.0)
+
+
+SWEEP_POINTS = {"PK_CL": [60.0, 80.0, 120.0, 160.0, 200.0, 240.0]}
+FIRST_WRITER = """
+import sys
+from thymosim.analysis.sweep import grid, run_sweep
+sys.path.insert(0, {tests!r})
+from test_robustness import short_sweep_scenario
+values = [60.0 + k for k in range(40)]
+table = run_sweep(short_sweep_scenario(), grid({{"PK_CL": values}}), endpoints=["auc_CD4"], out={out!r})
+print(len(table), sorted(table["factor:PK_CL"]) == values, set(table.status))
+"""
+
+
+def test_two_concurrent_sweeps_into_one_folder_the_second_is_refused_and_the_first_keeps_its_rows(tmp_path):
+    """Before, both exited 0 and each returned the other's rows (--overwrite deleted the first's parts)."""
+    import subprocess
+    import sys
+    import time
+
+    from thymosim.analysis.sweep import LOCK, SweepFolderError, grid, run_sweep
+
+    out = tmp_path / "runs"
+    script = FIRST_WRITER.format(tests=str(Path(__file__).parent), out=str(out))
+    first = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / LOCK).exists() and first.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    assert (out / LOCK).exists(), first.communicate()
+    with pytest.raises(SweepFolderError, match=rf"another sweep is writing here \(pid {first.pid}, host .+, started "):
+        run_sweep(short_sweep_scenario(), grid({"PK_CL": [300.0, 310.0]}), endpoints=["auc_CD4"], out=out,
+                  overwrite=True)
+    stdout, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr[-500:]
+    assert stdout.split() == ["40", "True", "{'ok'}"], stdout
+    assert not (out / LOCK).exists()  # released when done
+
+
+def test_a_lock_left_by_a_dead_writer_is_taken_over(tmp_path):
+    import json
+    import socket
+    import subprocess
+
+    from thymosim.analysis.sweep import LOCK, grid, run_sweep
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    tmp_path.joinpath(LOCK).write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "started": "x"}))
+    table = run_sweep(short_sweep_scenario(), grid({"PK_CL": [80.0]}), endpoints=["auc_CD4"], out=tmp_path)
+    assert table.status.tolist() == ["ok"] and not tmp_path.joinpath(LOCK).exists()
+
+
+def test_an_altered_copy_of_a_part_under_a_valid_checksum_name_does_not_replace_the_genuine_values(tmp_path):
+    """Before, a forged part sorting before the genuine one won silently (49492.5 instead of 49002.5)."""
+    import hashlib
+    import shutil
+
+    from thymosim.analysis.sweep import grid, read_results, run_sweep
+
+    scenario, points = short_sweep_scenario(), grid(SWEEP_POINTS)
+    genuine = run_sweep(scenario, points, endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    first = sorted(tmp_path.glob("part-*.parquet"))[0]
+    frame = pd.read_parquet(first)
+    forged = frame[frame.run == 0].assign(value=frame.value[frame.run == 0] + 490.0)
+    staging = tmp_path / "forged.tmp"
+    forged.to_parquet(staging, index=False)
+    checksum = hashlib.sha256(staging.read_bytes()).hexdigest()[:16]
+    name = tmp_path / f"part-000000-000000-{checksum}.parquet"  # sorts before part-000000-000001-...
+    shutil.move(staging, name)
+    assert sorted(tmp_path.glob("part-*.parquet"))[0] == name
+    assert read_results(tmp_path).value.tolist() == genuine.value.tolist()
+    resumed = run_sweep(scenario, points, endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    assert resumed.value.tolist() == genuine.value.tolist()
+    assert not name.exists() and list(tmp_path.glob("part-000000-000000-*.unlisted-*"))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "deleted", "empty"])
+def test_a_damaged_or_deleted_manifest_is_rebuilt_from_the_valid_parts(tmp_path, monkeypatch, damage):
+    """Before: garbage gave 'Expecting value: line 1 column 1 (char 0)', deleted was refused as
+    'another sweep (fingerprint None)'; only --overwrite (recompute all) got out."""
+    import thymosim.analysis.sweep as sweep
+
+    scenario, points = short_sweep_scenario(), sweep.grid(SWEEP_POINTS)
+    genuine = sweep.run_sweep(scenario, points, endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    manifest = tmp_path / sweep.MANIFEST
+    if damage == "deleted":
+        manifest.unlink()
+    else:
+        manifest.write_bytes(b"\x00garbage{" if damage == "garbage" else b"")
+    with pytest.raises(sweep.SweepFolderError, match="rerun the sweep command with this folder"):
+        sweep.read_results(tmp_path)
+    runs = []
+    real = sweep.run_task
+    monkeypatch.setattr(sweep, "run_task", lambda job, task: runs.append(task[0]) or real(job, task))
+    resumed = sweep.run_sweep(scenario, points, endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    assert runs == [] and resumed.value.tolist() == genuine.value.tolist()  # nothing recomputed
+    assert sweep.read_results(tmp_path).value.tolist() == genuine.value.tolist()
+
+
+def test_parts_of_another_sweep_without_a_manifest_are_not_adopted(tmp_path):
+    from thymosim.analysis.sweep import MANIFEST, SweepFolderError, grid, run_sweep
+
+    scenario = short_sweep_scenario()
+    run_sweep(scenario, grid(SWEEP_POINTS), endpoints=["auc_CD4"], out=tmp_path, chunk=2)
+    (tmp_path / MANIFEST).unlink()
+    with pytest.raises(SweepFolderError, match="not of this sweep"):
+        run_sweep(scenario, grid({"PK_CL": [70.0, 90.0]}), endpoints=["auc_CD4"], out=tmp_path)
+
+
+def test_a_full_disk_leaves_no_temporary_and_no_empty_file(tmp_path, monkeypatch):
+    """Before, ENOSPC left a 0-byte .sweep.json.*.tmp and a 0-byte sweep.csv."""
+    import errno
+
+    import pyarrow.parquet as pq
+
+    import thymosim.analysis.sweep as sweep
+
+    def full(tmp: Path) -> None:
+        tmp.write_bytes(b"")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        sweep.write_atomically(tmp_path / "sweep.csv", full)
+    assert list(tmp_path.iterdir()) == []
+    real = pq.write_table
+
+    def half(table, where, **kwargs):
+        Path(where).write_bytes(b"PAR1")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", half)
+    with pytest.raises(OSError, match="No space"):
+        sweep.run_sweep(short_sweep_scenario(), sweep.grid({"PK_CL": [80.0]}), endpoints=["auc_CD4"], out=tmp_path)
+    monkeypatch.setattr(pq, "write_table", real)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [sweep.MANIFEST]  # no part, no temporary, no lock
+
+
+# --- calibrate --write: table, SBML and flat Antimony as one set --------------------------------------------------
+def models_copy(tmp_path: Path) -> Path:
+    """The build inputs and generated files of models/ in a temporary folder (never the real one)."""
+    import shutil
+
+    from thymosim.model import model_dir
+
+    source, target = model_dir(), tmp_path / "models"
+    target.mkdir()
+    for name in ("thymosim.ant", "parameters.tsv", "variables.tsv", "outputs.tsv", "thymosim.xml", "thymosim_flat.ant"):
+        shutil.copy2(source / name, target)
+    shutil.copytree(source / "modules", target / "modules")
+    return target
+
+
+def consistent_or_refused(models: Path) -> str:
+    """'old' or 'new' for a set whose table, SBML and flat Antimony agree; 'refused' where loading
+    refuses it with the rebuild command; anything else fails the test."""
+    from thymosim.model import ModelError
+    from thymosim.tables import build_stamp, check_build, load_parameter_table, sbml_stamp
+
+    sbml = (models / "thymosim.xml").read_text(encoding="utf-8")
+    flat = (models / "thymosim_flat.ant").read_text(encoding="utf-8")
+    try:
+        check_build(sbml, models)
+    except ModelError as err:
+        assert "python -m thymosim.sbml.build" in str(err)
+        return "refused"
+    assert f"// build stamp {sbml_stamp(sbml)}\n" in flat and sbml_stamp(sbml) == build_stamp(models)
+    value = load_parameter_table(models).value["PK_CL"]
+    assert re.search(f'id="PK_CL"[^>]*value="({value:g}|{value})"', sbml)
+    assert f"PK_CL = {value:g}" in flat
+    return "new" if value == 99 else "old"
+
+
+KILLER = """
+import os, signal, sys
+from pathlib import Path
+from thymosim.sbml.build import write_generated
+from thymosim.tables import values_text
+models, step = Path(sys.argv[1]), sys.argv[2]
+def hook(name):
+    if name == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+write_generated(models, values_text({"PK_CL": 99.0}, models), before_rename=hook)
+"""
+
+
+@pytest.mark.parametrize("step", ["thymosim.xml", "thymosim_flat.ant", "parameters.tsv", "none"])
+def test_a_kill_at_any_write_step_of_calibrate_write_leaves_the_old_or_new_set_or_a_refusal(tmp_path, step):
+    """Before, a kill between writing parameters.tsv and rebuilding the SBML left 5 parameters differing
+    and ``thymosim run`` simulated the old values without a word."""
+    import subprocess
+    import sys
+
+    from thymosim.sbml.build import write_generated
+
+    models = models_copy(tmp_path)
+    done = subprocess.run([sys.executable, "-c", KILLER, str(models), step], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == (0 if step == "none" else -9), done.stderr[-300:]
+    outcome = consistent_or_refused(models)
+    assert outcome == {"thymosim.xml": "old", "none": "new"}.get(step, outcome)
+    assert outcome in ("old", "new", "refused")
+    if outcome == "refused":  # the named command repairs it
+        write_generated(models)
+        assert consistent_or_refused(models) in ("old", "new")
+    print(f"killed before renaming {step}: {outcome}")
+
+
+@pytest.mark.parametrize("step", ["thymosim.xml", "thymosim_flat.ant", "parameters.tsv"])
+def test_an_exception_at_any_write_step_restores_the_old_set(tmp_path, step):
+    from thymosim.sbml.build import write_generated
+    from thymosim.tables import values_text
+
+    models = models_copy(tmp_path)
+    before = {p.name: p.read_bytes() for p in models.iterdir() if p.is_file()}
+
+    def fail(name):
+        if name == step:
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        write_generated(models, values_text({"PK_CL": 99.0}, models), before_rename=fail)
+    assert {p.name: p.read_bytes() for p in models.iterdir() if p.is_file()} == before  # no temporaries either
+    assert consistent_or_refused(models) == "old"
+
+
+def test_a_table_newer_than_the_sbml_is_refused_by_thymosim_run(tmp_path):
+    from thymosim.model import ModelError
+    from thymosim.tables import check_build, write_values
+
+    models = models_copy(tmp_path)
+    write_values({"PK_CL": 99.0}, models)  # the table alone (an interrupted calibration, a hand edit)
+    with pytest.raises(ModelError, match=r"built from other model files .* rebuild it: python -m thymosim.sbml.build"):
+        check_build((models / "thymosim.xml").read_text(encoding="utf-8"), models)
+
+
+def test_thymosim_run_refuses_a_table_sbml_mismatch_with_the_rebuild_command(tmp_path, monkeypatch):
+    import thymosim.model
+    import thymosim.tables
+    from thymosim.tables import write_values
+
+    models = models_copy(tmp_path)
+    for name in ("data", "scenarios"):
+        (models / name).symlink_to(thymosim.model.model_dir() / name)
+    for table in ("drugs.tsv", "covariates.tsv", "population.tsv"):
+        (models / table).symlink_to(thymosim.model.model_dir() / table)
+    write_values({"PK_CL": 99.0}, models)
+    monkeypatch.setattr(thymosim.model, "model_dir", lambda: models)
+    monkeypatch.setattr(thymosim.tables, "model_dir", lambda: models)
+    thymosim.model.clear_caches()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            main(["run", "prag", "--out", str(tmp_path / "o"), "--quiet"])
+    finally:
+        monkeypatch.undo()
+        thymosim.model.clear_caches()
+    message = str(exit_.value.code)
+    assert message.startswith("thymosim: ") and "rebuild it: python -m thymosim.sbml.build" in message, message
+
+
+# --- events in an edited thymosim SBML ----------------------------------------------------------------------------
+def sbml_with_event(math: str, at: float = 1.0, target: str = "PK_CL") -> str:
+    """thymosim's SBML with one event setting ``target`` to ``math`` (MathML) at day ``at``."""
+    from thymosim import default_model
+
+    event = ('<listOfEvents><event id="reset_clearance" useValuesFromTriggerTime="true">'
+             '<trigger initialValue="false" persistent="true"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+             '<apply><geq/><csymbol encoding="text" definitionURL="http://www.sbml.org/sbml/symbols/time"> time '
+             f'</csymbol><cn> {at} </cn></apply></math></trigger><listOfEventAssignments><eventAssignment '
+             f'variable="{target}"><math xmlns="http://www.w3.org/1998/Math/MathML">{math}</math></eventAssignment>'
+             '</listOfEventAssignments></event></listOfEvents>')
+    return default_model().sbml.replace("</model>", event + "</model>")
+
+
+@pytest.mark.parametrize("math", ["<cn> -76.33 </cn>", "<apply><minus/><cn> 76.33 </cn></apply>",
+                                  "<apply><times/><cn> 0 </cn><cn> 5 </cn></apply>"])
+def test_an_event_setting_a_number_outside_the_domain_is_refused_at_load(tmp_path, math):
+    """Before, an event setting PK_CL = -76.33 at day 1 was accepted: ta1_plasma reached 8.3e15 ng/mL."""
+    (tmp_path / "event.xml").write_text(sbml_with_event(math))
+    (tmp_path / "event.toml").write_text('name = "e"\nmodel = "event.xml"\nhorizon = 10\n'
+                                         '[[doses]]\ndrug = "thymalfasin"\namt = 1.6\n')
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", str(tmp_path / "event.toml"), "--out", str(tmp_path / "o"), "--quiet"])
+    message = str(exit_.value.code)
+    assert re.search(r"event reset_clearance sets parameter PK_CL = -?[0-9.]+; allowed: positive", message), message
+
+
+def test_an_event_setting_an_expression_outside_the_domain_fails_loudly(tmp_path):
+    from thymosim.model import DomainError
+
+    base = named("prag_ta1").to_dict()
+    (tmp_path / "event.xml").write_text(sbml_with_event("<apply><minus/><ci> PK_CL </ci><cn> 100 </cn></apply>"))
+    scenario = Scenario.from_dict(base | {"model": "event.xml"}, base_dir=tmp_path)
+    with pytest.raises((DomainError, SimulationError), match="PK_CL|simulation failed"):
+        scenario.simulate()
+
+
+def test_every_simulation_of_a_model_with_events_starts_from_the_same_state(tmp_path):
+    """Before, the first run after compiling differed from every later one (3.9e10 vs 8.3e15 ng/mL):
+    rr.reset() refired the day-1 event of the previous run, so later runs began with the event's value."""
+    base = named("prag_ta1").to_dict()
+    (tmp_path / "event.xml").write_text(sbml_with_event("<cn> 150 </cn>"))
+    scenario = Scenario.from_dict(base | {"model": "event.xml"}, base_dir=tmp_path)
+    runs = [scenario.simulate(extra=["PK_CL"]) for _ in range(3)]
+    assert runs[0].PK_CL.iloc[0] == 76.33 and runs[0].PK_CL.iloc[-1] == 150.0
+    for later in runs[1:]:
+        pd.testing.assert_frame_equal(later, runs[0])

@@ -485,18 +485,18 @@ def _export(args) -> None:
 
 def _calibrate(args) -> None:
     from thymosim.analysis.calibration import calibrate
+    from thymosim.model import model_dir
+    from thymosim.sbml.build import write_generated
+    from thymosim.tables import values_text
 
-    calibrate(write=args.write, clinical=not args.no_clinical, workers=args.workers)
+    written: list = []
+
+    def write_set(values, directory) -> None:  # table, SBML and flat Antimony renamed together
+        written.extend(write_generated(directory, values_text(values, directory)))
+
+    calibrate(write=args.write, clinical=not args.no_clinical, workers=args.workers, writer=write_set)
     if args.write:
-        import contextlib
-        import io
-
-        from thymosim.model import model_dir
-        from thymosim.sbml.build import main as build
-
-        _wrote([model_dir() / "parameters.tsv"], args.quiet)
-        with contextlib.redirect_stdout(io.StringIO() if args.quiet else sys.stderr):
-            build()  # prints "wrote <the SBML file>"
+        _wrote(written or [model_dir() / "parameters.tsv"], args.quiet)
 
 
 def _positive_int(option: str):
@@ -595,7 +595,9 @@ def _sweep(args) -> None:
     table = run_sweep(scenario, grid(factors), endpoints=endpoints, out=args.out / "runs",
                       workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
                       overwrite=args.overwrite)
-    table.to_csv(args.out / "sweep.csv", index=False)
+    from thymosim.analysis.sweep import write_atomically
+
+    write_atomically(args.out / "sweep.csv", lambda tmp: table.to_csv(tmp, index=False))
     written = [args.out / "runs", args.out / "sweep.csv"]
     names_ = list(factors)
     if len(names_) == 1 and all(isinstance(v, float) for v in factors[names_[0]]):

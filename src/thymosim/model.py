@@ -172,6 +172,7 @@ class _Info:
     ids: frozenset[str]
     settable: frozenset[str]  # species and parameters a dose may change (no rule determines them)
     time_unit: str
+    events: Mapping[str, tuple[tuple[str, float | None], ...]] = field(default_factory=dict)  # see _event_assignments
 
 
 @dataclass
@@ -249,7 +250,34 @@ def _parse(sbml: str, origin: str) -> _Info:
         ids=frozenset(ids),
         settable=frozenset(settable),
         time_unit=_time_unit(model),
+        events=MappingProxyType(_event_assignments(model)),
     )
+
+
+def _event_assignments(model) -> dict[str, tuple[tuple[str, float | None], ...]]:
+    """Event assignment target -> ((event id, value), ...): the value where the assigned math holds
+    no names (a number like -76.33), None for an expression of the model's ids."""
+    import libsbml
+
+    targets: dict[str, tuple[tuple[str, float | None], ...]] = {}
+    for event in model.getListOfEvents():
+        for assignment in event.getListOfEventAssignments():
+            math_, pid = assignment.getMath(), assignment.getVariable()
+            value = None
+            if math_ is not None and not _has_names(math_):
+                value = float(libsbml.SBMLTransforms.evaluateASTNode(math_))
+            targets[pid] = (*targets.get(pid, ()), (event.getId() or "(unnamed)", value))
+    return targets
+
+
+def _has_names(node) -> bool:
+    """Whether a libsbml AST refers to any id, time or function (not a constant expression)."""
+    import libsbml
+
+    if node.getType() in (libsbml.AST_NAME, libsbml.AST_NAME_TIME, libsbml.AST_NAME_AVOGADRO, libsbml.AST_FUNCTION,
+                          libsbml.AST_FUNCTION_DELAY, libsbml.AST_FUNCTION_RATE_OF):
+        return True
+    return any(_has_names(node.getChild(i)) for i in range(node.getNumChildren()))
 
 
 def determined_ids(model) -> set[str]:
@@ -425,9 +453,24 @@ class Model:
             if pid in info.defaults and not in_domain(info.defaults[pid], domain):
                 raise ModelError(f"{self.origin}: parameter {pid} = {info.defaults[pid]!r} in the SBML; allowed: "
                                  f"{domain} (models/parameters.tsv)")
+        self._check_event_numbers()
         for sid, scale in self.atol_scale.items():
             if sid not in info.species and sid not in info.settable or not (scale > 0 and math.isfinite(scale)):
                 raise ModelError(f"atol_scale.{sid}: {scale!r}; allowed: a positive scale for a state of {self.origin}")
+
+    def _check_event_numbers(self) -> None:
+        """Event assignments of numbers to parameters with a hard domain are checked like initial values."""
+        for pid, assignments in self.info.events.items():
+            for event, value in assignments:
+                if pid in self.limits and value is not None and not in_domain(value, self.limits[pid][0]):
+                    raise ModelError(f"{self.origin}: event {event} sets parameter {pid} = {value!r}; allowed: "
+                                     f"{self.limits[pid][0]} (models/parameters.tsv)")
+
+    @property
+    def event_checked(self) -> tuple[str, ...]:
+        """Parameters with a hard domain that an event sets to an expression: checked after each run."""
+        return tuple(pid for pid, assignments in self.info.events.items()
+                     if pid in self.limits and any(value is None for _, value in assignments))
 
     # --- running ---------------------------------------------------------------------------------
     def runner(self):
@@ -527,6 +570,9 @@ class Model:
                 raise ValueError(f"parameter {pid} must be finite, got {value!r}")
             rr.setValue(pid, value)
         rr.reset()
+        for pid in self.info.events:  # rr.reset() may refire an event of the last run (seen with time triggers)
+            if pid in self.defaults:
+                rr.setValue(pid, float(overrides.get(pid, self.defaults[pid])))
         if self.check_derived:
             negative = {d: rr.getValue(d) for d in self.derived if rr.getValue(d) < 0}
             if negative:
@@ -563,31 +609,104 @@ def _rebuild(sbml: str, kwargs: dict[str, Any]) -> Model:
     return Model(sbml, **kwargs)
 
 
+MAX_SBML_BYTES = 64 * 2**20
+"""Largest SBML file read (64 MiB; thymosim's is 0.3 MiB): a model file is untrusted input."""
+MAX_XML_DEPTH = 500
+"""Deepest XML element nesting accepted (thymosim's SBML nests 11 deep). libsbml and roadrunner
+recurse over MathML: 10,000 levels crash the process (segmentation fault), so deeper files are
+refused before either sees them."""
+
+
 def read_sbml(sbml: str | Path) -> tuple[str, str]:
     """(text, origin) of an SBML path or text; a byte-order mark is dropped. Empty, unreadable
-    or non-SBML input is a :class:`ModelError` naming the file."""
+    or non-SBML input is a :class:`ModelError` naming the file, and so is a path that is not a
+    regular file (a FIFO, a device, a directory), a file over :data:`MAX_SBML_BYTES` and XML
+    nested deeper than :data:`MAX_XML_DEPTH` or not well-formed."""
     if isinstance(sbml, Path) or (isinstance(sbml, str) and not sbml.lstrip("\ufeff \t\r\n").startswith("<")):
         path = Path(sbml)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as err:
-            raise ModelError(f"{path}: cannot read the model file ({err})") from None
+        text = _read_model_file(path)
         origin = str(path)
     else:
         text, origin = sbml, "SBML text"
     text = text.lstrip("\ufeff")
+    if len(text) > MAX_SBML_BYTES:
+        raise ModelError(f"{origin}: {len(text)} characters; allowed: an SBML text of at most {MAX_SBML_BYTES} bytes")
     if "<sbml" not in text[:2000]:
         raise ModelError(f"{origin}: not an SBML file (no <sbml> element)")
+    _check_xml(text, origin)
     return text, origin
+
+
+def _read_model_file(path: Path) -> str:
+    """The text of a model file, checked before reading: a regular file of at most MAX_SBML_BYTES."""
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except OSError as err:
+        raise ModelError(f"{path}: cannot read the model file ({err.strerror or err})") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(info.st_mode)
+                else "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else "not a regular file")
+        raise ModelError(f"{path}: {kind}; allowed: a regular SBML file")
+    if info.st_size > MAX_SBML_BYTES:
+        raise ModelError(f"{path}: {info.st_size} bytes; allowed: an SBML file of at most {MAX_SBML_BYTES} bytes")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SBML_BYTES + 1)
+    except OSError as err:
+        raise ModelError(f"{path}: cannot read the model file ({err.strerror or err})") from None
+    if len(data) > MAX_SBML_BYTES:
+        raise ModelError(f"{path}: grew past {MAX_SBML_BYTES} bytes while read; allowed: a regular SBML file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ModelError(f"{path}: cannot read the model file (not UTF-8: {err.reason} at byte {err.start})") from None
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _check_xml(text: str, origin: str) -> None:
+    """Refuse XML that is not well-formed or nests deeper than MAX_XML_DEPTH (expat: no recursion)."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    depth = [0]
+
+    def start(_name, _attributes):
+        depth[0] += 1
+        if depth[0] > MAX_XML_DEPTH:
+            raise _TooDeep
+
+    def end(_name):
+        depth[0] -= 1
+
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.DefaultHandler = None
+    try:
+        parser.Parse(text.encode("utf-8"), True)
+    except _TooDeep:
+        raise ModelError(f"{origin}: XML nested more than {MAX_XML_DEPTH} elements deep (line "
+                         f"{parser.CurrentLineNumber}); allowed: at most {MAX_XML_DEPTH} (deeper MathML crashes "
+                         "the SBML reader)") from None
+    except expat.ExpatError as err:
+        raise ModelError(f"{origin}: not a readable SBML model (XML: {expat.ErrorString(err.code)}, line "
+                         f"{err.lineno})") from None
 
 
 @functools.cache
 def default_model() -> Model:
-    """thymosim: ``models/thymosim.xml`` with the drug, output and covariate tables of ``models/``."""
+    """thymosim: ``models/thymosim.xml`` with the drug, output and covariate tables of ``models/``;
+    a :class:`ModelError` if the SBML was not built from the ``parameters.tsv`` and modules beside it."""
     from thymosim import tables
 
+    sbml = sbml_path().read_text(encoding="utf-8")
+    tables.check_build(sbml)  # the SBML was built from the table and modules beside it
     return Model(
-        sbml_path().read_text(encoding="utf-8"),
+        sbml,
         name=MAIN_MODULE,
         drugs=tables.load_drugs(),
         outputs=tables.load_outputs(),

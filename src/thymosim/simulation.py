@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from thymosim import units
-from thymosim.model import InfeasibleBaseline, Model, default_model, within
+from thymosim.model import DomainError, InfeasibleBaseline, Model, default_model, in_domain, within
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
 
@@ -261,6 +261,12 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
     while pending and pending[0][0] <= t0:
         _apply(rr, pending.pop(0))
     rows.append(np.asarray([[rr.getValue(s) for s in selections]]))  # state at horizon after any dose
+    for pid in model.event_checked:  # an event set it to an expression: its value must stay in the domain
+        domain, lower, upper = model.limits[pid]
+        if not in_domain(rr.getValue(pid), domain):
+            error = DomainError(pid, rr.getValue(pid), domain, lower, upper)
+            error.args = (f"an event of the model set {error} (by day {horizon:g})",)
+            raise error
     return np.vstack(rows)
 
 

@@ -10,12 +10,14 @@ figures and the healthy patient use, not in the ODEs).
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
 import tomllib
 from pathlib import Path
 
 import pandas as pd
 
-from thymosim.model import Drug, Output, clear_caches, model_dir
+from thymosim.model import Drug, ModelError, Output, clear_caches, model_dir
 
 COLUMNS = ["id", "value", "unit", "lower", "upper", "domain", "role", "evidence", "source", "module", "description"]
 
@@ -106,11 +108,51 @@ def load_variability(directory: Path | None = None) -> pd.DataFrame:
     return table.set_index("parameter")
 
 
-def write_values(values: dict[str, float], directory: Path | None = None, digits: int = 4,
-                 evidence: str = "fitted") -> Path:
-    """Write parameter values (``digits`` significant digits) into the value column of
-    ``parameters.tsv`` and mark them ``evidence``, keeping every other cell and comment; rebuild
-    the SBML afterwards (``python -m thymosim.sbml.build``)."""
+BUILD_INPUTS = ("thymosim.ant", "modules/*.ant", "parameters.tsv", "variables.tsv", "outputs.tsv")
+"""What the SBML is built from (python -m thymosim.sbml.build); their hash is the build stamp."""
+_STAMP = re.compile(r'<thymosim:build [^>]*stamp="([0-9a-f]+)"')
+REBUILD = "python -m thymosim.sbml.build"
+
+
+def build_stamp(directory: Path | None = None) -> str | None:
+    """sha256 (16 hex) of the files the SBML is built from (line endings normalised); None where
+    ``directory`` lacks them (nothing to compare)."""
+    directory = directory or model_dir()
+    files = sorted({f for pattern in BUILD_INPUTS for f in directory.glob(pattern)})
+    if not (directory / "thymosim.ant").is_file() or not (directory / "parameters.tsv").is_file():
+        return None
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(directory).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def sbml_stamp(sbml: str) -> str | None:
+    """The build stamp recorded in an SBML text (its model annotation), or None."""
+    match = _STAMP.search(sbml)
+    return match.group(1) if match else None
+
+
+def check_build(sbml: str, directory: Path | None = None) -> None:
+    """Refuse an SBML built from other tables or modules than ``directory``'s (a calibration or an
+    edit interrupted before the rebuild): :class:`ModelError` with the command that rebuilds it."""
+    directory = directory or model_dir()
+    expected = build_stamp(directory)
+    if expected is None:
+        return
+    recorded = sbml_stamp(sbml)
+    if recorded != expected:
+        raise ModelError(
+            f"{directory / 'thymosim.xml'} was built from other model files (build stamp {recorded}, "
+            f"{directory.name}/parameters.tsv and modules give {expected}): parameters.tsv or a module changed "
+            f"without a rebuild, or a rebuild was interrupted; rebuild it: {REBUILD}")
+
+
+def values_text(values: dict[str, float], directory: Path | None = None, digits: int = 4,
+                evidence: str = "fitted") -> str:
+    """The text of ``parameters.tsv`` with ``values`` (``digits`` significant digits) in the value
+    column, marked ``evidence``, every other cell and comment kept."""
     path = (directory or model_dir()) / "parameters.tsv"
     lines = path.read_text(encoding="utf-8").splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("id\t"))
@@ -124,7 +166,24 @@ def write_values(values: dict[str, float], directory: Path | None = None, digits
             lines[i] = "\t".join(cells)
     if pending:
         raise KeyError(f"no rows in {path} for {sorted(pending)}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return "\n".join(lines) + "\n"
+
+
+def write_values(values: dict[str, float], directory: Path | None = None, digits: int = 4,
+                 evidence: str = "fitted") -> Path:
+    """Write parameter values into ``parameters.tsv`` (:func:`values_text`), atomically; the SBML
+    must be rebuilt afterwards (``python -m thymosim.sbml.build``; until then loading the default
+    model is refused). ``thymosim calibrate --write`` writes the table and rebuilds together."""
+    import os
+
+    path = (directory or model_dir()) / "parameters.tsv"
+    text = values_text(values, directory, digits, evidence)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     if directory is None:
         clear_caches()
     return path

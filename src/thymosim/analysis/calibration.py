@@ -8,7 +8,9 @@ SBML (``thymosim calibrate --write`` does both). Targets: ``models/data/calibrat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -108,10 +110,13 @@ def round_to_table(value: float, digits: int = 4) -> float:
     return float(f"{value:.{digits}g}")
 
 
-def calibrate(write: bool = False, directory=None, clinical: bool = True, workers: int = 1) -> dict[str, float]:
+def calibrate(write: bool = False, directory=None, clinical: bool = True, workers: int = 1,
+              writer: Callable[[dict[str, float], Any], Any] | None = None) -> dict[str, float]:
     """Run every fit, print it; with ``write``, write the fitted values into parameters.tsv
-    (of ``directory``, default the package's models/). ``clinical``: also the fits to the clinical
-    train targets (Ta1 immune effect with profiles, then the population kill fits; minutes).
+    (of ``directory``, default the package's models/) with ``writer(values, directory)`` (default
+    :func:`~thymosim.tables.write_values`, the table only; ``thymosim calibrate --write`` passes one
+    that rewrites table, SBML and flat Antimony as one set). ``clinical``: also the fits to the
+    clinical train targets (Ta1 immune effect with profiles, then the population kill fits; minutes).
     Returns all fitted quantities."""
     from thymosim.model import default_model
 
@@ -131,8 +136,12 @@ def calibrate(write: bool = False, directory=None, clinical: bool = True, worker
         fitted |= clinical_values
         names += list(clinical_values)
     if write:
-        path = write_values({k: fitted[k] for k in names}, directory)
-        print(f"wrote {', '.join(names)} to {path}; rebuild the SBML: python -m thymosim.sbml.build")
+        if writer is not None:
+            writer({k: fitted[k] for k in names}, directory)
+            print(f"wrote {', '.join(names)} to parameters.tsv and rebuilt the SBML")
+        else:
+            path = write_values({k: fitted[k] for k in names}, directory)
+            print(f"wrote {', '.join(names)} to {path}; rebuild the SBML: python -m thymosim.sbml.build")
     return fitted
 
 

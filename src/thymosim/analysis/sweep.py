@@ -193,75 +193,240 @@ def _tidy(point: Mapping[str, Any], endpoint_names: Sequence, outcome: Outcome) 
 
 
 class SweepFolderError(ScenarioError):
-    """An output folder holds another sweep's results (or unreadable ones)."""
+    """An output folder holds another sweep's results (or unreadable ones), or another writer."""
 
 
 MANIFEST = "sweep.json"
+LOCK = ".sweep.lock"
+PART_KEY = b"thymosim.sweep"  # parquet metadata: the fingerprint of the sweep a part belongs to
+
+
+def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
+    """``write(tmp)`` then rename ``tmp`` onto ``path``; the temporary file is removed if anything
+    fails (a full disk leaves neither a half file nor a stray temporary)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class SweepLock:
+    """One writer per sweep folder: ``.sweep.lock`` (pid, host, start time) created atomically.
+    A lock of a dead process on this host is taken over; any other is refused, naming its holder."""
+
+    def __init__(self, folder: Path) -> None:
+        import socket
+
+        self.path = folder / LOCK
+        self.record = {"pid": os.getpid(), "host": socket.gethostname(),
+                       "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        for _ in range(3):
+            tmp = folder / f".sweep.lock.{os.getpid()}.tmp"
+            tmp.write_text(json.dumps(self.record), encoding="utf-8")
+            try:
+                os.link(tmp, self.path)  # atomic: fails if a lock exists
+                return
+            except FileExistsError:
+                holder = self._holder()
+                if holder.get("host") == self.record["host"] and isinstance(holder.get("pid"), int) \
+                        and not _alive(holder["pid"]):
+                    self.path.unlink(missing_ok=True)  # stale: its writer died
+                    continue
+                raise SweepFolderError(
+                    f"{folder}: another sweep is writing here (pid {holder.get('pid')}, host {holder.get('host')}, "
+                    f"started {holder.get('started')}); wait for it or use another folder (if that process is gone, "
+                    f"delete {self.path})") from None
+            finally:
+                tmp.unlink(missing_ok=True)
+        raise SweepFolderError(f"{folder}: could not take the writer's lock {self.path}")
+
+    def _holder(self) -> dict:
+        try:
+            holder = json.loads(self.path.read_text(encoding="utf-8"))
+            return holder if isinstance(holder, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def release(self) -> None:
+        if self._holder().get("pid") == self.record["pid"]:
+            self.path.unlink(missing_ok=True)
 
 
 class SweepStore:
     """The output folder of a streamed sweep. ``sweep.json`` records the sweep's fingerprint
-    (scenario, model content and solver, points, endpoints); each part is named by the runs it
-    holds and its checksum, ``part-<first>-<last>-<sha256 of the file, 16 hex>.parquet``, and is
-    written atomically. A part whose bytes do not match its checksum (truncated, flipped) is set
-    aside as ``*.corrupt-<time>`` and its runs are recomputed; a missing part's runs likewise; a
-    run held by two parts is read once. One writer per folder (parallelism lives inside a sweep)."""
+    (scenario, model content and solver, points, endpoints) and the parts written; each part is
+    named by the runs it holds and its checksum, ``part-<first>-<last>-<sha256 of the file, 16
+    hex>.parquet``, carries the fingerprint in its metadata, and is written atomically.
 
-    def __init__(self, out: str | Path, fingerprint: str | None = None, overwrite: bool = False) -> None:
+    Only listed parts are read. When writing, a part whose bytes do not match its checksum
+    (truncated, flipped) is set aside as ``*.corrupt-<time>``, an unlisted part (a stray or
+    altered copy) as ``*.unlisted-<time>``, and their runs are recomputed; a missing part's
+    runs likewise. A missing or damaged ``sweep.json`` is rebuilt from the parts that carry this
+    sweep's fingerprint and hold the points their run ids claim. One writer per folder
+    (:class:`SweepLock`, respected by ``overwrite`` too); call :meth:`close` when done."""
+
+    def __init__(self, out: str | Path, fingerprint: str | None = None, overwrite: bool = False,
+                 points: pd.DataFrame | None = None) -> None:
         self.out = Path(out)
+        self.lock: SweepLock | None = None
         manifest = self.out / MANIFEST
+        self.fingerprint = fingerprint
         if fingerprint is None:  # reading only: never renames anything
             if not manifest.is_file():
-                raise SweepFolderError(f"{self.out}: no streamed sweep here ({MANIFEST} missing)")
+                raise SweepFolderError(f"{self.out}: no streamed sweep here ({MANIFEST} missing; rerun the sweep "
+                                       "command with this folder to rebuild it from the valid parts)")
+            recorded = self._manifest()
+            if recorded is None:
+                raise SweepFolderError(f"{self.out}: {MANIFEST} is damaged; rerun the sweep command with this folder "
+                                       "(it rebuilds it from the valid parts)")
+            self.fingerprint, self.parts = recorded
             self.writing = False
             return
         self.writing = True
         self.out.mkdir(parents=True, exist_ok=True)
-        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("fingerprint") if manifest.exists() else None
-        stale = recorded != fingerprint and (recorded is not None or any(self.out.glob("part-*.parquet")))
-        if stale and not overwrite:
-            raise SweepFolderError(
-                f"{self.out}: holds the results of another sweep (fingerprint {str(recorded)[:12]}, this one "
-                f"{fingerprint[:12]}): a different scenario, model, grid or endpoints; use a new folder or "
-                "overwrite (--overwrite)")
+        self.lock = SweepLock(self.out)
+        try:
+            self._open(fingerprint, overwrite, points)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, fingerprint: str, overwrite: bool, points: pd.DataFrame | None) -> None:
+        recorded = self._manifest()
+        if recorded is None:  # missing or damaged: adopt the parts of this very sweep
+            self.parts = self._adoptable(fingerprint, points)
+            other = [p for p in self.out.glob("part-*.parquet") if p.name not in self.parts]
+            if other and not overwrite:
+                raise SweepFolderError(
+                    f"{self.out}: {MANIFEST} is missing or damaged and {len(other)} part(s) here are not of this "
+                    "sweep (a different scenario, model, grid or endpoints); use a new folder or overwrite "
+                    "(--overwrite)")
+            stale = bool(other)
+        else:
+            stale = recorded[0] != fingerprint
+            if stale and not overwrite:
+                raise SweepFolderError(
+                    f"{self.out}: holds the results of another sweep (fingerprint {recorded[0][:12]}, this one "
+                    f"{fingerprint[:12]}): a different scenario, model, grid or endpoints; use a new folder or "
+                    "overwrite (--overwrite)")
+            self.parts = [] if stale else recorded[1]
         if stale:
-            for old in [*self.out.glob("part-*.parquet"), *self.out.glob("part-*.corrupt*")]:
+            self.parts = []
+            for old in [*self.out.glob("part-*.parquet"), *self.out.glob("part-*.corrupt*"),
+                        *self.out.glob("part-*.unlisted*")]:
                 old.unlink()
-        tmp = self.out / f".{MANIFEST}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
-        os.replace(tmp, manifest)
+        for stray in self.out.glob(".*.tmp"):  # temporaries of a killed writer (we hold the lock)
+            stray.unlink(missing_ok=True)
+        self._save()
+
+    def _manifest(self) -> tuple[str, list[str]] | None:
+        """(fingerprint, listed parts) of sweep.json; None if missing or damaged."""
+        try:
+            data = json.loads((self.out / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("fingerprint"), str):
+            return None
+        parts = data.get("parts", [])
+        if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
+            return None
+        return data["fingerprint"], parts
+
+    def _save(self) -> None:
+        text = json.dumps({"fingerprint": self.fingerprint, "parts": sorted(self.parts)})
+        write_atomically(self.out / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+    def _adoptable(self, fingerprint: str, points: pd.DataFrame | None) -> list[str]:
+        """Parts (names) that pass their checksum, carry ``fingerprint`` and whose rows hold, for
+        each run id, that run's point and only runs inside the range the name claims."""
+        import pyarrow.parquet as pq
+
+        adopted = []
+        records = points.to_dict("records") if points is not None else None
+        for path in sorted(self.out.glob("part-*.parquet")):
+            try:
+                first, last, checksum = path.stem.split("-")[1:4]
+                if hashlib.sha256(path.read_bytes()).hexdigest()[:16] != checksum:
+                    continue
+                if (pq.read_schema(path).metadata or {}).get(PART_KEY) != fingerprint.encode():
+                    continue
+                frame = pd.read_parquet(path)
+                if not frame.run.between(int(first), int(last)).all():
+                    continue
+                if records is not None and not all(
+                        0 <= run < len(records) and all(_same(row.get(f"factor:{k}"), v) for k, v in
+                                                        records[run].items())
+                        for run, row in zip(frame.run, frame.to_dict("records"), strict=True)):
+                    continue
+            except Exception:  # noqa: BLE001 - an unreadable part is simply not adopted
+                continue
+            adopted.append(path.name)
+        return adopted
 
     def _valid(self) -> list[tuple[Path, set[int]]]:
-        """Parts whose bytes match their checksum, with their runs. When writing, a bad part is
-        set aside as ``*.corrupt-<time>`` (its runs are then recomputed); when reading, skipped
-        with a warning."""
-        good = []
+        """Listed parts whose bytes match their checksum, with their runs. When writing, a bad
+        part is set aside as ``*.corrupt-<time>``, an unlisted one as ``*.unlisted-<time>`` (their
+        runs are then recomputed); when reading, skipped with a warning."""
+        good, listed = [], set(self.parts)
         for path in sorted(self.out.glob("part-*.parquet")):
             checksum = path.stem.rsplit("-", 1)[-1]
-            if hashlib.sha256(path.read_bytes()).hexdigest()[:16] == checksum:
+            if path.name not in listed:
+                if self.writing:
+                    path.rename(path.with_name(f"{path.stem}.unlisted-{time.time_ns()}"))
+                else:
+                    warnings.warn(f"{path.name}: not listed in {MANIFEST}, skipped", stacklevel=3)
+            elif hashlib.sha256(path.read_bytes()).hexdigest()[:16] == checksum:
                 good.append((path, set(pd.read_parquet(path, columns=["run"]).run)))
             elif self.writing:
                 path.rename(path.with_name(f"{path.stem}.corrupt-{time.time_ns()}"))
             else:
                 warnings.warn(f"{path.name}: checksum mismatch, skipped (rerun the sweep to recompute it)",
                               stacklevel=3)
+        if self.writing:
+            present = {p.name for p, _ in good}
+            if present != listed:
+                self.parts = sorted(present)
+                self._save()
         return good
 
     def done(self) -> set[int]:
         return set().union(*(runs for _, runs in self._valid()))
 
     def write(self, rows: list[dict]) -> Path:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         runs = [r["run"] for r in rows]
+        table = pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), PART_KEY: self.fingerprint.encode()})
         tmp = self.out / f".part-{min(runs)}-{max(runs)}.{os.getpid()}.tmp"
-        pd.DataFrame(rows).to_parquet(tmp, index=False)
-        checksum = hashlib.sha256(tmp.read_bytes()).hexdigest()[:16]
-        path = self.out / f"part-{min(runs):06d}-{max(runs):06d}-{checksum}.parquet"
-        os.replace(tmp, path)  # atomic: a part is whole or absent
+        try:
+            pq.write_table(table, tmp)
+            checksum = hashlib.sha256(tmp.read_bytes()).hexdigest()[:16]
+            path = self.out / f"part-{min(runs):06d}-{max(runs):06d}-{checksum}.parquet"
+            os.replace(tmp, path)  # atomic: a part is whole or absent
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self.parts.append(path.name)
+        self._save()  # killed before this: the part is unlisted, set aside and its runs recomputed
         return path
 
     def read(self) -> pd.DataFrame:
-        """Every valid row once: a run held by two parts (a stray copy, an overlapping writer) is
-        taken from the first."""
+        """Every valid row once: a run held by two listed parts is taken from the first."""
         frames, seen = [], set()
         for path, runs in self._valid():
             frame = pd.read_parquet(path)
@@ -270,6 +435,21 @@ class SweepStore:
         if not frames:
             return pd.DataFrame()
         return pd.concat(frames, ignore_index=True).sort_values(["run", "endpoint"], ignore_index=True)
+
+    def close(self) -> None:
+        """Release the writer's lock."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+
+def _same(stored: Any, value: Any) -> bool:
+    """A factor value read back from a part equals the point's (floats exactly, NaN equal to NaN)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and isinstance(stored, float | np.floating):
+        return stored == value or (math.isnan(stored) and math.isnan(value))
+    return stored == value or str(stored) == str(value)
 
 
 def fingerprint(job: Job, points: pd.DataFrame) -> str:
@@ -308,7 +488,16 @@ def run_sweep(
     endpoints = list(endpoints or defaults_for(list(scenario.outputs or scenario.model.outputs)))
     job = Job.of(scenario, endpoints, timecourses)
     check_factors(scenario, points.columns)
-    store = SweepStore(out, fingerprint(job, points), overwrite) if out is not None else None
+    store = SweepStore(out, fingerprint(job, points), overwrite, points) if out is not None else None
+    try:
+        return _run_sweep(job, points, endpoints, store, workers, scheduler, chunk, progress)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _run_sweep(job: Job, points: pd.DataFrame, endpoints: list, store: SweepStore | None, workers: int,
+               scheduler: Any, chunk: int, progress: bool) -> pd.DataFrame:
     done = store.done() if store else set()
     records = points.to_dict("records")
     tasks = [(i, rec) for i, rec in enumerate(records) if i not in done]

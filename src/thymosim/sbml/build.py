@@ -16,15 +16,18 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import libsbml
 import pandas as pd
 
-from thymosim.model import MAIN_MODULE, determined_ids, model_dir, sbml_path
+from thymosim.model import MAIN_MODULE, determined_ids, model_dir
 from thymosim.sbml.names import set_names
 from thymosim.sbml.units import declare_units
-from thymosim.tables import load_outputs, load_parameter_table
+from thymosim.tables import build_stamp, load_outputs, load_parameter_table, sbml_stamp
+
+STAMP_NS = "urn:thymosim:build"  # the build-stamp annotation's namespace
 
 SBO_PARAMETER, SBO_KINETIC_CONSTANT, SBO_COMPARTMENT = "SBO:0000002", "SBO:0000009", "SBO:0000410"
 SBO_CONVERSION, SBO_DEGRADATION, SBO_PRODUCTION = "SBO:0000182", "SBO:0000179", "SBO:0000393"
@@ -161,6 +164,10 @@ def build_sbml(directory: Path | None = None) -> str:
     outputs = {o.id.strip("[]"): o.description for o in load_outputs(directory)}
     set_names(model, table, variables, directory / f"{MAIN_MODULE}.ant", outputs)
     model.setNotes(_notes(table))
+    stamp = build_stamp(directory)
+    if stamp is not None:  # checked when the default model loads (tables.check_build)
+        model.appendAnnotation(libsbml.XMLNode.convertStringToXMLNode(
+            f'<thymosim:build xmlns:thymosim="{STAMP_NS}" stamp="{stamp}"/>'))
     return libsbml.writeSBMLToString(document)
 
 
@@ -197,7 +204,8 @@ def flat_antimony(sbml: str) -> str:
     if antimony.loadSBMLString(text) < 0:
         raise RuntimeError(f"Antimony failed to read the SBML: {antimony.getLastError()}")
     header = ("// thymosim, flat Antimony generated from models/thymosim.xml by python -m thymosim.sbml.build;\n"
-              "// edit models/modules/*.ant and models/parameters.tsv instead (values and sources live there).\n")
+              "// edit models/modules/*.ant and models/parameters.tsv instead (values and sources live there).\n"
+              f"// build stamp {sbml_stamp(sbml)}\n")
     return header + antimony.getAntimonyString(antimony.getMainModuleName())
 
 
@@ -205,11 +213,64 @@ def flat_path() -> Path:
     return model_dir() / f"{MAIN_MODULE}_flat.ant"
 
 
+GENERATED = ("thymosim.xml", f"{MAIN_MODULE}_flat.ant")
+
+
+def write_generated(directory: Path | None = None, table: str | None = None,
+                    before_rename: Callable[[str], None] | None = None) -> list[Path]:
+    """Rebuild the SBML and the flat Antimony of ``directory`` (default: the package's models/),
+    with ``table`` as the new ``parameters.tsv`` text if given, as one set: everything is built
+    into temporary files first, then renamed (table last); an exception restores the old set. A
+    kill between two renames (microseconds) leaves a set whose build stamps differ, which loading
+    refuses with the command that rebuilds it. ``before_rename(name)``: a hook (tests inject faults)."""
+    import os
+    import shutil
+    import tempfile
+
+    directory = Path(directory or model_dir())
+    for stray in directory.glob(".*.tmp"):  # temporaries of an earlier, killed rebuild
+        stray.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as staging_dir:
+        staging = Path(staging_dir)
+        shutil.copy2(directory / f"{MAIN_MODULE}.ant", staging)
+        shutil.copytree(directory / "modules", staging / "modules")
+        for name in ("variables.tsv", "outputs.tsv"):  # outputs.tsv: the names of the reported counts
+            shutil.copy2(directory / name, staging)
+        (staging / "parameters.tsv").write_bytes(
+            table.encode() if table is not None else (directory / "parameters.tsv").read_bytes())
+        sbml = build_sbml(staging)
+        contents = {"thymosim.xml": sbml, GENERATED[1]: flat_antimony(sbml)}
+        if table is not None:
+            contents["parameters.tsv"] = table
+    pending = {name: directory / f".{name}.{os.getpid()}.tmp" for name in contents}
+    backups: dict[str, Path] = {}
+    try:
+        for name, text in contents.items():
+            pending[name].write_text(text, encoding="utf-8")
+        for name in contents:  # dict order: SBML, flat Antimony, then the table
+            if before_rename:
+                before_rename(name)
+            if (directory / name).exists():
+                backups[name] = directory / f".{name}.{os.getpid()}.old.tmp"
+                os.link(directory / name, backups[name])
+            os.replace(pending[name], directory / name)
+    except BaseException:
+        for name, backup in backups.items():
+            os.replace(backup, directory / name)
+        raise
+    finally:
+        for path in (*pending.values(), *backups.values()):
+            path.unlink(missing_ok=True)
+    if directory == model_dir():
+        from thymosim.model import clear_caches
+
+        clear_caches()
+    return [directory / name for name in contents]
+
+
 def main() -> None:
-    sbml = build_sbml()
-    sbml_path().write_text(sbml, encoding="utf-8")
-    flat_path().write_text(flat_antimony(sbml), encoding="utf-8")
-    print(f"wrote {sbml_path()} and {flat_path()}")
+    written = write_generated()
+    print(f"wrote {written[0]} and {written[1]}")
 
 
 if __name__ == "__main__":
