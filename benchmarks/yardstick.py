@@ -5,12 +5,15 @@ same process and report ratios of medians."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-PATH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "reference_qsp.ant"
+PATH = Path(os.environ.get("THYMOSIM_REFERENCE_MODEL")
+            or Path(__file__).resolve().parents[2] / "shared" / "bench" / "reference_qsp.ant")
+"""The reference model: $THYMOSIM_REFERENCE_MODEL, else ../shared/bench/reference_qsp.ant beside the checkout."""
 
 
 def reference_run() -> Callable[[], float]:
@@ -18,6 +21,11 @@ def reference_run() -> Callable[[], float]:
     import antimony
     import roadrunner
 
+    if not PATH.is_file():
+        raise SystemExit(f"the speed benchmarks time thymosim against a reference model, {PATH}, which is not "
+                         "here: it is an independently written Antimony model of the same size and dosing load "
+                         "(181 outputs over 180 days), kept outside the repository; set THYMOSIM_REFERENCE_MODEL to "
+                         "its path. benchmarks/startup.py and benchmarks/accuracy.py do not need it.")
     antimony.clearPreviousLoads()
     if antimony.loadAntimonyFile(str(PATH)) < 0:
         raise SystemExit(f"cannot load the yardstick model {PATH}: {antimony.getLastError()}")

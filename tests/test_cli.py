@@ -33,7 +33,7 @@ def test_exposure_command_writes_or_prints_the_table(tmp_path, capsys):
     main(["exposure", "prag_ta1_loading", "--drug", "thymalfasin", "--out", str(tmp_path)])
     assert capsys.readouterr().err.strip() == f"wrote {tmp_path / 'exposure.csv'}"
     table = pd.read_csv(tmp_path / "exposure.csv")
-    assert list(table.columns[:9]) == ["drug", "interval", "start", "end", "Cmax", "Tmax", "Ctrough", "AUC", "Cavg"]
+    assert list(table.columns[:9]) == ["drug", "interval", "start", "end", "Cmax", "Tmax_day", "Ctrough", "AUC", "Cavg"]
     assert table.Cmax.iloc[0] == pytest.approx(166.9, rel=0.01)  # the 3.2 mg loading dose
     main(["exposure", "prag_ta1_loading", "--total"])
     printed = capsys.readouterr().out.splitlines()

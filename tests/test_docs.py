@@ -113,7 +113,7 @@ def test_the_network_is_the_wiring():
     edges = {(e.source, e.target): set(e.signals) for e in reference.wiring(found, flat)}
     assert edges[("PK", "DC")] == {"C_TA1"}
     assert {"kill_T_chemo", "marrow"} <= edges[("CHEMO", "TC")] and edges[("RT", "TC")] == {"kill_T_rt"}
-    assert {"IL2", "IL7"} <= edges[("CK", "TC")] and "CD4" in edges[("TC", "CK")]
+    assert {"IL2", "IL7"} <= edges[("CK", "TC")] and "CD4_lymphoid" in edges[("TC", "CK")]
     assert "CD4_0" in edges[("patient", "TC")]
     entries = reference.drug_entries(flat, found, reference._drug_table())
     assert entries["PK"] == ["thymalfasin"] and {"cisplatin", "vinorelbine", "ifosfamide"} <= set(entries["CHEMO"])

@@ -122,7 +122,7 @@ def test_exposure_cmax_ctrough_and_auc_match_the_closed_form(regimen):
         expected = analytic_cmax(doses, row.start)
         assert row.Cmax == pytest.approx(expected, rel=0.005)
         assert row.Cmax == pytest.approx(expected, rel=1e-4)  # what it achieves
-        assert row.Tmax * 24 == pytest.approx(1.78, abs=0.1)
+        assert row.Tmax_day * 24 == pytest.approx(1.78, abs=0.1)
         assert row.Ctrough == pytest.approx(conc(row.end - 1e-12, doses)[0], rel=1e-3, abs=1e-9)
     whole = table[table.interval == "horizon"].iloc[0]
     assert whole.AUC == pytest.approx(sum(a for a, _ in doses) / CL, rel=0.005)  # mass balance after washout
@@ -163,3 +163,21 @@ def test_pk_course_shows_the_true_loading_peaks():
     first_day = course[course.time < 1]
     assert first_day.ta1_plasma.max() == pytest.approx(peak, rel=1e-3)
     assert course.attrs["units"] == {"time": "day", "ta1_plasma": "ng/mL"}
+
+
+def test_trough_is_never_below_baseline_by_solver_noise_and_tmax_says_its_unit():
+    from thymosim.analysis.exposure import exposure
+    from thymosim.scenario import named
+
+    table = exposure(named("cisplatin_vinorelbine_ta1"))
+    assert "Tmax_day" in table.columns and "Tmax" not in table.columns
+    assert table.attrs["units"]["Tmax_day"] == "day after the interval start"
+    assert (table.Ctrough.dropna() >= 0).all()
+
+
+def test_only_solver_noise_below_the_baseline_is_clipped():
+    from thymosim.analysis.exposure import clip_noise
+
+    c = np.array([80.0, 1.0, -1e-9, -5e-5, 0.0])
+    np.testing.assert_array_equal(clip_noise(c, 0.65), [80.0, 1.0, 0.0, 0.0, 0.0])
+    assert clip_noise(np.array([80.0, -0.5]))[1] == -0.5  # a real undershoot is kept, so it can be seen

@@ -164,3 +164,18 @@ def test_a_stiff_system_falls_back_from_adams_to_bdf():
     bdf = simulate(horizon=4e4, step=4e3, model=Model.from_sbml(sbml_of(ROBERTSON), rtol=1e-10, atol=1e-14))
     np.testing.assert_allclose(df[["A", "B", "C"]], bdf[["A", "B", "C"]], rtol=1e-4, atol=1e-9)
     assert simulate(horizon=2, model=default_model()).attrs["solver"] == "Adams rtol 1e-06"
+
+
+def test_values_on_a_plausible_bound_are_not_warned_about():
+    import warnings
+
+    model = default_model()
+    pid, (_, lower, upper) = next((p, lim) for p, lim in model.limits.items() if 0 < lim[1] < lim[2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.check_values({pid: lower, **{}}, warn=True)
+        model.check_values({pid: lower * (1 + 1e-15)}, warn=True)
+        model.check_values({pid: lower * 10 / 10 - 1e-17}, warn=True)
+        model.check_values({pid: upper}, warn=True)
+    with pytest.warns(UserWarning, match=f"{pid} = .* outside its plausible range"):
+        model.check_values({pid: lower * 0.99}, warn=True)

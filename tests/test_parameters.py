@@ -1,6 +1,7 @@
 """models/parameters.tsv is the only place a parameter value is written: complete, and the
 simulation follows it."""
 
+import re
 import shutil
 
 import numpy as np
@@ -134,3 +135,36 @@ def test_a_value_written_in_the_antimony_fails_the_build(tmp_path):
     module.write_text(text, encoding="utf-8")
     with pytest.raises(ValueError, match=r"values written in the Antimony for \['PK_ka'\]"):
         build_sbml(models)
+
+
+OUTSIDE = re.compile(r"biology\.md|\bseed\b|\bthe guide\b", re.I)
+FILE = re.compile(r"\b[\w-]+\.(?:md|tsv|toml|csv|txt|pdf|docx?)\b")
+
+
+def files_outside_the_repository(source: str) -> list[str]:
+    """Project-internal documents and file names cited in a source text that the repository does not hold."""
+    root = model_dir().parent
+    cited = OUTSIDE.findall(source)
+    for name in FILE.findall(source):
+        if name.lower() not in (c.lower() for c in cited) and not any(root.glob(f"**/{name}")):
+            cited.append(name)
+    return cited
+
+
+def test_no_parameter_source_cites_a_file_outside_the_repository():
+    import pandas as pd
+
+    population = pd.read_csv(model_dir() / "population.tsv", sep="\t", comment="#")
+    sources = [*load_parameter_table().source.astype(str), *population.iloc[:, -1].astype(str)]
+    assert not {s: found for s in sources if (found := files_outside_the_repository(s))}
+    assert files_outside_the_repository("a prior (biology.md 2)") == ["biology.md"]
+    assert files_outside_the_repository("see notes_2019.tsv") == ["notes_2019.tsv"]
+    assert files_outside_the_repository("models/data/clinical_targets.tsv row vnr_cis_orr") == []
+
+
+def test_fitted_values_outside_their_cited_range_say_why():
+    table = load_parameter_table()
+    for pid in ("PK_CL", "PK_V"):
+        assert table.evidence[pid] == "fitted"
+        assert "ELISA" in table.source[pid] and "LC-MS/MS" in table.source[pid]
+    assert table.value["PK_CL"] / 24 < 6 and table.value["PK_V"] < 30  # below Rost 1999's ranges, as the source says

@@ -295,7 +295,8 @@ def test_two_concurrent_sweeps_into_one_folder_the_second_is_refused_and_the_fir
 
     out = tmp_path / "runs"
     script = FIRST_WRITER.format(tests=str(Path(__file__).parent), out=str(out))
-    first = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, encoding="utf-8")
     deadline = time.time() + 120
     while not (out / LOCK).exists() and first.poll() is None and time.time() < deadline:
         time.sleep(0.02)

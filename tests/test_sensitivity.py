@@ -105,3 +105,15 @@ def test_a_zero_parameter_is_refused_before_any_run():
     scenario = Scenario("short", Regimen((Dose("thymalfasin", "1.6 mg"),)), horizon=7, step=1)
     with pytest.raises(ValueError, match="CHEMO_cis_rate"):
         local_sensitivity(scenario, ["CHEMO_cis_rate"], ["auc_CD4"])
+
+
+def test_failed_runs_are_counted_with_their_reasons():
+    import pandas as pd
+
+    from thymosim.analysis.sensitivity import failure_summary
+
+    failures = pd.DataFrame({"status": ["failed"] * 3, "error": ["SimulationError: CV_TOO_MUCH_WORK"] * 2 + ["x"]})
+    line = failure_summary(failures, 210, "morris CD4_nadir")
+    assert line.startswith("morris CD4_nadir: 3 of 210 runs failed")
+    assert "2 x SimulationError: CV_TOO_MUCH_WORK" in line and "1 x x" in line
+    assert failure_summary(pd.DataFrame(), 10) == ""

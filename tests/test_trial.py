@@ -146,3 +146,14 @@ def test_bad_trial_options_are_named_before_anything_runs(tmp_path, capsys, argv
 def test_reproduce_seed_refuses_options_it_would_ignore(tmp_path):
     with pytest.raises(SystemExit, match="remove arms"):
         main(["trial", "--reproduce-seed", "prag", "--out", str(tmp_path)])
+
+
+def test_a_median_never_reached_is_written_as_not_reached():
+    import pandas as pd
+
+    from thymosim.plots.trial_report import readable
+
+    summary = pd.DataFrame({"arm": ["a", "b"], "median_PFS": [float("inf"), 84.0], "ORR": [10.0, 20.0]})
+    written = readable(summary)
+    assert written.median_PFS.tolist() == ["not reached", 84.0] and written.ORR.tolist() == [10.0, 20.0]
+    assert summary.median_PFS.iloc[0] == float("inf")  # the table itself keeps the number

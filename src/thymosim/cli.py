@@ -227,7 +227,8 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
     else:
         (out / "exposure.csv").unlink(missing_ok=True)  # a stale file from an earlier run
     regimens = {s.name: s.regimen for s in loaded}
-    fig = plot_arms(arms, title or " vs ".join(arms), regimens=regimens, pk=pk or None)
+    labels = {s.name: s.label for s in loaded}
+    fig = plot_arms(arms, title or " vs ".join(labels.values()), regimens=regimens, pk=pk or None, labels=labels)
     fig.savefig(out / "timecourse.png", dpi=110)
     return table
 
@@ -606,10 +607,10 @@ def _sweep(args) -> None:
     names_ = list(factors)
     if len(names_) == 1 and all(isinstance(v, float) for v in factors[names_[0]]):
         written.append(args.out / "dose_response.png")
-        dose_response(table, names_[0], endpoints).savefig(written[-1], dpi=110)
+        dose_response(table, names_[0], endpoints, scenario).savefig(written[-1], dpi=110)
     elif len(names_) == 2:
         written.append(args.out / "heatmap.png")
-        heatmap(table, names_[0], names_[1], endpoints[0]).savefig(written[-1], dpi=110)
+        heatmap(table, names_[0], names_[1], endpoints[0], scenario).savefig(written[-1], dpi=110)
     failed = table[table.status != "ok"].run.nunique()
     print(f"{table.run.nunique()} runs, {failed} failed", file=sys.stderr)
     _wrote(written, args.quiet)
@@ -661,6 +662,8 @@ def _sensitivity(args) -> None:
                 failures = args.out / f"{args.method}_{_slug(endpoint)}_failures.csv"
                 f.failures.to_csv(failures, index=False)
                 written.append(failures)
+                print(sa.failure_summary(f.failures, f.runs, f"{args.method} {endpoint}") + f" (details: {failures})",
+                      file=sys.stderr)
     finally:  # also what was written before an error
         _wrote(written, args.quiet)
 

@@ -67,6 +67,16 @@ def in_domain(value: float, domain: str) -> bool:
     return {"positive": value > 0, "nonnegative": value >= 0, "fraction": 0 <= value <= 1, "any": True}[domain]
 
 
+BOUND_TOLERANCE = 1e-9
+"""Relative slack of the plausible bounds: a value on a bound up to rounding (a sampled or scaled
+0.030000000000000002 for a bound 0.03) is inside."""
+
+
+def within(value: float, lower: float, upper: float) -> bool:
+    """Whether ``value`` lies within the plausible bounds, a bound itself included up to rounding."""
+    return lower - BOUND_TOLERANCE * abs(lower) <= value <= upper + BOUND_TOLERANCE * abs(upper)
+
+
 class ModelError(ValueError):
     """A model file or a drug/output/covariate map is unusable; the message names the field."""
 
@@ -256,6 +266,9 @@ def _event_assignments(model) -> dict[str, tuple[tuple[str, float | None], ...]]
             value = None
             if math_ is not None and not _has_names(math_):
                 value = float(libsbml.SBMLTransforms.evaluateASTNode(math_))
+                # libsbml evaluates some expressions to nan (seen after other models were read in the same
+                # process): those are checked after the run, like expressions of the model's ids
+                value = value if math.isfinite(value) else None
             targets[pid] = (*targets.get(pid, ()), (event.getId() or "(unnamed)", value))
     return targets
 
@@ -540,7 +553,7 @@ class Model:
             domain, lower, upper = self.limits[pid]
             if not in_domain(float(value), domain):
                 raise DomainError(pid, float(value), domain, lower, upper)
-            if warn and not lower <= value <= upper:
+            if warn and not within(value, lower, upper):
                 warnings.warn(f"parameter {pid} = {value:g} is outside its plausible range {lower:g} to {upper:g} "
                               "(models/parameters.tsv)", stacklevel=4)
 

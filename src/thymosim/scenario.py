@@ -3,6 +3,7 @@
 Schema (every key optional except ``name`` and ``doses``)::
 
     name = "cisplatin_vinorelbine_ta1"
+    title = "..."                  # short readable name for legends and tables (default: the name)
     description = "..."            # free text
     source = "..."                 # citation of the regimen
     horizon = "180 day"            # number (days) or "N day|week|h"; must not precede the last dose
@@ -87,7 +88,8 @@ from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen, lookup_drug, steady_state
 from thymosim.simulation import SimulationError, over_limits, simulate
 
-TOP_KEYS = ("name", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs", "doses")
+TOP_KEYS = ("name", "title", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs",
+            "doses")
 DRUG_KEYS = ("target", "rate", "unit", "routes", "description", "exposure", "exposure_unit")
 MAX_NAME, MAX_TEXT = 200, 5_000  # characters of a scenario's name and of its description/source
 PATIENT_KEYS = tuple(f.name for f in fields(Patient))
@@ -124,6 +126,12 @@ class Scenario:
     source: str = ""
     model: Model = field(default_factory=default_model, repr=False)
     declared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    title: str = field(default="", compare=False)  # a display label: not part of what is simulated
+
+    @property
+    def label(self) -> str:
+        """What a legend or a table shows for this scenario: its title, else its name."""
+        return self.title or self.name
 
     def simulate(self, **overrides) -> pd.DataFrame:
         """Run the scenario; keyword arguments override simulate()'s (e.g. ``step``). A failed
@@ -159,7 +167,8 @@ class Scenario:
             if d.ss:
                 record |= {"ii": d.ii, "ss": True}
             doses.append(record)
-        data = {"name": self.name, "description": self.description, "source": self.source,
+        data = {"name": self.name, **({"title": self.title} if self.title else {}),
+                "description": self.description, "source": self.source,
                 **self.declared, "horizon": self.horizon, "step": self.step, "patient": patient, "doses": doses}
         return data | ({"outputs": list(self.outputs)} if self.outputs else {})
 
@@ -182,7 +191,7 @@ class Scenario:
         if not isinstance(name, str) or not name or len(name) > MAX_NAME:
             raise ScenarioError(f"name: {str(name)[:60]!r}{'...' if len(str(name)) > 60 else ''}; allowed: a "
                                 f"non-empty string of at most {MAX_NAME} characters")
-        for key in ("description", "source"):
+        for key in ("title", "description", "source"):
             value = data.get(key, "")
             if not isinstance(value, str) or len(value) > MAX_TEXT:
                 raise ScenarioError(f"{key}: {str(value)[:60]!r}...; allowed: a string of at most {MAX_TEXT} "
@@ -207,7 +216,7 @@ class Scenario:
                 not isinstance(o, str) or o not in model.outputs for o in outputs):
             raise ScenarioError(f"outputs: {str(outputs)[:200]}; allowed: a non-empty list from {list(model.outputs)}")
         return cls(name, regimen, patient, horizon, step, tuple(outputs),
-                   data.get("description", ""), data.get("source", ""), model, declared)
+                   data.get("description", ""), data.get("source", ""), model, declared, data.get("title", ""))
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from thymosim import units
-from thymosim.model import DomainError, InfeasibleBaseline, Model, default_model, in_domain
+from thymosim.model import DomainError, InfeasibleBaseline, Model, default_model, in_domain, within
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
 
@@ -46,7 +46,7 @@ class SimulationError(RuntimeError):
         code = re.search(r"CV_[A-Z_]+", text)
         suspects = [f"{pid} = {value:g}" for pid, value in values.items()
                     if pid in model.limits and value != model.defaults.get(pid) and (
-                        value == 0 or not model.limits[pid][1] <= value <= model.limits[pid][2])]
+                        value == 0 or not within(value, *model.limits[pid][1:]))]
         try:
             at = f" at t = {float(when.group(1)):.4g}" if when else ""
         except ValueError:

@@ -32,9 +32,11 @@ if TYPE_CHECKING:
 
 EPS = 1e-9
 """The left limit before a dose is taken this many days (x max(1, t)) before it [day]."""
-COLUMNS = ["drug", "interval", "start", "end", "Cmax", "Tmax", "Ctrough", "AUC", "Cavg", "baseline", "unit",
+NOISE = 1e-6
+"""Concentrations below the baseline by less than this share of the largest are solver noise (set to 0)."""
+COLUMNS = ["drug", "interval", "start", "end", "Cmax", "Tmax_day", "Ctrough", "AUC", "Cavg", "baseline", "unit",
            "AUC_unit"]
-UNITS = {"start": "day", "end": "day", "Tmax": "day after the interval start", "Cmax": "unit", "Ctrough": "unit",
+UNITS = {"start": "day", "end": "day", "Tmax_day": "day after the interval start", "Cmax": "unit", "Ctrough": "unit",
          "AUC": "AUC_unit (unit x day)", "Cavg": "unit", "baseline": "unit"}
 
 
@@ -164,6 +166,13 @@ def _peak(t: np.ndarray, c: np.ndarray, k: int, smooth: bool) -> tuple[float, fl
     return float(vertex), float(max(value, c1))
 
 
+def clip_noise(c: np.ndarray, level: float = 0.0) -> np.ndarray:
+    """``c`` with values below 0 by less than :data:`NOISE` x the largest magnitude (or baseline
+    ``level``) set to 0: solver noise around the baseline; a real undershoot stays negative."""
+    noise = NOISE * max(float(np.max(np.abs(c))), abs(level))
+    return np.where((c < 0) & (c >= -noise), 0.0, c)
+
+
 def _stats(t: np.ndarray, c: np.ndarray, area: np.ndarray, kinks: set[int], a: float, b: float,
            trough: bool) -> dict[str, float]:
     """Cmax, Tmax, Ctrough, AUC, Cavg of ``c`` (cumulative area ``area``) from break ``a`` to break ``b``."""
@@ -171,7 +180,7 @@ def _stats(t: np.ndarray, c: np.ndarray, area: np.ndarray, kinks: set[int], a: f
     k = i + int(np.argmax(c[i:j]))
     tmax, cmax = _peak(t, c, k, k - 1 >= i and k + 1 < j and not ({k - 1, k, k + 1} & kinks))
     auc = float(area[j - 1] - area[i])
-    return {"start": a, "end": b, "Cmax": cmax, "Tmax": tmax - a,
+    return {"start": a, "end": b, "Cmax": cmax, "Tmax_day": tmax - a,
             "Ctrough": float(c[j - 1]) if trough else float("nan"), "AUC": auc, "Cavg": auc / (b - a)}
 
 
@@ -184,8 +193,9 @@ def exposure(source: Scenario | tuple[Patient | None, Regimen], drug: str | None
 
     One row per dosing interval of the drug (from an administration to the next one; the last to the
     end of its record, :meth:`Dose.end`, or the horizon) and one row ``interval = "horizon"`` (0 to the
-    horizon). Columns: ``start``, ``end`` [day]; ``Cmax``; ``Tmax`` [day after ``start``]; ``Ctrough``
-    (just before the next dose; NaN in the horizon row); ``AUC`` [unit x day]; ``Cavg`` = AUC / length
+    horizon). Columns: ``start``, ``end`` [day]; ``Cmax``; ``Tmax_day`` [day after ``start``]; ``Ctrough``
+    (just before the next dose; NaN in the horizon row; a value below the baseline by less than the
+    solver's noise, 1e-6 of the largest concentration, is 0); ``AUC`` [unit x day]; ``Cavg`` = AUC / length
     [unit]; ``baseline`` (the drug-free level); ``unit`` and ``AUC_unit``. With ``above_baseline`` the
     concentrations are above the drug-free level (thymalfasin: minus the endogenous 0.65 ng/mL, so
     that AUC = dose / CL after washout); otherwise total. ``output``: another model id (or output name)
@@ -202,6 +212,7 @@ def exposure(source: Scenario | tuple[Patient | None, Regimen], drug: str | None
     for name, (vid, unit) in chosen.items():
         level = base[vid]
         c = df[vid].to_numpy() - (level if above_baseline else 0.0)
+        c = clip_noise(c, level)
         area = np.concatenate([[0.0], np.cumsum(np.diff(t) * (c[1:] + c[:-1]) / 2)])
         own = [d for d in doses if d.drug == name]
         kinks = set(np.searchsorted(t, breaks).tolist())  # no parabola across a dose or infusion end

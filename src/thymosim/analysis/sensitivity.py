@@ -221,8 +221,20 @@ def model_function(scenario: Scenario, parameters: Sequence[str], endpoint: str,
         table = run_sweep(scenario, points, endpoints=[endpoint], workers=workers, scheduler=scheduler, out=out,
                           progress=progress)
         f.failures = table[table.status != "ok"]
+        f.runs = len(table)
         y = table.sort_values("run").value.to_numpy(float)
         return np.where(np.isfinite(y), y, np.nanmean(y))
 
-    f.failures = pd.DataFrame()
+    f.failures, f.runs = pd.DataFrame(), 0
     return f
+
+
+def failure_summary(failures: pd.DataFrame, runs: int, label: str = "") -> str:
+    """One line saying how many runs failed and why (the commonest reasons first), or ""."""
+    if not len(failures):
+        return ""
+    reasons = failures.error.fillna(failures.status).astype(str).str.slice(0, 100).value_counts()
+    why = "; ".join(f"{count} x {reason}" for reason, count in reasons.head(3).items())
+    more = f"; {len(reasons) - 3} other reasons" if len(reasons) > 3 else ""
+    return (f"{label}{': ' if label else ''}{len(failures)} of {runs} runs failed (imputed with the mean of the "
+            f"others): {why}{more}")

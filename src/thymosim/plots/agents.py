@@ -15,7 +15,7 @@ from thymosim.plots.timecourse import GRADES, arm_colours  # noqa: E402
 
 PANELS = [
     # (column, title, y label, log scale, fold over baseline, days shown)
-    ("ANC", "Neutrophils", "cells/uL", True, False, 84.0),
+    ("ANC", "Neutrophils", "cells/uL", True, False, None),
     ("CD3", "CD3 T cells (lymphocytes)", "cells/uL", False, False, None),
     ("CD4", "CD4 T cells", "cells/uL", False, False, None),
     ("NK", "NK cells", "fold of baseline", True, True, None),
@@ -27,15 +27,23 @@ PANELS = [
 """Panels: output column, title, y label, log scale, shown as fold of baseline, days shown (None: all)."""
 
 
+REFERENCE_STYLE = {"color": "black", "ls": (0, (4, 2)), "lw": 1.8, "zorder": 5}
+"""The first arm (the comparator every other arm adds to: chemotherapy alone): black, dashed and
+drawn on top, so that an arm that coincides with it (filgrastim's T cells) cannot hide it."""
+
+
 def plot_agents(courses: Mapping[str, pd.DataFrame], title: str = ""):
-    """Figure of the arms' time courses (``courses``: arm label -> simulated DataFrame)."""
-    colours = arm_colours(courses)
+    """Figure of the arms' time courses (``courses``: arm label -> simulated DataFrame; the first
+    is the reference arm, drawn on top in black dashes); every panel over the whole horizon."""
+    others = list(courses)[1:]
+    colours = arm_colours(others)
     fig, axes = plt.subplots(2, 4, figsize=(17, 7.5), constrained_layout=True)
     for ax, (column, name, unit, log, fold, days) in zip(axes.flat, PANELS, strict=True):
-        for arm, df in courses.items():
+        for i, (arm, df) in enumerate(courses.items()):
             shown = df if days is None else df[df.time <= days]
             y = shown[column] / shown[column].iloc[0] if fold else shown[column]
-            ax.plot(shown.time, y, color=colours[arm], lw=1.4, label=arm)
+            style = REFERENCE_STYLE if i == 0 else {"color": colours[arm], "lw": 1.4}
+            ax.plot(shown.time, y, label=arm, **style)
         for level, label in GRADES.get(column, ()):
             ax.axhline(level, color="0.4", ls="--", lw=0.8)
             ax.annotate(label, (1.0, level), xycoords=("axes fraction", "data"), ha="right", va="bottom",

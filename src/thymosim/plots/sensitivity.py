@@ -12,9 +12,11 @@ import pandas as pd  # noqa: E402
 from thymosim.analysis.endpoints import DESCRIPTIONS  # noqa: E402
 
 
-def label(name: str, width: int = 48) -> str:
+def label(name: str, width: int = 48, scenario=None) -> str:
     """A readable label: a parameter's description from the table with its id, an endpoint's
-    description with its unit, ``doses[4].amt`` as "dose 5: amount"; unknown names unchanged."""
+    description with its unit, ``doses[4].amt`` as "dose 5: amount" (with ``scenario``, the dose
+    record's drug and the field's unit: "thymalfasin, dose record 5: amount [mg]"); unknown names
+    unchanged."""
     import re
 
     from thymosim.tables import load_parameter_table
@@ -25,7 +27,15 @@ def label(name: str, width: int = 48) -> str:
     if dose:
         field = {"amt": "amount", "ii": "interval", "addl": "additional doses", "time": "first time",
                  "dur": "duration"}.get(dose.group(2), dose.group(2))
-        return f"dose {int(dose.group(1)) + 1}: {field}"
+        index = int(dose.group(1))
+        doses = scenario.regimen.doses if scenario is not None else ()
+        if index < len(doses):
+            record = doses[index]
+            unit = {"amt": f"{record.unit}{record.per_unit}", "ii": "day", "time": "day", "dur": "day"}.get(
+                dose.group(2), "")
+            drug = str(getattr(record.drug, "name", record.drug)).replace("_", " ")
+            return f"{drug}, dose record {index + 1}: {field}{f' [{unit}]' if unit else ''}"
+        return f"dose {index + 1}: {field}"
     table = load_parameter_table()
     if name in table.index:
         text = str(table.description[name])
@@ -54,20 +64,23 @@ def tornado(local: pd.DataFrame, endpoint: str, top: int = 15):
 
 
 def morris_plot(mi: pd.DataFrame, endpoint: str, label_top: int = 10):
-    fig, ax = plt.subplots(figsize=(8, 5.5))
+    """mu* against sigma; the ``label_top`` parameters with the largest mu* are named in a column
+    right of the axes, in the order of their sigma, each joined to its point (labels never overlap)."""
+    fig, ax = plt.subplots(figsize=(10, 5.5))
     ax.errorbar(mi.mu_star, mi.sigma, xerr=_clip_low(mi.mu_star.to_numpy(), mi.mu_star_conf.to_numpy()),
                 fmt="o", ms=4, alpha=0.8)
-    ranked = mi.mu_star.sort_values(ascending=False).index[:label_top]
-    for k, name in enumerate(ranked):  # labels staggered so that neighbours do not overlap
-        ax.annotate(name, (mi.loc[name, "mu_star"], mi.loc[name, "sigma"]), fontsize=7,
-                    xytext=(4, 10 * (k % 4) - 12), textcoords="offset points",
-                    arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.5"})
+    ranked = mi.loc[mi.mu_star.sort_values(ascending=False).index[:label_top]].sort_values("sigma", ascending=False)
+    slots = np.linspace(0.97, 0.03, len(ranked)) if len(ranked) > 1 else [0.5]
+    for slot, name in zip(slots, ranked.index, strict=True):
+        ax.annotate(label(name, 40), (mi.loc[name, "mu_star"], mi.loc[name, "sigma"]), fontsize=7,
+                    xytext=(1.03, slot), textcoords="axes fraction", va="center", annotation_clip=False,
+                    arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.6", "shrinkA": 0, "shrinkB": 2})
     ax.set_xlim(left=0)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("mu* (mean |elementary effect|, endpoint units)")
     ax.set_ylabel("sigma (interaction / non-linearity)")
     ax.set_title(f"Morris screening of {label(endpoint)}", fontsize=9)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.6, top=0.92, bottom=0.1)
     return fig
 
 
@@ -88,8 +101,9 @@ def sobol_plot(si: pd.DataFrame, endpoint: str, top: int = 15):
     return fig
 
 
-def heatmap(table: pd.DataFrame, x: str, y: str, endpoint: str):
-    """2-D sweep: endpoint value over two factors (columns ``factor:<x>``, ``factor:<y>``)."""
+def heatmap(table: pd.DataFrame, x: str, y: str, endpoint: str, scenario=None):
+    """2-D sweep: endpoint value over two factors (columns ``factor:<x>``, ``factor:<y>``);
+    ``scenario`` names the drug and unit of a dose factor."""
     data = table[(table.endpoint == endpoint)].pivot_table(index=f"factor:{y}", columns=f"factor:{x}",
                                                            values="value", aggfunc="first")
     fig, ax = plt.subplots(figsize=(6.5, 5))
@@ -97,21 +111,21 @@ def heatmap(table: pd.DataFrame, x: str, y: str, endpoint: str):
     ax.set_xticks(range(data.shape[1]), [f"{v:g}" if isinstance(v, float) else v for v in data.columns],
                   rotation=45, fontsize=8)
     ax.set_yticks(range(data.shape[0]), [f"{v:g}" if isinstance(v, float) else v for v in data.index], fontsize=8)
-    ax.set_xlabel(label(x))
-    ax.set_ylabel(label(y))
+    ax.set_xlabel(label(x, scenario=scenario))
+    ax.set_ylabel(label(y, scenario=scenario))
     fig.colorbar(image, label=label(endpoint))
-    ax.set_title(f"{endpoint} over {x} x {y}", fontsize=9)
+    ax.set_title(f"{label(endpoint)}\nby {label(x, 40, scenario)} and {label(y, 40, scenario)}", fontsize=9)
     fig.tight_layout()
     return fig
 
 
-def dose_response(table: pd.DataFrame, factor: str, endpoints: list[str]):
-    """Endpoint(s) against one numeric factor of a 1-D sweep."""
+def dose_response(table: pd.DataFrame, factor: str, endpoints: list[str], scenario=None):
+    """Endpoint(s) against one numeric factor of a 1-D sweep (``scenario``: see :func:`heatmap`)."""
     fig, axes = plt.subplots(1, len(endpoints), figsize=(4.5 * len(endpoints), 3.8), squeeze=False)
     for ax, endpoint in zip(axes[0], endpoints, strict=True):
         data = table[(table.endpoint == endpoint) & (table.status == "ok")].sort_values(f"factor:{factor}")
         ax.plot(data[f"factor:{factor}"], data.value, "o-")
-        ax.set_xlabel(label(factor))
+        ax.set_xlabel(label(factor, scenario=scenario))
         ax.set_title(label(endpoint), fontsize=9)
     fig.tight_layout()
     return fig

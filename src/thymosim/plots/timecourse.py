@@ -55,18 +55,39 @@ def clinical_points() -> pd.DataFrame:
     return pd.read_csv(model_dir() / "data" / "clinical_points.tsv", sep="\t")
 
 
-def _dose_markers(ax, regimens: Mapping[str, Regimen], colours: Mapping[str, str]) -> None:
-    """One row per drug; each arm's administrations as ticks in the arm's colour, arms offset."""
+def _dose_markers(ax, regimens: Mapping[str, Regimen], colours: Mapping[str, str],
+                  shifts: Mapping[str, float] | None = None) -> None:
+    """One row per drug; each arm's administrations as ticks in the arm's colour, arms offset
+    (``shifts``: days subtracted from an arm's times, see :func:`alignment`)."""
     drugs = sorted({d for reg in regimens.values() for d in reg.administrations().drug})
     for i, (arm, reg) in enumerate(regimens.items()):
         given = reg.administrations()
         offset = (i - (len(regimens) - 1) / 2) * 0.25
         for k, drug in enumerate(drugs):
-            times = given.time[given.drug == drug].to_numpy()
+            times = given.time[given.drug == drug].to_numpy() - (shifts or {}).get(arm, 0.0)
             ax.plot(times, np.full(len(times), k + offset), "|", color=colours[arm], ms=8, mew=1.5)
     ax.set_yticks(range(len(drugs)), [d.replace("_", " ") for d in drugs], fontsize=8)
     ax.set_ylim(-0.7, len(drugs) - 0.3)
     ax.invert_yaxis()
+
+
+def alignment(regimens: Mapping[str, Regimen]) -> tuple[dict[str, float], list[str]]:
+    """Days to subtract from each arm's times so that the treatment every arm shares starts at the
+    same day (a thymalfasin loading week before PRaG puts PRaG's day 0 at day 7): per arm, the first
+    administration of the drugs all arms give, less the earliest such start; and those drugs."""
+    given = {arm: reg.administrations() for arm, reg in regimens.items()}
+    shared = sorted(set.intersection(*(set(g.drug) for g in given.values()))) if given else []
+    if len(given) < 2 or not shared:
+        return {arm: 0.0 for arm in regimens}, shared
+    starts = {arm: float(g.time[g.drug.isin(shared)].min()) for arm, g in given.items()}
+    first = min(starts.values())
+    return {arm: start - first for arm, start in starts.items()}, shared
+
+
+def flat(arms: Mapping[str, pd.DataFrame], column: str) -> bool:
+    """Whether ``column`` stays constant (to 1e-9 of its size) in every arm that has it."""
+    values = [df[column].to_numpy(float) for df in arms.values() if column in df]
+    return bool(values) and all(np.ptp(v) <= 1e-9 * max(float(np.abs(v).max()), 1e-300) for v in values)
 
 
 PK_OUTPUT = "ta1_plasma"
@@ -75,7 +96,7 @@ PK_OUTPUT = "ta1_plasma"
 
 def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mapping[str, Regimen] | None = None, *,
               relative: bool = False, pk: Mapping[str, pd.DataFrame] | None = None, pk_days: float | None = None,
-              pk_log: bool = False):
+              pk_log: bool = False, labels: Mapping[str, str] | None = None, align: bool = True):
     """One panel per clinical output, one colour per arm (legend once, under the title); the
     healthy mean +- SD band of a T-cell count is drawn only where it lies within the data's range
     (otherwise its lower bound is named in the panel); published points as open circles; plasma
@@ -87,11 +108,19 @@ def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mappi
     grade lines). ``pk``: per arm, a dense thymalfasin course (:func:`thymosim.analysis.exposure.pk_course`)
     drawn instead of the sampled one, so that the peaks show their true height (otherwise the title
     gives the sampling interval: peaks between samples are not shown); ``pk_days`` [day]: the PK
-    panel's time span (default 21); ``pk_log``: its concentration axis logarithmic."""
+    panel's time span (default 21); ``pk_log``: its concentration axis logarithmic. ``labels``: legend
+    text per arm (default: the arm's key, e.g. a scenario's title). ``align`` (with ``regimens``):
+    shift arms so that the treatment they all share starts on the same day (:func:`alignment`; the
+    axis then counts days from that start). Panels constant in every arm are left out and named
+    under the title."""
     first = next(iter(arms.values()))
     colours = arm_colours(arms)
     outputs = default_model().outputs
     panels = [p for p in PANELS if any(p[0] in df for df in arms.values())]
+    constant = [p for p in panels if p[0] != PK_OUTPUT and flat(arms, p[0])]
+    panels = [p for p in panels if p not in constant]
+    shifts, shared = alignment(regimens) if regimens and align else ({}, [])
+    shifted = any(shifts.values())
     units = dict(first.attrs.get("units", {}))
     if not panels:  # another model
         panels = [(c, c, False, None) for c in first.columns if c != "time"]
@@ -104,7 +133,10 @@ def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mappi
     points = clinical_points()
     healthy = healthy_range()
     time_unit = units.get("time", "day")
-    horizon = max(float(df["time"].iloc[-1]) for df in arms.values())
+    horizon = max(float(df["time"].iloc[-1]) - shifts.get(arm, 0.0) for arm, df in arms.items())
+    earliest = -max(shifts.values()) if shifted else 0.0
+    time_label = (f"days from the start of {', '.join(d.replace('_', ' ') for d in shared)}" if shifted
+                  else f"time ({time_unit})")
     for ax, (col, name, log, days) in zip(axes.flat, panels, strict=False):
         low, high = np.inf, -np.inf
         is_pk = col == PK_OUTPUT
@@ -120,12 +152,12 @@ def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mappi
             base = float(df[col].iloc[0])
             if scaled:
                 y = 100.0 * (y / base - 1.0)
-            ax.plot(shown["time"], y, color=colours[arm], lw=1.4)
+            ax.plot(shown["time"] - shifts.get(arm, 0.0), y, color=colours[arm], lw=1.4)
             low, high = min(low, float(y.min())), max(high, float(y.max()))
             data = points[(points.scenario == arm) & (points.output == col)]
             if len(data):
                 value = 100.0 * (data.value / base - 1.0) if scaled else data.value
-                ax.plot(data.day, value, "o", mfc="none", mec=colours[arm], ms=7, mew=1.5)
+                ax.plot(data.day - shifts.get(arm, 0.0), value, "o", mfc="none", mec=colours[arm], ms=7, mew=1.5)
                 low, high = min(low, value.min()), max(high, value.max())
         if scaled:
             ax.axhline(0.0, color="0.3", lw=0.8, zorder=0)
@@ -155,27 +187,29 @@ def plot_arms(arms: Mapping[str, pd.DataFrame], title: str = "", regimens: Mappi
         ax.set_title(name, fontsize=10)
         if not scaled:
             ax.set_ylabel(units.get(col, ""))
-        ax.set_xlabel(f"time ({time_unit})", fontsize=8)
-        ax.set_xlim(0, days or horizon)
+        ax.set_xlabel(time_label, fontsize=8)
+        ax.set_xlim(earliest, days or horizon)
         if (log and not scaled) or (is_pk and pk_log):
             ax.set_yscale("log")
     used = len(panels)
     if regimens:
         ax = axes.flat[used]
-        _dose_markers(ax, regimens, colours)
+        _dose_markers(ax, regimens, colours, shifts)
         ax.set_title("Administrations", fontsize=10)
-        ax.set_xlabel(f"time ({time_unit})", fontsize=8)
-        ax.set_xlim(-0.02 * horizon, horizon)  # a dose at time 0 stays visible
+        ax.set_xlabel(time_label, fontsize=8)
+        ax.set_xlim(earliest - 0.02 * horizon, horizon)  # a dose at the first day stays visible
         used += 1
     for ax in list(axes.flat)[used:]:
         ax.axis("off")
     handles = [plt.Line2D([], [], color=colours[a], lw=2) for a in arms]
-    labels = list(arms)
+    labels = [(labels or {}).get(a, a) for a in arms]
     if len(points[points.scenario.isin(list(arms))]):
         handles.append(plt.Line2D([], [], ls="", marker="o", mfc="none", mec="k"))
         labels.append("published data (models/data/clinical_points.tsv)")
     fig.legend(handles, labels, loc="upper center", ncol=min(len(labels), 4), fontsize=9, frameon=False,
                bbox_to_anchor=(0.5, 1 - 0.35 / (2.9 * rows + 0.8)))
+    if constant:
+        title = f"{title}\n(not shown, unchanged in every arm: {', '.join(p[1] for p in constant)})"
     fig.suptitle(title, y=1 - 0.05 / (2.9 * rows + 0.8))
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.75 / (2.9 * rows + 0.8)))
     return fig

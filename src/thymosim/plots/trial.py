@@ -116,6 +116,10 @@ def kaplan_meier(patients: pd.DataFrame, title: str = "", p_value: float | None 
     return fig
 
 
+FILLED_ARMS = 2
+"""Up to this many arms the prediction bands are filled; with more, their edges are drawn dashed."""
+
+
 def count_bands(runs: Mapping[str, pd.DataFrame], counts: Sequence[str] = ("CD3", "CD4", "CD8"),
                 published: pd.DataFrame | None = None, level: float = 0.90, title: str = "") -> plt.Figure:
     """Median and ``level`` prediction band of blood counts [cells/uL] over time per arm (from
@@ -133,9 +137,13 @@ def count_bands(runs: Mapping[str, pd.DataFrame], counts: Sequence[str] = ("CD3"
                 continue
             days = np.array([float(c.split("@")[1]) for c in columns])
             values = frame[columns].to_numpy(float)
-            ax.fill_between(days, np.nanquantile(values, q, axis=0), np.nanquantile(values, 1 - q, axis=0),
-                            color=colours[arm], alpha=0.18, lw=0)
-            ax.plot(days, np.nanmedian(values, axis=0), color=colours[arm], lw=1.8, label=arm)
+            low, high = np.nanquantile(values, q, axis=0), np.nanquantile(values, 1 - q, axis=0)
+            if len(arms) <= FILLED_ARMS:
+                ax.fill_between(days, low, high, color=colours[arm], alpha=0.18, lw=0)
+            else:  # overlapping translucent fills of many arms blend into one colour: band edges instead
+                for edge in (low, high):
+                    ax.plot(days, edge, color=colours[arm], lw=0.9, ls=(0, (3, 2)))
+            ax.plot(days, np.nanmedian(values, axis=0), color=colours[arm], lw=1.8, label=arm, marker="o", ms=3)
         if published is not None:
             for _, row in published[published.quantity == count].iterrows():
                 colour = colours.get(row.arm, "k")
@@ -145,6 +153,7 @@ def count_bands(runs: Mapping[str, pd.DataFrame], counts: Sequence[str] = ("CD3"
         ax.set_xlabel("day")
         ax.set_ylabel("cells/uL")
     axes[0][0].legend(fontsize=7, loc="upper right")
-    fig.suptitle(title or f"Blood counts: median and {int(100 * level)} % prediction band; diamonds: published medians")
+    band = "prediction band" if len(arms) <= FILLED_ARMS else "prediction band (dashed edges)"
+    fig.suptitle(title or f"Blood counts: median and {int(100 * level)} % {band}; diamonds: published medians")
     fig.tight_layout()
     return fig

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from thymosim.analysis.trial import Design, Trial, run_trial, summarise
@@ -44,6 +45,21 @@ def power_table(trial: Trial, sizes: Sequence[int], n_trials: int = 1000) -> pd.
     return pd.DataFrame(rows)
 
 
+NOT_REACHED = "not reached"
+"""What a median survival the Kaplan-Meier curve never reaches (inf in the tables) reads as in files."""
+
+
+def readable(summary: pd.DataFrame) -> pd.DataFrame:
+    """A trial summary for a file a person reads: a median of ``inf`` (the curve never fell to
+    50 %) written as "not reached"."""
+    out = summary.copy()
+    for column in [c for c in out.columns if c.startswith("median_")]:
+        values = pd.to_numeric(out[column], errors="coerce")
+        if np.isinf(values).any():
+            out[column] = [NOT_REACHED if np.isinf(v) else v for v in values]
+    return out
+
+
 def run_trial_report(arms: Sequence[Scenario], out: Path, n: int, seed: int = 0, scan_every: float = 42.0,
                      sizes: Sequence[int] = (11, 22, 36), workers: int = 1, scheduler: Any = None,
                      progress: bool = False) -> list[Path]:
@@ -54,7 +70,7 @@ def run_trial_report(arms: Sequence[Scenario], out: Path, n: int, seed: int = 0,
         (out / name).unlink(missing_ok=True)
     trial = run_trial(arms, n, seed, Design(scan_every=scan_every), out=out, workers=workers,
                       scheduler=scheduler, progress=progress)
-    trial.summary.to_csv(out / "summary.csv", index=False)
+    readable(trial.summary).to_csv(out / "summary.csv", index=False)
     files = [out / "summary.csv", out / "patients.parquet"]
     if len(arms) >= 2 and sizes:
         power_table(trial, sizes).to_csv(out / "power.csv", index=False)
