@@ -119,7 +119,7 @@ def test_complete_response():
 def test_pd_at_first_scan():
     r = classify([0, 42, 84], [100, 130, 50])  # +30 %, +30 mm at day 42; the -50 % at 84 is after PD
     assert r == Response(best="PD", best_change_pct=pytest.approx(30.0), pfs_day=42.0, pfs_event=True,
-                         confirmed=False, timepoints=("PD",))
+                         confirmed=False, timepoints=("PD",), progression="target")
 
 
 def test_censored_without_pd():
@@ -224,3 +224,21 @@ def test_recist_endpoint_is_the_unconfirmed_classifier_as_a_label():
     assert ENDPOINTS["recist"](df) == "SD"
     df = pd.DataFrame({"time": [0.0, 21.0], "tumour_diameter": [50.0, 47.0]})  # SD before day 42: not evaluable
     assert ENDPOINTS["recist"](df) == "NE"
+
+
+def test_a_new_lesion_is_progression_whatever_the_diameters():
+    """A new lesion seen at a scan makes it PD even while the target shrinks (RECIST 1.1); the
+    reason says which criterion; scans after it are ignored; the baseline cannot have one."""
+    days, d = [0, 42, 84, 126], [40, 30, 27, 26]
+    assert classify(days, d).progression == "" and not classify(days, d).pfs_event
+    r = classify(days, d, new_lesion=[False, False, True, False])
+    assert (r.pfs_day, r.pfs_event, r.progression, r.timepoints) == (84.0, True, "new_lesion", ("SD", "PD"))
+    assert r.best == "SD"  # SD at day 42 counts (>= 42 days), then PD
+    first = classify(days, d, new_lesion=[False, True, False, False])
+    assert (first.best, first.pfs_day, first.progression) == ("PD", 42.0, "new_lesion")
+    both = classify([0, 42], [40, 50], new_lesion=[False, True])
+    assert both.progression == "target"  # target growth at the same scan: the diameter criterion is named
+    with pytest.raises(ValueError, match="new_lesion"):
+        classify(days, d, new_lesion=[True, False, False, False])
+    with pytest.raises(ValueError, match="new_lesion"):
+        classify(days, d, new_lesion=[False, True])

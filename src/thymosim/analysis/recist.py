@@ -13,9 +13,12 @@ output time a scan). Times in days, diameters in mm. Results are labels: :data:`
   (20 %) *and* >= ``pd_absolute_mm`` (5 mm) above the nadir, the smallest diameter of the baseline and
   earlier scans; PR if the change from baseline is <= ``pr_change_pct`` (-30 %); else SD. Boundaries
   are inclusive (exactly -30 % is PR, exactly +20 % and +5 mm is PD), up to 1e-9 of floating-point
-  rounding. There are no new or non-target lesions in the model, so PD comes from target growth only.
+  rounding. A scan that sees a new lesion is PD whatever the diameters (RECIST 1.1: the appearance
+  of a new lesion is progression); the model has no non-target lesions.
 * Scans after the first PD are ignored; PFS is the day of the first PD scan (event), else the
-  last scan day (censored; day 0 if there is no follow-up scan).
+  last scan day (censored; day 0 if there is no follow-up scan). The reason of progression is
+  ``"target"`` (the diameter criterion, also when a new lesion is seen at the same scan),
+  ``"new_lesion"`` (a new lesion only) or ``""`` (no progression).
 * Best overall response with ``confirm=True`` (RECIST 1.1 for trials with response as the
   primary endpoint): a CR scan is confirmed by any later scan at least ``confirm_after`` (28) days
   after it that is also CR -> CR; a CR or PR scan confirmed by a later such scan that is PR or CR
@@ -27,8 +30,8 @@ output time a scan). Times in days, diameters in mm. Results are labels: :data:`
   (:mod:`thymosim.analysis.endpoints`) is this unconfirmed reading of the continuous time course
   (QSP-IO's ``responseStatus.m`` reads the time course the same way).
 
-Extending the rules (e.g. new lesions): add the field to :class:`Rules` and the check to
-:func:`timepoint`; every caller goes through :func:`classify`.
+Extending the rules: add the field to :class:`Rules` and the check to :func:`timepoint`; every
+caller goes through :func:`classify`.
 """
 
 from __future__ import annotations
@@ -100,12 +103,21 @@ def scan_days(horizon: float, every: float = 42.0, first: float | None = None) -
     return np.concatenate([[0.0], first + every * np.arange(n)])
 
 
-def timepoint(change_from_baseline_pct: float, diameter: float, nadir: float, rules: Rules = RULES) -> str:
-    """Time-point response of one scan: CR, then PD, then PR, then SD (module docstring) [%, mm]."""
+def target_progressed(diameter: float, nadir: float, rules: Rules = RULES) -> bool:
+    """The diameter criterion of PD: >= ``pd_change_pct`` and >= ``pd_absolute_mm`` over the nadir [mm]."""
+    growth = 1.0 + rules.pd_change_pct / 100.0
+    return bool(diameter - growth * nadir >= -_EPS * nadir and diameter - nadir >= rules.pd_absolute_mm - _EPS)
+
+
+def timepoint(change_from_baseline_pct: float, diameter: float, nadir: float, rules: Rules = RULES,
+              new_lesion: bool = False) -> str:
+    """Time-point response of one scan: PD if a new lesion is seen, then CR, PD, PR, SD (module
+    docstring) [%, mm]."""
+    if new_lesion:
+        return "PD"
     if diameter < rules.cr_mm:
         return "CR"
-    growth = 1.0 + rules.pd_change_pct / 100.0
-    if diameter - growth * nadir >= -_EPS * nadir and diameter - nadir >= rules.pd_absolute_mm - _EPS:
+    if target_progressed(diameter, nadir, rules):
         return "PD"
     return "PR" if change_from_baseline_pct <= rules.pr_change_pct + _EPS else "SD"
 
@@ -120,6 +132,7 @@ class Response:
     pfs_event: bool  # True: progression seen; False: censored at pfs_day
     confirmed: bool  # a CR/PR scan was confirmed by a later one (computed whatever ``confirm``)
     timepoints: tuple[str, ...]  # one per follow-up scan, up to the first PD
+    progression: str = ""  # "target", "new_lesion" or "" (no progression seen)
 
 
 def percent_change(days, diameters) -> np.ndarray:
@@ -128,15 +141,22 @@ def percent_change(days, diameters) -> np.ndarray:
     return 100.0 * (d / d[0] - 1.0)
 
 
-def classify(days, diameters, confirm: bool = True, rules: Rules = RULES) -> Response:
+def classify(days, diameters, confirm: bool = True, rules: Rules = RULES, new_lesion=None) -> Response:
     """RECIST best overall response and PFS of scans ``diameters`` [mm] at ``days`` [days, baseline
-    day 0 first], with or without confirmation of CR/PR, under ``rules`` (default RECIST 1.1)."""
+    day 0 first], with or without confirmation of CR/PR, under ``rules`` (default RECIST 1.1).
+    ``new_lesion``: per scan, whether a new lesion is seen (default none; the baseline scan must be
+    False: what is there at baseline is not new)."""
     days, d = _checked(days, diameters)
+    seen = np.zeros(len(d), bool) if new_lesion is None else np.asarray(new_lesion, dtype=bool)
+    if seen.shape != d.shape or seen[0]:
+        raise ValueError(f"new_lesion must give one flag per scan ({len(d)}), False at baseline; got {seen.tolist()}")
     change = 100.0 * (d / d[0] - 1.0)
     tps: list[str] = []
+    reason = ""
     for i in range(1, len(d)):
-        tps.append(timepoint(change[i], d[i], d[:i].min(), rules))
+        tps.append(timepoint(change[i], d[i], d[:i].min(), rules, bool(seen[i])))
         if tps[-1] == "PD":
+            reason = "target" if target_progressed(d[i], d[:i].min(), rules) else "new_lesion"
             break
     t = days[1:len(tps) + 1]
 
@@ -156,7 +176,7 @@ def classify(days, diameters, confirm: bool = True, rules: Rules = RULES) -> Res
     progressed = bool(tps) and tps[-1] == "PD"
     return Response(best=best, best_change_pct=float(change[1:len(tps) + 1].min()) if tps else float("nan"),
                     pfs_day=float(t[-1] if tps else 0.0), pfs_event=progressed, confirmed=cr or pr,
-                    timepoints=tuple(tps))
+                    timepoints=tuple(tps), progression=reason)
 
 
 def classify_course(time, diameter, confirm: bool = False, rules: Rules = RULES) -> Response:
