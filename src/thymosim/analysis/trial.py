@@ -162,6 +162,9 @@ def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design =
         scenario = replace(scenario, horizon=float(design.horizon))
     if design.until_progression:
         scenario = replace(scenario, regimen=continued(scenario.regimen, design.until_progression, scenario.horizon))
+    if any(t >= scenario.horizon for d in scenario.regimen.doses for t in d.times):
+        # follow-up shorter than the scenario's treatment: what is given after it cannot be seen
+        scenario = replace(scenario, regimen=stopped(scenario.regimen, scenario.horizon))
     days = design.scan_days(scenario.horizon)
     if len(days) < 2:
         raise ValueError(f"scan_every: {design.scan_every:g} days leaves no follow-up scan within the "
