@@ -84,12 +84,14 @@ def _shown(kind: str, model: float, lo: float, hi: float) -> str:
         return f"{model:.1f} % ({lo:.1f}–{hi:.1f})"
     if kind == "value":
         return f"{model:.0f} ({lo:.0f}–{hi:.0f})"
+    if kind == "median":
+        return f"{model:.0f} d ({lo:.0f}–{hi:.0f})"
     return f"{model:.0f} % ({lo:.0f} to {hi:.0f})"
 
 
 def _published(kind: str, value: float) -> str:
     return {"rate": f"{value:g} %", "value": f"{value:g}", "change_max": f"≤ {value:g} %",
-            "change_min": f"≥ {value:g} %"}[kind]
+            "change_min": f"≥ {value:g} %", "median": f"{value:g} d"}[kind]
 
 
 def calibration_rows() -> list[dict]:
@@ -156,7 +158,11 @@ def validation_page() -> str:
               "reruns it and fails when the file is stale. Model: the population statistic (median count or "
               "percent change; response rate by RECIST 1.1 on 6-weekly scans); interval: the central 95 % of that "
               "statistic over cohorts of the published n resampled with replacement; *inside*: the published number "
-              "falls in the interval (directional rows: the median meets the direction).", "",
+              "falls in the interval (directional rows: the median meets the direction). Median PFS rows (kind "
+              "median, days): Kaplan-Meier median of the arm under the `first_line_nsclc` design of "
+              "`models/data/trial_designs.toml` (scans every 6 weeks to week 18, every 9 weeks to week 45, then "
+              "every 12; Tα1 and PD-1 until progression; treatment stopped at the first PD scan; new lesions are "
+              "progression), follow-up `day`; `thymosim.analysis.clinical_fit.median_pfs_rows`.", "",
               f"{int(inside.sum())} of {len(targets)} inside: train {int(inside[targets.role == 'train'].sum())} of "
               f"{int((targets.role == 'train').sum())}, test {int(inside[targets.role == 'test'].sum())} of "
               f"{int((targets.role == 'test').sum())}.", ""]
@@ -189,14 +195,17 @@ def validation_page() -> str:
 def reproduce() -> list[Path]:
     """Rerun the reproduction and write docs/validation/targets.csv and seed_tables.csv (the columns
     thymosim trial --reproduce-seed writes)."""
+    from thymosim.analysis.clinical_fit import median_pfs_rows
     from thymosim.analysis.validation import reproduce as run
 
     rep = run(REPRODUCTION["n"], REPRODUCTION["seed"], workers=REPRODUCTION["workers"])
+    medians = median_pfs_rows(rep.population, REPRODUCTION["seed"], workers=REPRODUCTION["workers"])
     VALIDATION.mkdir(exist_ok=True)
     rep.seed_tables.to_csv(VALIDATION / "seed_tables.csv", index=False)
-    rep.targets.reset_index()[["id", "role", "scenario", "quantity", "kind", "day", "value", "n", "model", "model_lo",
-                               "model_hi", "n_resampled", "inside", "note"]].to_csv(VALIDATION / "targets.csv",
-                                                                                     index=False)
+    columns = ["id", "role", "scenario", "quantity", "kind", "day", "value", "n", "model", "model_lo", "model_hi",
+               "n_resampled", "inside", "note"]
+    pd.concat([rep.targets.reset_index()[columns], medians[columns]], ignore_index=True).to_csv(
+        VALIDATION / "targets.csv", index=False)
     return [VALIDATION / "seed_tables.csv", VALIDATION / "targets.csv"]
 
 

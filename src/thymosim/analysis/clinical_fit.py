@@ -350,3 +350,53 @@ def fit_new_lesion(population: pd.DataFrame, workers: int = 1, model: Model | No
     table = pd.DataFrame({"published": [dcr_row.value, pfs_row.value], "model": [dcr, median],
                           "unit": ["%", "days"]}, index=list(NEW_LESION_FIT))
     return NewLesionFit(model.defaults["TUM_k_new"] * factor, dcr, median, table, grid)
+
+
+MEDIAN_RESAMPLES = 400
+"""Bootstrap cohorts behind the 95 % range of a model median."""
+
+
+def median_pfs_rows(population: pd.DataFrame, seed: int = 0, workers: int = 1, progress: bool = False,
+                    model: Model | None = None) -> pd.DataFrame:
+    """Every ``median`` row of clinical_targets.tsv (train and test) against ``population``: each
+    arm run under the :data:`NEW_LESION_DESIGN` design with the row's follow-up (``day``), the
+    Kaplan-Meier median PFS of the arm [days] (``model``), its central 95 % range over cohorts of the
+    published n resampled with replacement (``model_lo``, ``model_hi``) and ``inside`` (the published
+    median in that range). Columns as the validation page's targets table, plus ``PD_first_scan`` and
+    ``DCR`` [%] of the arm."""
+    from thymosim.analysis import trialstats
+    from thymosim.analysis.trial import RESPONSE, Design, run_arm
+
+    model = model or default_model()
+    targets = clinical_targets()
+    targets = targets[targets.kind == "median"]
+    rng = np.random.default_rng(seed)
+    arms: dict[tuple[str, float], pd.DataFrame] = {}
+    rows = []
+    for key, row in targets.iterrows():
+        if row.quantity != "PFS":
+            raise ValueError(f"clinical_targets.tsv {key}: median of {row.quantity!r}; allowed: PFS")
+        if (row.scenario, row.day) not in arms:
+            design = Design.named(NEW_LESION_DESIGN, horizon=float(row.day))
+            arms[(row.scenario, row.day)] = run_arm(replace(named(row.scenario), model=model), population, design,
+                                                    workers=workers, progress=progress, seed=seed)
+        arm = arms[(row.scenario, row.day)]
+        ok = arm.pfs_day.notna().to_numpy()
+        days, events = arm.pfs_day.to_numpy(float)[ok], arm.pfs_event.to_numpy(bool)[ok]
+        n = int(row.n) if pd.notna(row.n) else len(days)
+        draws = []
+        for _ in range(MEDIAN_RESAMPLES):
+            pick = rng.integers(0, len(days), n)
+            draws.append(trialstats.km_median(days[pick], events[pick]))
+        lo, hi = np.quantile(draws, [0.025, 0.975])
+        median = trialstats.km_median(days, events)
+        first_scan = days[days > 0].min() if (days > 0).any() else np.nan
+        rows.append({"id": key, "role": row.role, "scenario": row.scenario, "quantity": row.quantity,
+                     "kind": row.kind, "day": row.day, "value": row.value, "n": row.n, "model": median,
+                     "model_lo": float(lo), "model_hi": float(hi), "n_resampled": n,
+                     "inside": bool(lo <= row.value <= hi),
+                     "note": "same arm as a train row" if row.role == "test" and (
+                         (targets.role == "train") & (targets.scenario == row.scenario)).any() else "",
+                     "PD_first_scan": 100.0 * float((events & (days == first_scan)).mean()),
+                     "DCR": 100.0 * float(arm.recist.isin(RESPONSE["DCR"]).mean())})
+    return pd.DataFrame(rows)

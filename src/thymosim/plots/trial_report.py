@@ -13,10 +13,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from thymosim.analysis.clinical_fit import median_pfs_rows
 from thymosim.analysis.trial import Design, Trial, run_trial, summarise
 from thymosim.analysis.validation import published_points, reproduce
 from thymosim.plots.trial import count_bands, kaplan_meier, spider, waterfall
 from thymosim.scenario import Scenario
+from thymosim.tables import clinical_targets
 
 TRIAL_FILES = ("summary.csv", "patients.parquet", "power.csv", "waterfall.png", "spider.png", "km.png")
 
@@ -98,6 +100,9 @@ def reproduce_seed(out: Path, n: int = 200, seed: int = 0, workers: int = 1, pro
     rep.seed_tables.to_csv(out / "seed_tables.csv", index=False)
     targets = rep.targets.reset_index()[["id", "role", "scenario", "quantity", "kind", "day", "value", "n", "model",
                                          "model_lo", "model_hi", "n_resampled", "inside", "note", "caveat"]]
+    medians = median_pfs_rows(rep.population, seed, workers=workers, progress=progress)
+    medians["caveat"] = clinical_targets().caveat.reindex(medians.id).to_numpy()
+    targets = pd.concat([targets, medians[targets.columns]], ignore_index=True)
     targets.to_csv(out / "targets.csv", index=False)
     patients = pd.concat(rep.runs.values(), ignore_index=True)
     keep = [c for c in patients.columns if not c.startswith("at:") or "tumour" in c or "@9" in c or c.endswith("@0")]
