@@ -91,3 +91,13 @@ def test_the_summary_reports_pd_at_the_first_scan_and_reasons_of_progression():
                              "first_pd_day": [42.0, 84.0, np.nan, 126.0]})
     row = summarise(patients).iloc[0]
     assert (row.PD_first_scan, row.PD_target, row.PD_new_lesion) == (25.0, 50.0, 25.0)
+
+
+def test_the_trial_command_names_an_unknown_design_and_a_conflicting_scan_interval(tmp_path):
+    from thymosim.cli import main
+
+    with pytest.raises(SystemExit, match="first_line_nsclc"):
+        main(["trial", "prag", "prag_ta1", "--design", "no_such", "--out", str(tmp_path), "--quiet"])
+    with pytest.raises(SystemExit, match="remove --scan-every"):
+        main(["trial", "prag", "prag_ta1", "--design", "first_line_nsclc", "--scan-every", "21",
+              "--out", str(tmp_path), "--quiet"])

@@ -324,6 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "default 200)")
     trial.add_argument("--seed", type=int, default=0, help="random seed of population and randomisation")
     trial.add_argument("--scan-every", type=float, default=42.0, help="imaging interval in days")
+    trial.add_argument("--design", default=None,
+                       help="a trial design of models/data/trial_designs.toml (e.g. first_line_nsclc: scans every "
+                            "6/9/12 weeks, 24 months, Ta1 and PD-1 until progression); replaces --scan-every")
     trial.add_argument("--power", type=_sizes, default="11,22,36",
                        help="comma-separated per-arm sizes of repeated small trials: how often p < 0.05")
     trial.add_argument("--reproduce-seed", action="store_true",
@@ -528,7 +531,8 @@ def _trial(args) -> None:
 
     if args.reproduce_seed:
         ignored = [name for name, given in (("arms", args.arms), ("--scheduler", args.scheduler),
-                                            ("--scan-every", args.scan_every != 42.0)) if given]
+                                            ("--scan-every", args.scan_every != 42.0), ("--design", args.design))
+                   if given]
         if ignored:
             raise ScenarioError(f"trial --reproduce-seed runs its own arms on scans every 42 days with local "
                                 f"processes; remove {', '.join(ignored)}")
@@ -537,8 +541,14 @@ def _trial(args) -> None:
     else:
         if len(args.arms) < 2:
             raise ScenarioError("trial: give two or more arms (scenario names or TOML files), or --reproduce-seed")
+        if args.design is not None and args.scan_every != 42.0:
+            raise ScenarioError("trial: --design sets the scans; remove --scan-every")
+        from thymosim.analysis.trial import Design
+
+        design = Design.named(args.design) if args.design is not None else Design(scan_every=args.scan_every)
         files = run_trial_report([_scenario(a) for a in args.arms], args.out, args.n or 100, args.seed,
-                                 args.scan_every, args.power, args.workers, args.scheduler, not args.quiet)
+                                 args.scan_every, args.power, args.workers, args.scheduler, not args.quiet,
+                                 design=design)
     _wrote(files, quiet=False)  # also with --quiet (only the progress bars): tests/test_trial.py relies on it
 
 

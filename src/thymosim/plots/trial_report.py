@@ -64,13 +64,14 @@ def readable(summary: pd.DataFrame) -> pd.DataFrame:
 
 def run_trial_report(arms: Sequence[Scenario], out: Path, n: int, seed: int = 0, scan_every: float = 42.0,
                      sizes: Sequence[int] = (11, 22, 36), workers: int = 1, scheduler: Any = None,
-                     progress: bool = False) -> list[Path]:
+                     progress: bool = False, design: Design | None = None) -> list[Path]:
     """Run a trial of ``arms`` (``n`` per arm) and write summary.csv, patients.parquet (one row per
-    virtual patient), power.csv (repeated trials of ``sizes`` per arm) and the figures."""
+    virtual patient), power.csv (repeated trials of ``sizes`` per arm) and the figures. ``design``
+    (default: scans every ``scan_every`` days) replaces ``scan_every``."""
     out.mkdir(parents=True, exist_ok=True)
     for name in TRIAL_FILES:
         (out / name).unlink(missing_ok=True)
-    trial = run_trial(arms, n, seed, Design(scan_every=scan_every), out=out, workers=workers,
+    trial = run_trial(arms, n, seed, design or Design(scan_every=scan_every), out=out, workers=workers,
                       scheduler=scheduler, progress=progress)
     readable(trial.summary).to_csv(out / "summary.csv", index=False)
     files = [out / "summary.csv", out / "patients.parquet"]
