@@ -326,7 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     trial.add_argument("--scan-every", type=float, default=42.0, help="imaging interval in days")
     trial.add_argument("--design", default=None,
                        help="a trial design of models/data/trial_designs.toml (e.g. first_line_nsclc: scans every "
-                            "6/9/12 weeks, 24 months, Ta1 and PD-1 until progression); replaces --scan-every")
+                            "6/9/12 weeks, 24 months, Ta1 and PD-1 until progression); replaces --scan-every; "
+                            "default: none, scans every --scan-every days over each arm's horizon")
     trial.add_argument("--power", type=_sizes, default="11,22,36",
                        help="comma-separated per-arm sizes of repeated small trials: how often p < 0.05")
     trial.add_argument("--reproduce-seed", action="store_true",
