@@ -138,8 +138,9 @@ def _scenario(name_or_file: str | Path) -> Scenario:
 
 def _check_endpoints(scenario: Scenario, endpoints: list[str]) -> None:
     """Fail on an unknown endpoint, or one of an output the scenario lacks, before any run (the
-    check of :meth:`thymosim.analysis.sweep.Job.of`), with "did you mean X?" for the failing one."""
-    from thymosim.analysis.endpoints import ENDPOINTS, GENERIC, column_of, resolve
+    check of :meth:`thymosim.analysis.sweep.Job.of`), with "did you mean X?" for the failing one
+    (candidates from the endpoint registry: :func:`thymosim.analysis.endpoints.suggestions`)."""
+    from thymosim.analysis.endpoints import missing, suggestions
     from thymosim.analysis.sweep import Job
 
     try:
@@ -147,18 +148,13 @@ def _check_endpoints(scenario: Scenario, endpoints: list[str]) -> None:
     except KeyError as err:
         outputs = list(scenario.outputs or scenario.model.outputs)
         for name in endpoints:  # Job.of names the first bad one
-            kind, sep, rest = name.partition(":")
-            column = column_of(name)
-            if sep and column and (kind in GENERIC or kind == "at"):
-                if column not in outputs:  # the output is wrong: the same endpoint of a close output
-                    _suggest(err, [name], [f"{kind}:{o}{rest[len(column):]}" for o in outputs])
-                    break
-                continue
             try:
-                resolve(name)
+                if not missing(name, outputs):
+                    continue
             except KeyError:
-                _suggest(err, [name], [*ENDPOINTS, *(f"{k}:{o}" for k in GENERIC for o in outputs)])
-                break
+                pass
+            _suggest(err, [name], suggestions(name, outputs))
+            break
         raise
 
 
@@ -184,14 +180,15 @@ def _check_factors(scenario: Scenario, factors: list[str]) -> None:
 def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, parquet: bool = False,
                   quiet: bool = True, title: str = "") -> pd.DataFrame:
     """Simulate scenarios (names or TOML paths); write timecourse.csv (+ .parquet), endpoints.csv (one
-    row per scenario: the built-in endpoints of thymosim, ``auc:`` of the outputs of another model),
+    row per scenario: every registered endpoint its outputs allow, ``auc:`` of the outputs of another
+    model; thymalfasin exposure event-exact, as in exposure.csv),
     exposure.csv (event-exact exposure per dosing interval of each drug with a concentration, a
     ``scenario`` column first; none without such a drug) and timecourse.png (its thymalfasin panel from
     a dense re-simulation). A timecourse.parquet or exposure.csv left by an earlier run is removed when
     not written."""
     import pandas as pd
 
-    from thymosim.analysis.endpoints import ENDPOINTS, defaults_for, resolve
+    from thymosim.analysis.endpoints import available, defaults_for, evaluate
     from thymosim.analysis.exposure import NoExposure, exposure, pk_course
     from thymosim.plots.timecourse import plot_arms
 
@@ -210,8 +207,8 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
     for scenario in loaded:
         df = arms[scenario.name]
         outputs = [c for c in df.columns if c != "time"]
-        names = list(ENDPOINTS) if set(defaults_for(outputs)) <= set(ENDPOINTS) else list(defaults_for(outputs))
-        rows.append({"scenario": scenario.name, **{n: resolve(n)(df) for n in names}})
+        names = available(outputs) or list(defaults_for(outputs))
+        rows.append({"scenario": scenario.name, **{n: evaluate(n, df, scenario) for n in names}})
     pd.DataFrame(rows).to_csv(out / "endpoints.csv", index=False)
     exposures, pk = [], {}
     for scenario in loaded:
@@ -548,12 +545,11 @@ def _list(what: str) -> None:
 
     model = default_model()
     if what == "endpoints":
-        from thymosim.analysis.endpoints import DESCRIPTIONS, GENERIC
+        from thymosim.analysis.endpoints import GENERIC, GRAMMAR, REGISTRY
 
-        lines = [(name, text) for name, text in DESCRIPTIONS.items()]
+        lines = [(name, e.text) for name, e in REGISTRY.items()]
         lines.append(("KIND:OUTPUT", f"any output with KIND one of {', '.join(GENERIC)} (e.g. auc:CD4)"))
-        lines.append(("at:OUTPUT@DAY", "an output at a day, interpolated (e.g. at:CD4@42)"))
-        lines.append(("below:OUTPUT@LEVEL", "days an output spends below a level, interpolated (e.g. below:ANC@500)"))
+        lines += [(form, text) for form, text in GRAMMAR.items() if "@" in form]
     elif what == "parameters":
         from thymosim.tables import load_parameter_table
 

@@ -25,13 +25,12 @@ from thymosim.model import Model, default_model
 from thymosim.scenario import Scenario
 from thymosim.tables import load_parameter_table
 
-DEFAULT_ENDPOINTS = ("lymphocyte_nadir", "auc_CD4", "pct_change_CD4_end", "tumour_best_change")
-
 
 def default_endpoints(scenario: Scenario) -> tuple[str, ...]:
-    """:data:`DEFAULT_ENDPOINTS` for thymosim; ``auc:`` of the outputs for another model."""
-    outputs = list(scenario.outputs or scenario.model.outputs)
-    return DEFAULT_ENDPOINTS if scenario.model.is_thymosim else defaults_for(outputs)
+    """The registry's defaults (:func:`thymosim.analysis.endpoints.defaults_for`): for thymosim the
+    lymphocyte nadir, CD4 AUC, CD4 change at the end and best tumour change; ``auc:`` of the outputs
+    for another model."""
+    return defaults_for(list(scenario.outputs or scenario.model.outputs))
 
 
 def fd_model(model: Model) -> Model:

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from thymosim.analysis.endpoints import column_of, defaults_for, resolve
+from thymosim.analysis.endpoints import defaults_for, evaluate, missing
 from thymosim.model import Model, default_model
 from thymosim.scenario import DOSE_KEYS, PATIENT_KEYS, TOP_KEYS, Scenario, ScenarioError
 
@@ -146,11 +146,10 @@ class Job:
     def of(cls, scenario: Scenario, endpoints: Sequence[str | Callable], timecourses: bool = False) -> Job:
         outputs = list(scenario.outputs or scenario.model.outputs)
         for name in endpoints:
-            resolve(name)  # unknown names fail here, before any run
-            column = column_of(name) if isinstance(name, str) else ""
-            if column and column not in outputs:
-                raise KeyError(f"endpoint {name!r}: {column!r} is not an output of scenario {scenario.name!r}; "
-                               f"allowed: {', '.join(outputs)}")
+            lacking = missing(name, outputs)  # unknown names fail here, before any run
+            if lacking:
+                raise KeyError(f"endpoint {endpoint_label(name)!r}: {lacking[0]!r} is not an output of scenario "
+                               f"{scenario.name!r}; allowed: {', '.join(outputs)}")
         return cls(scenario.to_dict(standalone=False), scenario.model, tuple(endpoints), timecourses)
 
 
@@ -172,14 +171,10 @@ def run_task(job: Job, task: tuple[int, Mapping[str, Any]]) -> Outcome:
     try:
         scenario = apply_point(job.base, point, job.model)
         course = scenario.simulate(frame=not job.fast)  # fails loudly on non-finite or negative outputs
-        results = {endpoint_label(name): _number_or_label(resolve(name)(course)) for name in job.endpoints}
+        results = {endpoint_label(name): evaluate(name, course, scenario) for name in job.endpoints}
         return Outcome(run_id, results, timecourse=course if job.timecourses else None)
     except Exception as err:  # recorded with its reason; the sweep goes on
         return Outcome(run_id, {}, "failed", f"{type(err).__name__}: {err}")
-
-
-def _number_or_label(value: Any) -> float | str:
-    return value if isinstance(value, str) else float(value)
 
 
 def endpoint_label(endpoint: str | Callable) -> str:
