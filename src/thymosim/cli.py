@@ -296,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
                                            "by local sensitivity for morris/sobol)")
     sens.add_argument("--n", type=_positive_int("--n"), default=256, help="Sobol base samples / Morris trajectories")
     sens.add_argument("--seed", type=int, default=0, help="random seed of the Morris/Sobol samples")
+    sens.add_argument("--bounds", action="append", default=[], metavar="ID=LOW:HIGH",
+                      help="range of a parameter for morris/sobol (repeat; default: the parameter table's plausible "
+                           "range, a factor 2 either side of the value for another model's parameter)")
+    sens.add_argument("--accept-imputation", action="store_true",
+                      help="morris/sobol: impute failed runs with the mean of the others even when more than 5 %% "
+                           "fail (default: refuse; the failed share and reasons are always reported)")
     for p in (sweep, sens):
         p.add_argument("--out", type=Path, required=True, help="output folder")
         p.add_argument("--endpoint", action="append",
@@ -607,9 +613,27 @@ def _sweep(args) -> None:
     elif len(names_) == 2:
         written.append(args.out / "heatmap.png")
         heatmap(table, names_[0], names_[1], endpoints[0], scenario).savefig(written[-1], dpi=110)
-    failed = table[table.status != "ok"].run.nunique()
-    print(f"{table.run.nunique()} runs, {failed} failed", file=sys.stderr)
+    from thymosim.analysis.sweep import Failures
+
+    failures = Failures.of_table(table)
+    detail = failures.summary().partition(" failed ")[2]  # "(10.0 %): 2 x reason"
+    print(f"{failures.runs} runs, {failures.failed} failed{' ' + detail if detail else ''}", file=sys.stderr)
     _wrote(written, args.quiet)
+
+
+def _bounds(specs: list[str]) -> dict[str, tuple[float, float]]:
+    """``--bounds ID=LOW:HIGH`` options as {id: (low, high)}."""
+    bounds = {}
+    for spec in specs:
+        pid, _, rng = spec.partition("=")
+        low, sep, high = rng.rpartition(":")
+        try:
+            bounds[pid] = (float(low), float(high))
+        except ValueError:
+            sep = ""
+        if not pid or not sep:
+            raise ValueError(f"--bounds {spec!r}: expected ID=LOW:HIGH (e.g. x1=-3.1416:3.1416)")
+    return bounds
 
 
 def _sensitivity(args) -> None:
@@ -619,6 +643,7 @@ def _sensitivity(args) -> None:
     scenario = _scenario(args.scenario)
     endpoints = args.endpoint or list(sa.default_endpoints(scenario))
     _check_endpoints(scenario, endpoints)
+    bounds = _bounds(args.bounds)
     args.out.mkdir(parents=True, exist_ok=True)
     chosen = args.parameters.split(",") if args.parameters else None
     try:
@@ -628,6 +653,8 @@ def _sensitivity(args) -> None:
         if chosen and "unknown parameter" in str(err):
             _suggest(err, chosen, [*scenario.model.defaults, *scenario.model.covariates.values()])
         raise
+    if line := local.attrs["failures"].summary("local sensitivity"):
+        print(line, file=sys.stderr)
     written: list[Path] = []
     try:
         if args.method == "local":
@@ -642,26 +669,33 @@ def _sensitivity(args) -> None:
             ranked = (local[local.endpoint == endpoint].assign(a=lambda d: d.sensitivity.abs())
                       .sort_values("a", ascending=False).parameter)
             params = chosen or list(ranked[:20])
-            problem = sa.problem(params, model=scenario.model)
+            extra = sorted(set(bounds) - set(params))
+            if extra:
+                raise ValueError(f"--bounds {', '.join(extra)}: not among the parameters analysed; allowed: "
+                                 f"{', '.join(params)}")
+            problem = sa.problem(params, bounds, model=scenario.model)
             f = sa.model_function(scenario, params, endpoint, workers=args.workers, scheduler=args.scheduler,
-                                  progress=not args.quiet)
+                                  progress=not args.quiet, impute=args.accept_imputation)
             png, csv = (args.out / f"{args.method}_{_slug(endpoint)}{ext}" for ext in (".png", ".csv"))
-            if args.method == "morris":
-                result = sa.morris_indices(f, problem, trajectories=args.n, seed=args.seed)
-                morris_plot(result, endpoint).savefig(png, dpi=110)
-            else:
-                result = sa.sobol_indices(f, problem, n=args.n, seed=args.seed)
-                sobol_plot(result, endpoint).savefig(png, dpi=110)
+            failures = args.out / f"{args.method}_{_slug(endpoint)}_failures.csv"
+            try:
+                if args.method == "morris":
+                    result = sa.morris_indices(f, problem, trajectories=args.n, seed=args.seed)
+                    morris_plot(result, endpoint).savefig(png, dpi=110)
+                else:
+                    result = sa.sobol_indices(f, problem, n=args.n, seed=args.seed)
+                    sobol_plot(result, endpoint).savefig(png, dpi=110)
+            finally:
+                if len(f.failures):  # also when too many failed: what failed and why
+                    f.failures.to_csv(failures, index=False)
+                    written.append(failures)
             result.to_csv(csv)
             written += [png, csv]
-            if len(f.failures):
-                failures = args.out / f"{args.method}_{_slug(endpoint)}_failures.csv"
-                f.failures.to_csv(failures, index=False)
-                written.append(failures)
-                print(sa.failure_summary(f.failures, f.runs, f"{args.method} {endpoint}") + f" (details: {failures})",
-                      file=sys.stderr)
+            if line := result.attrs["failures"].summary(f"{args.method} {endpoint}"):
+                print(f"{line} (details: {failures})", file=sys.stderr)
     finally:  # also what was written before an error
         _wrote(written, args.quiet)
+
 
 if __name__ == "__main__":
     main()

@@ -342,7 +342,7 @@ def _patient(table: Any, model: Model) -> Patient:
         if pid not in known:
             raise ScenarioError(f"patient.parameters.{pid}: unknown parameter of model {model.name!r}; "
                                 "allowed: its settable parameters (models/parameters.tsv for thymosim)")
-        _number(f"patient.parameters.{pid}", value)
+        _number(f"patient.parameters.{pid}", value, minimum=-math.inf)  # the domain: model.check_values below
     for pid, value in parameters.items():
         try:
             model.check_values({pid: float(value)})

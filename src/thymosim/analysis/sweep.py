@@ -29,7 +29,7 @@ import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +194,49 @@ def _tidy(point: Mapping[str, Any], endpoint_names: Sequence, outcome: Outcome) 
             row["label"] = value
         rows.append(row)
     return rows
+
+
+@dataclass(frozen=True)
+class Failures:
+    """Failed runs of an analysis: how many of how many, why (reason -> count, commonest first) and
+    how many were imputed (with the mean of the others)."""
+
+    runs: int
+    failed: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    imputed: int = 0
+
+    @property
+    def share(self) -> float:
+        """Failed share of the runs [0-1]."""
+        return self.failed / self.runs if self.runs else 0.0
+
+    def summary(self, label: str = "") -> str:
+        """One line: how many runs failed, the share, what was imputed and the commonest reasons; "" if none."""
+        if not self.failed:
+            return ""
+        why = "; ".join(f"{count} x {reason}" for reason, count in list(self.reasons.items())[:3])
+        more = f"; {len(self.reasons) - 3} other reasons" if len(self.reasons) > 3 else ""
+        what = f", {self.imputed} imputed with the mean of the others" if self.imputed else ""
+        return (f"{label}{': ' if label else ''}{self.failed} of {self.runs} runs failed ({100 * self.share:.1f} %"
+                f"{what}): {why}{more}")
+
+    @classmethod
+    def of_table(cls, table: pd.DataFrame) -> Failures:
+        """Of a sweep table (:func:`run_sweep`): a run failed when its status is not ``ok``."""
+        if not len(table):
+            return cls(0, 0)
+        runs = table.groupby("run")[["status", "error"]].first()
+        return cls.of(runs[runs.status != "ok"], len(runs))
+
+    @classmethod
+    def of(cls, failed_rows: pd.DataFrame, runs: int, imputed: int = 0) -> Failures:
+        """From the failed rows of a sweep table (one row per failed run; ``error``, ``status``)."""
+        if not len(failed_rows):
+            return cls(runs, 0)
+        text = failed_rows.error.where(failed_rows.error.astype(str).str.len() > 0, failed_rows.status)
+        reasons = text.fillna("failed").astype(str).str.slice(0, 100).value_counts()
+        return cls(runs, len(failed_rows), {str(k): int(v) for k, v in reasons.items()}, imputed)
 
 
 class SweepFolderError(ScenarioError):
@@ -485,9 +528,10 @@ def run_sweep(
 
     Returns the tidy table (run, factor:<name>..., endpoint, value, status, error) sorted
     by run; an endpoint whose result is a class (``recist``: CR/PR/SD/PD/NE) has it in a ``label``
-    column, its value NaN. With ``out``, rows stream to checksummed parts in ``out`` (:class:`SweepStore`) as
-    runs complete, and runs already there are skipped (resume); a folder holding another sweep
-    is refused unless ``overwrite``. ``timecourses=True`` also returns full time courses in
+    column, its value NaN. :meth:`Failures.of_table` counts the failed runs and their reasons.
+    With ``out``, rows stream to checksummed parts in ``out`` (:class:`SweepStore`) as runs complete,
+    and runs already there are skipped (resume); a folder holding another sweep is refused unless
+    ``overwrite``. ``timecourses=True`` also returns full time courses in
     ``table.attrs["timecourses"]`` (in memory; not streamed).
     """
     endpoints = list(endpoints or defaults_for(list(scenario.outputs or scenario.model.outputs)))
