@@ -196,10 +196,15 @@ def _tidy(point: Mapping[str, Any], endpoint_names: Sequence, outcome: Outcome) 
     return rows
 
 
+_NUMBER = r"(?<![\w.])-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+"""A number in an error message (not one inside a name such as x1)."""
+
+
 @dataclass(frozen=True)
 class Failures:
-    """Failed runs of an analysis: how many of how many, why (reason -> count, commonest first) and
-    how many were imputed (with the mean of the others)."""
+    """Failed runs of an analysis: how many of how many, why (reason -> count, commonest first; the
+    numbers in a reason read N so that one cause at many values counts once) and how many were
+    imputed (with the mean of the others)."""
 
     runs: int
     failed: int
@@ -235,7 +240,9 @@ class Failures:
         if not len(failed_rows):
             return cls(runs, 0)
         text = failed_rows.error.where(failed_rows.error.astype(str).str.len() > 0, failed_rows.status)
-        reasons = text.fillna("failed").astype(str).str.slice(0, 100).value_counts()
+        # runs failing for one reason at different values count together: numbers read "N"
+        text = text.fillna("failed").astype(str).str.replace(_NUMBER, "N", regex=True)
+        reasons = text.str.slice(0, 100).value_counts()
         return cls(runs, len(failed_rows), {str(k): int(v) for k, v in reasons.items()}, imputed)
 
 
