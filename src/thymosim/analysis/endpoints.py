@@ -141,15 +141,18 @@ def _ta1_exposure(statistic: str) -> Callable[[Any, Scenario], float]:
         name = lookup_drug("thymalfasin", scenario.model.drugs).name
         if not any(d.drug == name and d.amt > 0 for d in scenario.regimen.doses):
             return 0.0
-        if _LAST_EXPOSURE[0] is not scenario:  # the three ta1_* endpoints of one scenario share one run
-            _LAST_EXPOSURE[:] = [scenario, exposure(scenario, name)]
-        table = _LAST_EXPOSURE[1]
+        cached = _LAST_EXPOSURE[0]  # read once: another thread may replace it meanwhile
+        if cached is None or cached[0] is not scenario:  # the three ta1_* endpoints of one scenario share one run
+            cached = (scenario, exposure(scenario, name))
+            _LAST_EXPOSURE[0] = cached
+        table = cached[1]
         return float(table.loc[table.interval == "horizon", statistic].iloc[0])
     return endpoint
 
 
-_LAST_EXPOSURE: list = [None, None]
-"""(scenario, its thymalfasin exposure table): the last one computed (held, so its id is not reused)."""
+_LAST_EXPOSURE: list = [None]
+"""[(scenario, its thymalfasin exposure table)]: the last one computed (the scenario held, so its id is
+not reused)."""
 
 
 @dataclass(frozen=True)
