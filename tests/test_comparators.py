@@ -111,7 +111,11 @@ def test_agents_table_has_every_arm_and_column(agents):
     assert set(courses) == set(PATIENTS)
 
 
-SUPPORTED = [
+def known_failure(claim: str, reason: str):
+    return pytest.param(claim, marks=pytest.mark.xfail(strict=True, reason=f"known model failure: {reason}"))
+
+
+CLAIMS = [
     "G-CSF: prevents severe (grade 4) neutropenia",
     "G-CSF: limited effect on lymphocyte recovery",
     "IL-2: stimulates the growth of T and NK cells (most of all agents)",
@@ -120,22 +124,25 @@ SUPPORTED = [
     "Thymalfasin: restores lymphocyte counts and cytokines after chemotherapy",
     "Thymalfasin: no IL-2-type toxicity (capillary leak)",
     "Low-dose IL-2 does not protect CD4 counts during chemotherapy",
+    known_failure("G-CSF: neutrophil counts stay in the clinical range (leukocytosis > 100,000/uL is rare)",
+                  "pegfilgrastim overshoots the clinical ANC range: the Friberg feedback is too weak to stop the "
+                  "marrow pool growing while pegfilgrastim stays above its EC50"),
+    known_failure("IL-2: durable responses in some patients (not in most)",
+                  "high-dose IL-2 shrinks the typical tumour: its antitumour effect is not calibrated"),
 ]
 
 
-@pytest.mark.parametrize("claim", SUPPORTED)
+@pytest.mark.parametrize("claim", CLAIMS)
 def test_the_model_supports_the_seed_comparator_claim(agents, claim):
+    """Every claim of the report; a contradicted one stays in the report with its reason and is a strict
+    xfail here, so that the test fails once the model is fixed and the report must be updated."""
     report = claims(agents[0]).set_index("claim")
     assert report.verdict[claim] == "supported", report.model[claim]
 
 
-@pytest.mark.parametrize("claim, reason", [
-    ("G-CSF: neutrophil counts stay in the clinical range (leukocytosis > 100,000/uL is rare)", "Friberg feedback"),
-    ("IL-2: durable responses in some patients (not in most)", "not calibrated"),
-])
-def test_a_contradicted_claim_stays_in_the_report_with_its_reason(agents, claim, reason):
-    """Pegfilgrastim overshoots the clinical ANC range and high-dose IL-2 shrinks the typical tumour
-    (see each claim's text for why): kept as contradictions, not deleted; this test fails once the
-    model is fixed, so that the report is updated with it."""
-    row = claims(agents[0]).set_index("claim").loc[claim]
-    assert row.verdict == "contradicted" and reason in row.model
+def test_every_claim_of_the_report_is_tested_and_a_contradiction_says_where_it_fails(agents):
+    report = claims(agents[0])
+    tested = [c if isinstance(c, str) else c.values[0] for c in CLAIMS]
+    assert sorted(report.claim) == sorted(tested)
+    contradicted = report[report.verdict == "contradicted"]
+    assert contradicted.model.str.contains("Where this fails").all()

@@ -7,10 +7,23 @@ import pytest
 from thymosim.analysis.validation import compare, seed_rows
 
 
-def test_every_number_of_the_seed_tables_is_a_row():
-    rows = seed_rows()
-    assert (rows.table == "1").sum() == 12 and (rows.table == "2").sum() == 6
-    assert {422.5, 614.0, 244.5, 284.5, 159.0, 222.5, 33.0, 10.0, 16.7, 46.3, 19.4, 69.4} <= set(rows.value)
+def test_the_seed_rows_agree_with_the_clinical_targets_and_the_baseline():
+    """A seed row that a clinical target repeats (same arm, quantity, kind, day) has its value, n and role;
+    a day-0 count (an input) is the typical patient's baseline of parameters.tsv."""
+    from thymosim.tables import clinical_targets, load_parameter_table
+
+    rows, targets = seed_rows(), clinical_targets()
+    baseline = load_parameter_table().value
+    repeated = 0
+    for key, row in rows.iterrows():
+        same = targets[(targets.scenario == row.scenario) & (targets.quantity == row.quantity)
+                       & (targets.kind == row.kind) & (targets.day == row.day)]
+        if row.role == "input":
+            assert row.kind == "value" and row.day == 0 and row.value == baseline[f"{row.quantity}_0"], key
+        elif len(same):
+            assert ((same.value == row.value) & (same.n == row.n) & (same.role == row.role)).any(), key
+            repeated += 1
+    assert repeated == 13  # the other 5: 3 baselines, Table 1's CD3 rows of the Salvati arms
 
 
 def test_a_published_rate_is_inside_when_a_trial_of_its_size_could_show_it():
