@@ -107,11 +107,11 @@ def compare_agents(patients: Mapping[str, Patient] = PATIENTS, arms: Mapping[str
 
         rows = []
         for label, name in arms.items():
-            patients = run_arm(name, population, workers=workers, progress=progress).assign(arm=label)
-            summary = summarise(patients).iloc[0]
+            arm_runs = run_arm(name, population, workers=workers, progress=progress).assign(arm=label)
+            summary = summarise(arm_runs).iloc[0]
             rows.append({"arm": label, "n": int(summary.n), "failed": int(summary.failed),
                          **{k: float(summary[k]) for k in ("ORR", "ORR_lo", "ORR_hi", "DCR", "DCR_lo", "DCR_hi")},
-                         "population_ANC_nadir_median": float(patients["nadir:ANC"].median())})
+                         "population_ANC_nadir_median": float(arm_runs["nadir:ANC"].median())})
         table = table.merge(pd.DataFrame(rows), on="arm")
     return table, courses
 
@@ -125,7 +125,7 @@ def _row(table: pd.DataFrame, arm: str, patient: str = "typical") -> pd.Series:
     return table[(table.patient == patient) & (table.arm == arm)].iloc[0]
 
 
-def _claims(table: pd.DataFrame) -> list[tuple[str, str, bool, str]]:
+def _claims(table: pd.DataFrame) -> list[tuple[str, str, bool, str, str]]:
     alone, ta1 = _row(table, "chemo alone"), _row(table, "+ thymalfasin")
     fil, peg = _row(table, "+ filgrastim"), _row(table, "+ pegfilgrastim")
     hd, ld, pd1 = _row(table, "+ IL-2 high dose"), _row(table, "+ IL-2 low dose"), _row(table, "+ PD-1 inhibitor")
