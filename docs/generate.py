@@ -170,7 +170,7 @@ def validation_page() -> str:
                       _cell(r.note)] for r in targets.itertuples()])
     lines += ["Sources and caveats of each row: `models/data/clinical_targets.tsv`.", "",
               "## The seed's Tables 1–2", "",
-              "Every number of the seed guide's Tables 1–2 (`thymosim.analysis.validation.SEED_TABLES`), same run, "
+              "Every number of the seed guide's Tables 1–2 (`models/data/seed_tables.tsv`), same run, "
               "from `docs/validation/seed_tables.csv`.", ""]
     lines += _table(["table", "row", "quantity", "published", "model (95 % range)", "inside", "role", "arm"],
                     [[str(r.table), _cell(r.row), r.quantity, _published(r.kind, r.published),

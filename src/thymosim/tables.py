@@ -101,6 +101,56 @@ def clinical_targets(directory: Path | None = None) -> pd.DataFrame:
     return table.set_index("id")
 
 
+SEED_COLUMNS = ("id", "table", "row", "target", "parameter", "scenario", "quantity", "kind", "day", "value", "n",
+                "role")
+COMPARISON = ("scenario", "quantity", "kind", "day", "value", "n", "role")
+
+
+def seed_tables(directory: Path | None = None) -> pd.DataFrame:
+    """The seed guide's Tables 1-2 as comparisons, ``models/data/seed_tables.tsv``, indexed by id, with
+    columns table, row, scenario, quantity, kind, day, value, n, role: a row naming a clinical ``target``
+    takes its comparison from ``clinical_targets.tsv``, one naming a ``parameter`` its value from
+    ``parameters.tsv``. A :class:`ModelError` names the row and field of a bad entry."""
+    name = "seed_tables.tsv"
+    table = _read(f"data/{name}", directory)
+    missing = [c for c in SEED_COLUMNS if c not in table.columns]
+    if missing:
+        raise ModelError(f"{name}: lacks column(s) {missing}; required: {list(SEED_COLUMNS)}")
+    targets, values = clinical_targets(directory), load_parameter_table(directory).value
+    rows = []
+    for _, raw in table.iterrows():
+        where = f"{name} row {raw.id}"
+        if raw.target and raw.parameter:
+            raise ModelError(f"{where}: give a target or a parameter, not both")
+        if raw.target:
+            if raw.target not in targets.index:
+                raise ModelError(f"{where}.target: {raw.target!r} is not an id of clinical_targets.tsv")
+            if any(raw[c] for c in COMPARISON):
+                raise ModelError(f"{where}: the target {raw.target} gives {', '.join(COMPARISON)}; leave them empty")
+            row = {c: targets.loc[raw.target, c] for c in COMPARISON}
+        else:
+            row = dict(raw[list(COMPARISON)])
+            if raw.parameter:
+                if raw.parameter not in values.index:
+                    raise ModelError(f"{where}.parameter: {raw.parameter!r} is not a parameter of parameters.tsv")
+                if raw.value:
+                    raise ModelError(f"{where}.value: the parameter {raw.parameter} gives it; leave it empty")
+                row["value"] = values[raw.parameter]
+            for field in ("day", "value", "n"):
+                try:
+                    row[field] = float(row[field])
+                except ValueError:
+                    raise ModelError(f"{where}.{field}: {row[field]!r} is not a number") from None
+            if row["kind"] not in TARGET_KINDS:
+                raise ModelError(f"{where}.kind: {row['kind']!r}; allowed: {', '.join(TARGET_KINDS)}")
+            if row["role"] not in ("input", "train", "test"):
+                raise ModelError(f"{where}.role: {row['role']!r}; allowed: input, train, test")
+        rows.append({"id": raw.id, "table": raw.table, "row": raw.row, **row})
+    out = pd.DataFrame(rows).set_index("id")
+    out.index.name = None
+    return out.astype({"day": float, "value": float, "n": int})
+
+
 VARIABILITY_COLUMNS = ("parameter", "omega", "lower", "upper", "group", "evidence", "source")
 
 
