@@ -151,6 +151,50 @@ def seed_tables(directory: Path | None = None) -> pd.DataFrame:
     return out.astype({"day": float, "value": float, "n": int})
 
 
+def population_selection(directory: Path | None = None) -> dict:
+    """How the virtual population is selected, ``models/data/population_selection.toml``: ``scenario``
+    (the plausibility filter's reference scenario), ``target`` (observable -> (median, log-SD); the median
+    is the observable's value in ``parameters.tsv``), ``bounds`` (endpoint -> (lower, upper)) and
+    ``inflate`` (parameter -> omega multiplier of the pool). A :class:`ModelError` names the bad field."""
+    name = "population_selection.toml"
+    try:
+        data = tomllib.loads(((directory or model_dir()) / "data" / name).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ModelError(f"{name}: not valid TOML ({err})") from None
+    unknown = sorted(set(data) - {"reference_scenario", "target", "bounds", "pool_inflate"})
+    if unknown:
+        raise ModelError(f"{name}: unknown field(s) {unknown}; allowed: reference_scenario, target, bounds, "
+                         "pool_inflate")
+    values = load_parameter_table(directory).value
+
+    def number(where: str, value, test, allowed: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not test(float(value)):
+            raise ModelError(f"{name}: {where} = {value!r}; allowed: {allowed}")
+        return float(value)
+
+    target = {}
+    for key, row in data.get("target", {}).items():
+        if key not in values.index:
+            raise ModelError(f"{name}: target.{key} is not a parameter of parameters.tsv")
+        target[key] = (float(values[key]), number(f"target.{key}.logsd", row.get("logsd"), lambda x: x > 0,
+                                                   "a log-normal SD > 0"))
+    bounds = {}
+    for key, row in data.get("bounds", {}).items():
+        lower = number(f"bounds.{key}.lower", row.get("lower"), lambda x: not math.isnan(x), "a number")
+        upper = number(f"bounds.{key}.upper", row.get("upper"), lambda x, lo=lower: x > lo,
+                       f"a number > lower ({lower:g})")
+        bounds[key] = (lower, upper)
+    inflate = {}
+    for key, value in data.get("pool_inflate", {}).items():
+        if key not in values.index:
+            raise ModelError(f"{name}: pool_inflate.{key} is not a parameter of parameters.tsv")
+        inflate[key] = number(f"pool_inflate.{key}", value, lambda x: x >= 1, "a multiplier >= 1")
+    scenario = data.get("reference_scenario")
+    if not isinstance(scenario, str) or not scenario:
+        raise ModelError(f"{name}: reference_scenario = {scenario!r}; allowed: a named scenario")
+    return {"scenario": scenario, "target": target, "bounds": bounds, "inflate": inflate}
+
+
 VARIABILITY_COLUMNS = ("parameter", "omega", "lower", "upper", "group", "evidence", "source")
 
 
