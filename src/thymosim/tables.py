@@ -195,6 +195,74 @@ def population_selection(directory: Path | None = None) -> dict:
     return {"scenario": scenario, "target": target, "bounds": bounds, "inflate": inflate}
 
 
+CLAIM_QUANTITIES = ("value", "ratio", "change", "difference", "argmax", "max")
+CLAIM_COMPARISONS = ("<", ">", "==")
+_CLAIM_FIELDS = {"id", "text", "source", "note", "by_construction", "known_failure", "checks"}
+_CHECK_FIELDS = {"quantity", "column", "patient", "arm", "of", "arms", "patients", "comparison", "threshold"}
+
+
+def comparators(directory: Path | None = None) -> dict:
+    """The comparator arms, the chemo-sensitive patient and the seed's comparator claims,
+    ``models/data/comparators.toml`` (its header says what each field means). Returns ``arms`` (label ->
+    scenario), ``chemo_sensitive`` (``factor``, ``parameters``) and ``claims`` (a list of dicts with id, text,
+    source, note, by_construction, known_failure and checks). A :class:`ModelError` names the bad field."""
+    name = "comparators.toml"
+    try:
+        data = tomllib.loads(((directory or model_dir()) / "data" / name).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ModelError(f"{name}: not valid TOML ({err})") from None
+    arms = data.get("arms")
+    if not isinstance(arms, dict) or not arms or not all(isinstance(v, str) for v in arms.values()):
+        raise ModelError(f"{name}: arms must map arm labels to named scenarios")
+    sensitive = data.get("chemo_sensitive", {})
+    factor, parameters = sensitive.get("factor"), sensitive.get("parameters")
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 0:
+        raise ModelError(f"{name}: chemo_sensitive.factor = {factor!r}; allowed: a number > 0")
+    known = load_parameter_table(directory).index
+    if not isinstance(parameters, list) or not parameters or any(p not in known for p in parameters):
+        raise ModelError(f"{name}: chemo_sensitive.parameters = {parameters!r}; allowed: parameter ids of "
+                         "parameters.tsv")
+    claims, ids = [], set()
+    for k, claim in enumerate(data.get("claim", [])):
+        where = f"{name}: claim {claim.get('id', k + 1)}"
+        unknown = sorted(set(claim) - _CLAIM_FIELDS)
+        if unknown:
+            raise ModelError(f"{where}: unknown field(s) {unknown}; allowed: {sorted(_CLAIM_FIELDS)}")
+        for field in ("id", "text", "source"):
+            if not isinstance(claim.get(field), str) or not claim[field]:
+                raise ModelError(f"{where}.{field}: missing; give a text")
+        if claim["id"] in ids:
+            raise ModelError(f"{where}.id: used twice")
+        ids.add(claim["id"])
+        checks = claim.get("checks")
+        if not isinstance(checks, list) or not checks:
+            raise ModelError(f"{where}.checks: give at least one check")
+        for j, check in enumerate(checks):
+            at = f"{where}.checks[{j}]"
+            unknown = sorted(set(check) - _CHECK_FIELDS)
+            if unknown:
+                raise ModelError(f"{at}: unknown field(s) {unknown}; allowed: {sorted(_CHECK_FIELDS)}")
+            if check.get("quantity") not in CLAIM_QUANTITIES:
+                raise ModelError(f"{at}.quantity: {check.get('quantity')!r}; allowed: {', '.join(CLAIM_QUANTITIES)}")
+            if check.get("comparison") not in CLAIM_COMPARISONS:
+                raise ModelError(f"{at}.comparison: {check.get('comparison')!r}; allowed: "
+                                 f"{', '.join(CLAIM_COMPARISONS)}")
+            labels = [check.get(f) for f in ("arm", "of") if f in check] + list(check.get("arms", []))
+            if check["quantity"] == "argmax":
+                labels.append(check.get("threshold"))
+            bad = [a for a in labels if a not in arms]
+            if bad:
+                raise ModelError(f"{at}: arm(s) {bad} are not in arms; allowed: {list(arms)}")
+            if check["quantity"] in ("value", "ratio", "change", "difference") and "arm" not in check:
+                raise ModelError(f"{at}.arm: a {check['quantity']} check needs its arm")
+            if check["quantity"] != "argmax" and (isinstance(check.get("threshold"), bool)
+                                                  or not isinstance(check.get("threshold"), int | float)):
+                raise ModelError(f"{at}.threshold: {check.get('threshold')!r}; allowed: a number")
+        claims.append({"note": "", "by_construction": False, "known_failure": "", **claim})
+    return {"arms": dict(arms), "chemo_sensitive": {"factor": float(factor), "parameters": list(parameters)},
+            "claims": claims}
+
+
 VARIABILITY_COLUMNS = ("parameter", "omega", "lower", "upper", "group", "evidence", "source")
 
 
