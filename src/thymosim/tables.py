@@ -263,6 +263,36 @@ def comparators(directory: Path | None = None) -> dict:
             "claims": claims}
 
 
+def load_sbml_units(directory: Path | None = None) -> dict[str, tuple[str, list[tuple[str, int, int, float]]]]:
+    """``models/sbml_units.tsv``: unit string of the tables -> (SBML unit id, [(kind name, exponent, scale,
+    multiplier)]). A :class:`ModelError` names the row and field of a bad entry (the kind names are checked
+    against libsbml where the SBML is written, :mod:`thymosim.sbml.units`)."""
+    name = "sbml_units.tsv"
+    table = _read(name, directory)
+    missing = [c for c in ("unit", "sbml_id", "definition") if c not in table.columns]
+    if missing:
+        raise ModelError(f"{name}: lacks column(s) {missing}; required: unit, sbml_id, definition")
+    units: dict[str, tuple[str, list[tuple[str, int, int, float]]]] = {}
+    for _, row in table.iterrows():
+        where = f"{name} row {row.unit!r}"
+        if row.unit in units:
+            raise ModelError(f"{where}: the unit is defined twice")
+        if not re.fullmatch(r"[A-Za-z_]\w*", row.sbml_id):
+            raise ModelError(f"{where}.sbml_id: {row.sbml_id!r}; allowed: an SBML id (letters, digits, _)")
+        parts = []
+        for text in filter(None, (p.strip() for p in row.definition.split(";"))):
+            fields = text.split()
+            try:
+                if len(fields) != 4:
+                    raise ValueError
+                parts.append((fields[0], int(fields[1]), int(fields[2]), float(fields[3])))
+            except ValueError:
+                raise ModelError(f"{where}.definition: {text!r}; allowed: 'kind exponent scale multiplier' "
+                                 "(e.g. 'second -1 0 86400'), parts separated by ';'") from None
+        units[row.unit] = (row.sbml_id, parts)
+    return units
+
+
 VARIABILITY_COLUMNS = ("parameter", "omega", "lower", "upper", "group", "evidence", "source")
 
 
