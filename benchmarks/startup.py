@@ -10,12 +10,17 @@ and in this process, the time to compile thymosim's SBML vs to load its cached s
 Targets: warm ``thymosim run`` <= 2.5 s, warm worker <= 0.5 s. On a shared machine the CPU seconds
 are what a command costs, the wall seconds what a user waits; both are printed with the load average.
 
-    python benchmarks/startup.py [--repeats 3]
+    python benchmarks/startup.py [--repeats 3] [--write]
+
+``--write`` records the figures in ``benchmarks/results/startup.json`` (machine, load, date), the file
+the documentation's start-up figures are checked against (``tests/test_doc_numbers.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
 import platform
 import resource
@@ -30,6 +35,7 @@ WORKER = ("from thymosim.model import default_model; "
           "default_model().runner()")
 FIRST_RUN = "from thymosim import simulate; simulate('cisplatin_vinorelbine_ta1')"
 BASELINE = "import roadrunner"
+RESULT = Path(__file__).resolve().parent / "results" / "startup.json"
 
 
 def machine() -> str:
@@ -80,6 +86,7 @@ def in_process_ratio() -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--write", action="store_true", help=f"record the figures in {RESULT}")
     args = parser.parse_args()
     run = [sys.executable, "-m", "thymosim.cli", "run", "--out"]
     cold_runs, warm_runs, cold_workers, warm_workers, first_runs, baselines = [], [], [], [], [], []
@@ -117,6 +124,21 @@ def main() -> None:
     print(f"worker ready + first simulation:    {median(first_runs)} (warm cache; imports pandas)")
     print(f"in this process: compile {compiled:.2f} s, load cached state {loaded:.3f} s, "
           f"ratio compile / load = {compiled / loaded:.0f}")
+    if args.write:
+        def pair(pairs: list[tuple[float, float]]) -> dict[str, float]:
+            return {"wall_s": round(statistics.median(p[0] for p in pairs), 2),
+                    "cpu_s": round(statistics.median(p[1] for p in pairs), 2)}
+
+        record = {"command": f"python benchmarks/startup.py --repeats {args.repeats} --write",
+                  "machine": machine(), "date": datetime.date.today().isoformat(),
+                  "load_average": [round(min(loads), 1), round(max(loads), 1)], "repeats": args.repeats,
+                  "baseline": {"code": BASELINE, **pair(baselines)}, "run_cold": pair(cold_runs),
+                  "run_warm": pair(warm_runs), "worker_cold": pair(cold_workers), "worker_warm": pair(warm_workers),
+                  "worker_first_simulation": pair(first_runs),
+                  "compile_over_load": round(compiled / loaded)}
+        RESULT.parent.mkdir(exist_ok=True)
+        RESULT.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {RESULT}")
 
 
 if __name__ == "__main__":
