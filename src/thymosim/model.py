@@ -213,7 +213,7 @@ def clear_caches() -> None:
     from thymosim import tables
 
     default_model.cache_clear()
-    for cached in (tables.parameter_value, tables.calibration_targets):
+    for cached in (tables.parameter_value, tables._parameter_values, tables.calibration_targets):
         cached.cache_clear()
 
 
