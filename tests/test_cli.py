@@ -125,7 +125,7 @@ def test_importing_the_cli_imports_nothing_heavy():
     assert not {"matplotlib", "roadrunner", "pandas"} & set(_modules_after("import thymosim.cli"))
     # thymosim/__init__ imports its public names lazily; the CLI adds nothing heavy to it
     assert _modules_after("import thymosim.cli") == _modules_after("import thymosim") == []
-    assert "pandas" in _modules_after("import thymosim; thymosim.Patient")  # a public name loads on use
+    assert "pandas" in _modules_after("import thymosim; thymosim.simulate")  # a public name loads on use
     # with a bare package (nothing from thymosim/__init__), the CLI and its help import nothing heavy
     stub = (f"import types; package = types.ModuleType('thymosim'); package.__version__ = '0'\n"
             f"package.__path__ = [{str(Path(cli.__file__).parent)!r}]; sys.modules['thymosim'] = package\n"

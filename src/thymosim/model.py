@@ -213,7 +213,7 @@ def clear_caches() -> None:
     from thymosim import tables
 
     default_model.cache_clear()
-    for cached in (tables.parameter_value, tables.calibration_targets):
+    for cached in (tables.parameter_value, tables._parameter_values, tables.calibration_targets):
         cached.cache_clear()
 
 
@@ -309,6 +309,20 @@ def _time_unit(model) -> str:
 
 class Model:
     """A flat SBML model and its drug, output and covariate maps (see module docstring)."""
+
+    sbml: str
+    name: str
+    origin: str
+    stiff: bool
+    limits: Mapping[str, tuple[str, float, float]]
+    atol_scale: Mapping[str, float]
+    drugs: Mapping[str, Drug]
+    outputs: Mapping[str, Output]
+    covariates: Mapping[str, str]
+    check_derived: bool
+    rtol: float
+    atol: float
+    key: str
 
     def __init__(
         self,

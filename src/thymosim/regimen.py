@@ -44,6 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 
@@ -127,7 +128,7 @@ class Dose:
         if self.ss and not ii > 0:
             raise ValueError(f"ii: {self.ii!r}; a steady-state dose (ss = True) needs its dosing interval; allowed: "
                              "ii > 0 days (e.g. '3.5 day'; in a scenario cycle, every)")
-        addl = self.addl
+        addl: Any = self.addl
         if isinstance(addl, float) and addl.is_integer():
             addl = int(addl)
         if not isinstance(addl, int) or isinstance(addl, bool) or addl < 0:
@@ -181,7 +182,7 @@ class Dose:
     @property
     def times(self) -> list[float]:
         """Times of every administration [day]."""
-        return [self.time + k * self.ii for k in range(self.addl + 1)]
+        return [self.time + k * self.ii for k in range(self.addl + 1)]  # type: ignore[misc]
 
     def model_amount(self, bsa: float, weight: float = WEIGHT) -> float:
         """Amount per administration in the model's unit for this drug: a per-m2 amount times the

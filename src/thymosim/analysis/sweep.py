@@ -481,7 +481,8 @@ class SweepStore:
 
     def read(self) -> pd.DataFrame:
         """Every valid row once: a run held by two listed parts is taken from the first."""
-        frames, seen = [], set()
+        frames: list[pd.DataFrame] = []
+        seen: set[int] = set()
         for path, runs in self._valid():
             frame = pd.read_parquet(path)
             frames.append(frame[~frame.run.isin(seen)])
