@@ -123,6 +123,14 @@ def _stamps(folder: Path) -> dict[Path, tuple[int, int]]:
     return {p: (s.st_mtime_ns, s.st_size) for p in sorted(folder.rglob("*")) if p.is_file() for s in (p.stat(),)}
 
 
+def _save_figure(fig, path: Path) -> None:
+    """Write a figure and close it (a command run many times in one process leaks no figures)."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def _scenario(name_or_file: str | Path) -> Scenario:
     """:func:`thymosim.scenario.resolve`, with "did you mean X?" for a misspelt scenario name."""
     from thymosim.scenario import ScenarioError, names, resolve
@@ -226,7 +234,7 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
     regimens = {s.name: s.regimen for s in loaded}
     labels = {s.name: s.label for s in loaded}
     fig = plot_arms(arms, title or " vs ".join(labels.values()), regimens=regimens, pk=pk or None, labels=labels)
-    fig.savefig(out / "timecourse.png", dpi=110)
+    _save_figure(fig, out / "timecourse.png")
     return table
 
 
@@ -445,7 +453,7 @@ def _agents(args) -> None:
     for who, arms in courses.items():
         path = args.out / ("agents.png" if who == "typical" else f"agents_{who}.png")
         fig = plot_agents(arms, f"{who} patient: cisplatin + vinorelbine x 4 with each agent")
-        fig.savefig(path, dpi=110)
+        _save_figure(fig, path)
         files.append(path)
     _wrote(files, args.quiet)
 
@@ -609,10 +617,10 @@ def _sweep(args) -> None:
     names_ = list(factors)
     if len(names_) == 1 and all(isinstance(v, float) for v in factors[names_[0]]):
         written.append(args.out / "dose_response.png")
-        dose_response(table, names_[0], endpoints, scenario).savefig(written[-1], dpi=110)
+        _save_figure(dose_response(table, names_[0], endpoints, scenario), written[-1])
     elif len(names_) == 2:
         written.append(args.out / "heatmap.png")
-        heatmap(table, names_[0], names_[1], endpoints[0], scenario).savefig(written[-1], dpi=110)
+        _save_figure(heatmap(table, names_[0], names_[1], endpoints[0], scenario), written[-1])
     from thymosim.analysis.sweep import Failures
 
     failures = Failures.of_table(table)
@@ -662,7 +670,7 @@ def _sensitivity(args) -> None:
             written.append(args.out / "local_sensitivity.csv")
             for endpoint in endpoints:
                 path = args.out / f"tornado_{_slug(endpoint)}.png"
-                tornado(local, endpoint).savefig(path, dpi=110)
+                _save_figure(tornado(local, endpoint), path)
                 written.append(path)
             return
         for endpoint in endpoints:
@@ -681,10 +689,10 @@ def _sensitivity(args) -> None:
             try:
                 if args.method == "morris":
                     result = sa.morris_indices(f, problem, trajectories=args.n, seed=args.seed)
-                    morris_plot(result, endpoint).savefig(png, dpi=110)
+                    _save_figure(morris_plot(result, endpoint), png)
                 else:
                     result = sa.sobol_indices(f, problem, n=args.n, seed=args.seed)
-                    sobol_plot(result, endpoint).savefig(png, dpi=110)
+                    _save_figure(sobol_plot(result, endpoint), png)
             finally:
                 if len(f.failures):  # also when too many failed: what failed and why
                     f.failures.to_csv(failures, index=False)
