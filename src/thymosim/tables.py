@@ -273,9 +273,12 @@ def comparators(directory: Path | None = None) -> dict:
                 raise ModelError(f"{at}: arm(s) {bad} are not in arms; allowed: {list(arms)}")
             if check["quantity"] in ("value", "ratio", "change", "difference") and "arm" not in check:
                 raise ModelError(f"{at}.arm: a {check['quantity']} check needs its arm")
-            if check["quantity"] != "argmax" and (isinstance(check.get("threshold"), bool)
-                                                  or not isinstance(check.get("threshold"), int | float)):
-                raise ModelError(f"{at}.threshold: {check.get('threshold')!r}; allowed: a number")
+            limit = check.get("threshold")
+            named_rule = isinstance(limit, str) and limit.startswith("recist.")
+            if check["quantity"] != "argmax" and not named_rule and (isinstance(limit, bool)
+                                                                     or not isinstance(limit, int | float)):
+                raise ModelError(f"{at}.threshold: {limit!r}; allowed: a number or a RECIST rule "
+                                 "('recist.PR_CHANGE_PCT')")
         claims.append({"note": "", "by_construction": False, "known_failure": "", **claim})
     return {"arms": dict(arms), "chemo_sensitive": {"factor": float(factor), "parameters": list(parameters)},
             "claims": claims}

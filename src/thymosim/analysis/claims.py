@@ -9,7 +9,21 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from thymosim.analysis import recist
+
 COMPARE = {"<": operator.lt, ">": operator.gt, "==": operator.eq}
+
+
+def threshold(check: Mapping) -> float | str:
+    """A check's threshold: a number or arm label, or ``"recist.NAME"`` for a RECIST rule's constant
+    (so that no data file retypes a RECIST threshold)."""
+    value = check["threshold"]
+    if isinstance(value, str) and value.startswith("recist."):
+        name = value.removeprefix("recist.")
+        if not isinstance(getattr(recist, name, None), float):
+            raise KeyError(f"claim threshold {value!r}: recist has no constant {name!r}")
+        return float(getattr(recist, name))
+    return value
 
 
 def _cell(table: pd.DataFrame, patient: str, arm: str, column: str) -> float:
@@ -55,7 +69,7 @@ def describe(check: Mapping, got: float | str, reference_arm: str) -> str:
                 "change": f"|{check['column']} with {check['arm']} / {of} - 1|",
                 "difference": f"{check['column']} with {check['arm']} - {of}"}[check["quantity"]] + f" ({patient})"
     shown = got if isinstance(got, str) else f"{got:.4g}"
-    return f"{what} = {shown} (claim: {check['comparison']} {check['threshold']})"
+    return f"{what} = {shown} (claim: {check['comparison']} {threshold(check)})"
 
 
 def evaluate(table: pd.DataFrame, claims: Sequence[Mapping], reference_arm: str) -> pd.DataFrame:
@@ -64,7 +78,7 @@ def evaluate(table: pd.DataFrame, claims: Sequence[Mapping], reference_arm: str)
     rows = []
     for claim in claims:
         results = [(check, measure(table, check, reference_arm)) for check in claim["checks"]]
-        holds = all(COMPARE[c["comparison"]](got, c["threshold"]) for c, got in results)
+        holds = all(COMPARE[c["comparison"]](got, threshold(c)) for c, got in results)
         notes = []
         if claim.get("by_construction"):
             notes.append(f"holds by construction: {claim.get('note', '')}".rstrip(": "))
