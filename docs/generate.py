@@ -94,15 +94,14 @@ def _published(kind: str, value: float) -> str:
 
 def calibration_rows() -> list[dict]:
     """The calibration targets (models/data/calibration_targets.toml) against the model at the values
-    in models/parameters.tsv: Ta1 PK by its closed form, the ETASS mHLA-DR shift by simulation."""
+    in models/parameters.tsv: Ta1 PK and the ETASS mHLA-DR shift, both by simulation."""
     import numpy as np
 
     from thymosim.analysis.calibration import DC_TARGETS, PK_TARGETS, PK_THALF_BOUNDS_H, dc_maturation_shift, pk_metrics
     from thymosim.tables import calibration_targets, load_parameter_table
 
     values = load_parameter_table().value
-    ka_h, ke_h = values["PK_ka"] / 24, values["PK_CL"] / values["PK_V"] / 24
-    got = pk_metrics(ka_h, ke_h, values["PK_V"])
+    got = pk_metrics({pid: float(values[pid]) for pid in ("PK_ka", "PK_CL", "PK_V")})
     source = calibration_targets()
     rows = []
     units = {"Cmax": "ng/mL", "Tmax_h": "h", "AUC0_12": "ng·h/mL"}
@@ -173,7 +172,7 @@ def validation_page() -> str:
               "## The vendor guide's Tables 1–2", "",
               "Every number of Tables 1–2 of the vendor guide (BenchChem, *Thymalfasin: A Comparative Guide to "
               "Immune Restoration Post-Chemotherapy*, December 2025; primary publications cited per row in "
-              "`models/data/clinical_targets.tsv`) (`thymosim.analysis.validation.SEED_TABLES`), same run, "
+              "`models/data/clinical_targets.tsv`) (`models/data/seed_tables.tsv`), same run, "
               "from `docs/validation/seed_tables.csv`.", ""]
     lines += _table(["table", "row", "quantity", "published", "model (95 % range)", "inside", "role", "arm"],
                     [[str(r.table), _cell(r.row), r.quantity, _published(r.kind, r.published),

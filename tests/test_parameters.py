@@ -197,3 +197,27 @@ def test_fitted_values_outside_their_cited_range_say_why():
         assert table.evidence[pid] == "fitted"
         assert "ELISA" in table.source[pid] and "LC-MS/MS" in table.source[pid]
     assert table.value["PK_CL"] / 24 < 6 and table.value["PK_V"] < 30  # below Rost 1999's ranges, as the source says
+
+
+def test_sbml_units_are_data_and_a_bad_definition_is_named(tmp_path):
+    """models/sbml_units.tsv defines the SBML units (day = 86400 s); a malformed part or an unknown kind is an
+    error naming the unit and the field."""
+    import shutil
+
+    import libsbml
+    import pytest
+
+    from thymosim.model import ModelError, model_dir
+    from thymosim.sbml.units import _kinds
+    from thymosim.tables import load_sbml_units
+
+    assert UNIT_DEFINITIONS["day"] == ("day", [(libsbml.UNIT_KIND_SECOND, 1, 0, 86400.0)])
+    models = shutil.copytree(model_dir(), tmp_path / "models")
+    path = models / "sbml_units.tsv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("day\tday\tsecond 1 0 86400", "day\tday\tsecond 1 0"), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"sbml_units.tsv row 'day'.definition: 'second 1 0'"):
+        load_sbml_units(models)
+    path.write_text(text.replace("day\tday\tsecond 1 0 86400", "day\tday\tfortnight 1 0 86400"), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"row 'day'.definition: unknown unit kind 'fortnight'"):
+        _kinds(load_sbml_units(models))

@@ -70,3 +70,20 @@ def test_infeasible_parameter_sets_fail_with_a_reason_instead_of_running():
 
     with pytest.raises(InfeasibleBaseline, match="TC_k_prime4"):
         simulate(Patient(parameters={"TC_p_E_IL2": 3.0, "IL2_ref": 90.0}), horizon=10)
+
+
+def test_untreated_drift_is_the_adams_solver_noise_and_vanishes_with_bdf():
+    """Over 180 untreated days the immune states drift only by solver noise. The default (Adams,
+    non-stiff, chosen for speed) is stability-limited on the fast cytokines (IFN-g t1/2 30 min) and
+    drifts by ~1e-5 of the state; BDF at the same tolerance keeps the steady state to ~1e-15."""
+    def drift(model):
+        rr = model.reset(model.values(Patient()))
+        ids = [c.rstrip("'") for c in rr.getRatesOfChangeNamedArray().colnames]
+        immune = [i for i in ids if not i.startswith("TUM_V_")]
+        x0 = np.array([rr.getValue(i) for i in immune])
+        x = np.asarray(rr.simulate(0, 180, 181, immune))
+        return float((np.abs(x - x0).max(axis=0) / np.where(x0 != 0, np.abs(x0), 1)).max())
+
+    model = default_model()
+    assert drift(model) < 5e-5            # inside the default solver's accuracy budget (benchmarks/accuracy.py)
+    assert drift(model.with_tolerances(model.rtol, model.atol, stiff=True)) < 1e-12

@@ -12,13 +12,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from thymosim.analysis.endpoints import ENDPOINTS
+from thymosim.analysis import endpoints as _endpoints
+from thymosim.analysis.endpoints import REGISTRY, available
 from thymosim.model import Model
 from thymosim.scenario import Scenario
 
 BUDGET = 1e-4
 DAYS = ("lymphocyte_nadir_day", "lymphocyte_recovery_day")
-CLASSES = ("recist",)
+CLASSES = tuple(name for name, e in REGISTRY.items() if e.label)
+"""Endpoints whose result is a label (RECIST response), compared for equality."""
 REFERENCE_SOLVER = {"rtol": 1e-10, "atol": 1e-14, "atol_scale": {}, "stiff": True}
 """The tight reference: BDF, rtol 1e-10, uniform absolute tolerance 1e-14."""
 
@@ -45,7 +47,8 @@ def reference_model(model: Model) -> Model:
 def evaluate(scenario: Scenario, model: Model | None = None) -> tuple:
     """(time course, built-in endpoint values) of ``scenario`` run with ``model``."""
     df = replace(scenario, model=model or scenario.model).simulate()
-    return df, {k: float(f(df)) for k, f in ENDPOINTS.items()}
+    names = [n for n in available(list(df.columns)) if not REGISTRY[n].scenario]  # those of the time course
+    return df, {n: _endpoints.evaluate(n, df) for n in names}
 
 
 def deviation(reference: tuple, candidate: tuple) -> Deviation:
@@ -59,8 +62,8 @@ def deviation(reference: tuple, candidate: tuple) -> Deviation:
     errors = (np.abs(y - y_ref) / np.where(scale > 0, scale, 1.0)).max(axis=0)
     continuous = {k: abs(ep[k] - ref_ep[k]) / max(abs(ref_ep[k]), 1.0) if np.isfinite(ep[k]) else np.inf
                   for k in ref_ep if k not in DAYS + CLASSES and np.isfinite(ref_ep[k])}
-    changed = tuple(k for k in DAYS + CLASSES
-                    if not (ep[k] == ref_ep[k] or (np.isnan(ep[k]) and np.isnan(ref_ep[k]))))
+    changed = tuple(k for k in DAYS if not (ep[k] == ref_ep[k] or (np.isnan(ep[k]) and np.isnan(ref_ep[k]))))
+    changed += tuple(k for k in CLASSES if ep[k] != ref_ep[k])
     worst = int(np.argmax(errors))
     worst_endpoint = max(continuous, key=continuous.get)
     return Deviation(float(errors[worst]), columns[worst], continuous[worst_endpoint], worst_endpoint, changed)

@@ -27,7 +27,7 @@ COUNT_DAYS = (0.0, 9.0, 42.0)
 """Days at which each patient's blood counts are kept (baseline, the seed's day-9 panel, after two
 21-day cycles)."""
 COUNTS = ("CD3", "CD4", "CD8", "NK")
-RESPONSE = {"ORR": ("CR", "PR"), "DCR": ("CR", "PR", "SD")}
+RESPONSE = {"ORR": recist.OBJECTIVE_RESPONSE, "DCR": recist.DISEASE_CONTROL}
 """RECIST best overall responses that count for each rate: objective response, disease control."""
 
 
@@ -40,8 +40,8 @@ class Design:
     horizon: float | None = None
     """Follow-up [days]; default: each arm scenario's horizon."""
     confirm: bool = True
-    """RECIST 1.1 confirmation of CR/PR by a scan >= 28 days later."""
-    sd_min_day: float = 42.0
+    """RECIST 1.1 confirmation of CR/PR by a later scan (:data:`thymosim.analysis.recist.RULES`)."""
+    sd_min_day: float = recist.SD_MIN_DAY
     """Stable disease counts only from a scan at or after this day."""
 
     def __post_init__(self) -> None:
@@ -84,12 +84,13 @@ def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design =
     days = recist.scan_days(scenario.horizon, design.scan_every)
     scans = wide[[f"at:tumour_diameter@{d:g}" for d in days]].to_numpy(float)
     rows = []
+    rules = recist.with_rules(sd_min_day=design.sd_min_day)
     for diameters in scans:
         if not np.all(np.isfinite(diameters)):
             rows.append({"recist": "NE", "best_change_pct": np.nan, "pfs_day": np.nan, "pfs_event": False,
                          "confirmed": False})
             continue
-        r = recist.classify(days, diameters, confirm=design.confirm, sd_min_day=design.sd_min_day)
+        r = recist.classify(days, diameters, confirm=design.confirm, rules=rules)
         rows.append({"recist": r.best, "best_change_pct": r.best_change_pct, "pfs_day": r.pfs_day,
                      "pfs_event": r.pfs_event, "confirmed": r.confirmed})
     return pd.concat([patients, pd.DataFrame(rows)], axis=1)
