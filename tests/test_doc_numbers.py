@@ -191,3 +191,11 @@ def test_user_docs_speak_of_the_project_only():
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
         prose = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
         assert not INTERNAL.findall(prose), notebook.name
+
+
+def test_extras_are_installed_editable():
+    """After the README's test install (editable), a non-editable `pip install ".[extra]"` would replace the
+    checkout's package by a copy: every extra the docs install is installed with -e."""
+    for name, text in user_docs().items():
+        found = re.findall(r"pip install (?!-e )[\"']?\.\[\w+\]", text)
+        assert not found, f"{name}: {found}"

@@ -113,6 +113,24 @@ def load_covariates(directory: Path | None = None) -> dict[str, str]:
 
 
 @functools.cache
+def covariate_limits() -> dict[str, tuple[float, str]]:
+    """Patient field -> (sanity limit, unit): the ``max`` column of ``models/covariates.tsv`` in the unit of
+    the field's parameter (``parameters.tsv``). A :class:`ModelError` names a bad row."""
+    table, units = _read("covariates.tsv"), load_parameter_table().unit
+    limits = {}
+    for row in table.itertuples():
+        try:
+            limit = float(row.max)
+        except (AttributeError, ValueError):
+            raise ModelError(f"covariates.tsv row {row.field}.max: {getattr(row, 'max', '')!r}; allowed: a number "
+                             "> 0 (the field's sanity limit)") from None
+        if not limit > 0:
+            raise ModelError(f"covariates.tsv row {row.field}.max: {limit:g}; allowed: a number > 0")
+        limits[row.field] = (limit, str(units.get(row.parameter, "")))
+    return limits
+
+
+@functools.cache
 def calibration_targets() -> dict:
     """The published data the calibrations fit, ``models/data/calibration_targets.toml``."""
     return tomllib.loads((model_dir() / "data" / "calibration_targets.toml").read_text(encoding="utf-8"))
