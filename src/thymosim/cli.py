@@ -10,7 +10,8 @@
     thymosim sensitivity SCENARIO --method local|morris|sobol --out DIR [--endpoint E] [--n N]
     thymosim calibrate [--write] [--no-clinical]   rerun the fits; --write: values into parameters.tsv, rebuild SBML
     thymosim trial ARM_A ARM_B --n N --seed S --out DIR [--workers W]   in-silico randomised trial
-    thymosim trial --reproduce-seed --out DIR   the vendor guide's Tables 1-2 and every clinical target, model vs published
+    thymosim trial --reproduce-seed --out DIR   the vendor guide's Tables 1-2 and every clinical target,
+                                                model vs published
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
     thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
     thymosim export omex --scenario S ... --out F.omex   COMBINE archive: SBML per scenario, SED-ML L1V4, table
@@ -345,8 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
                                            "processes)")
     trial.add_argument("--quiet", action="store_true", help="no progress bars (the 'wrote PATH' lines remain)")
     agents = command("agents", "thymalfasin beside G-CSF, IL-2 and a PD-1 inhibitor on cisplatin + vinorelbine x 4: "
-                               "agents.csv (one row per patient and arm), claims.csv (the vendor guide's comparator table, "
-                               "claim by claim), agents.png and agents_chemo-sensitive.png")
+                               "agents.csv (one row per patient and arm), claims.csv (the vendor guide's comparator "
+                               "table, claim by claim), agents.png and agents_chemo-sensitive.png")
     agents.add_argument("--out", type=Path, required=True, help="output folder")
     agents.add_argument("--n", type=_positive_int("--n", minimum=0), default=0,
                         help="virtual patients for ORR/DCR with 95 %% intervals (0: the typical and the "
