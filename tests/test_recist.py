@@ -224,3 +224,14 @@ def test_recist_endpoint_is_the_unconfirmed_classifier_as_a_label():
     assert ENDPOINTS["recist"](df) == "SD"
     df = pd.DataFrame({"time": [0.0, 21.0], "tumour_diameter": [50.0, 47.0]})  # SD before day 42: not evaluable
     assert ENDPOINTS["recist"](df) == "NE"
+
+
+def test_confirmation_on_an_hourly_course():
+    # hourly scans: 100 mm, then 60 mm (-40 %, PR) at hours 1..last, then 80 mm (+33 % and +20 mm over the nadir 60:
+    # PD). The first and last PR scans are (last - 1) hours apart: 672 h = 28 days confirms, 671 h does not.
+    time = np.arange(0, 24 * 60 + 1) / 24.0
+    for last, expected in ((673, "PR"), (672, "SD")):
+        hours = np.arange(time.size)
+        diameter = np.where(hours == 0, 100.0, np.where(hours <= last, 60.0, 80.0))
+        r = classify_course(time, diameter, confirm=True, rules=with_rules(sd_min_day=1.0))
+        assert r.best == expected and r.pfs_event and r.pfs_day == pytest.approx((last + 1) / 24)
