@@ -35,3 +35,14 @@ def pytest_unconfigure(config):
     import shutil
 
     shutil.rmtree(getattr(config, "_thymosim_cache", ""), ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test left open: with warnings as errors, matplotlib's 'more than 20 figures'
+    warning would otherwise fail whichever later test draws the 21st."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
