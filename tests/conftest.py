@@ -39,8 +39,8 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(autouse=True)
 def _close_figures():
-    """Close the figures a test left open: with warnings as errors, matplotlib's 'more than 20 figures'
-    warning would otherwise fail whichever later test draws the 21st."""
+    """Each test starts with no open matplotlib figure (figures a test or an in-process CLI call left
+    open would otherwise pile up to matplotlib's 20-figure warning, an error under filterwarnings)."""
     yield
     import sys
 

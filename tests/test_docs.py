@@ -193,19 +193,15 @@ def test_mkdocs_nav_names_pages_that_exist():
         assert page in written or (DOCS / page).exists() or (ROOT / page).exists(), page
 
 
-def test_the_readmes_parameter_counts_are_the_tables():
-    """README 'Parameters by evidence flag (N rows): assumed n (p %), ...; by role: n parameters, ...'."""
-    from thymosim.tables import load_parameter_table
+def test_the_site_loads_nothing_from_the_network():
+    """The built site works offline: scripts and styles are files of the site (MathJax from the docs extra
+    django-static-mathjax, copied in by docs/hooks.py; mkdocs build fails if it is missing), no web fonts."""
+    import yaml
 
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"Parameters by evidence flag \((\d+) rows\): (.*?);\s*by role: (.*?)\n", text, re.S)
-    assert match, "README: the 'Parameters by evidence flag' sentence is missing"
-    table = load_parameter_table()
-    assert int(match.group(1)) == len(table)
-    evidence = {flag: (int(n), int(pct)) for flag, n, pct in re.findall(r"(\w+) (\d+) \((\d+) %\)", match.group(2))}
-    counts = table.evidence.value_counts()
-    assert evidence == {flag: (int(n), round(100 * n / len(table))) for flag, n in counts.items()}
-    roles = dict((word, int(n)) for n, word in re.findall(r"(\d+) (?:\w+ )?(parameters|covariates|inputs|reference)\b",
-                                                       match.group(3)))
-    names = {"parameters": "parameter", "covariates": "covariate", "inputs": "input", "reference": "reference"}
-    assert {names[w]: n for w, n in roles.items()} == table.role.value_counts().to_dict()
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    hooks = (DOCS / "hooks.py").read_text(encoding="utf-8")
+    served = re.search(r'^MATHJAX_DEST = "([^"]+)"', hooks, re.M).group(1)
+    assert config["theme"]["font"] == "false"
+    for entry in [*config["extra_javascript"], *config.get("extra_css", [])]:
+        assert "://" not in entry and not entry.startswith("//"), entry
+        assert (DOCS / entry).is_file() or entry == f"{served}/tex-mml-chtml.js", entry

@@ -213,7 +213,8 @@ def clear_caches() -> None:
     from thymosim import tables
 
     default_model.cache_clear()
-    for cached in (tables.parameter_value, tables.calibration_targets, tables.covariate_limits):
+    for cached in (tables.parameter_value, tables._parameter_values, tables.calibration_targets,
+                   tables.covariate_limits):
         cached.cache_clear()
 
 

@@ -352,7 +352,9 @@ def _patient(table: Any, model: Model) -> Patient:
         if pid not in known:
             raise ScenarioError(f"patient.parameters.{pid}: unknown parameter of model {model.name!r}; "
                                 "allowed: its settable parameters (models/parameters.tsv for thymosim)")
-        _number(f"patient.parameters.{pid}", value)
+        # thymosim's parameters are >= 0 here (and in their table domain below); another model's may take
+        # any finite value its SBML allows: no sign is assumed
+        _number(f"patient.parameters.{pid}", value, minimum=0.0 if model.is_thymosim else -math.inf)
     for pid, value in parameters.items():
         try:
             model.check_values({pid: float(value)})

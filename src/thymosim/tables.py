@@ -9,34 +9,63 @@ figures and the healthy patient use, not in the ODEs).
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import math
 import re
 import tomllib
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from thymosim.model import Drug, ModelError, Output, clear_caches, model_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ["id", "value", "unit", "lower", "upper", "domain", "role", "evidence", "source", "module", "description"]
 
 
 def load_limits(directory: Path | None = None) -> dict[str, tuple[str, float, float]]:
     """Parameter id -> (hard domain, plausible lower, plausible upper), from ``parameters.tsv``."""
-    table = load_parameter_table(directory)
-    return {pid: (r.domain, float(r.lower), float(r.upper)) for pid, r in table.iterrows()}
+    return {r["id"]: (r["domain"], float(r["lower"]), float(r["upper"])) for r in _parameter_records(directory)}
+
+
 EVIDENCE = ("measured", "derived", "fitted", "assumed")
 ROLES = ("parameter", "covariate", "input", "reference")
 
 
+def _records(name: str, directory: Path | None = None) -> list[dict[str, str]]:
+    """The rows of a tab-separated table of ``models/`` as dicts of text (lines starting with ``#``
+    and blank lines skipped, an empty cell ''). Read with the csv module, not pandas: what the
+    default model needs from the tables must not cost a new process the import of pandas
+    (``benchmarks/startup.py``)."""
+    path = (directory or model_dir()) / name
+    with path.open(encoding="utf-8", newline="") as handle:
+        lines = [line for line in handle if line.strip() and not line.startswith("#")]
+    return [{key: value or "" for key, value in row.items() if key is not None}
+            for row in csv.DictReader(lines, delimiter="\t", restval="")]
+
+
+def _parameter_records(directory: Path | None = None) -> list[dict[str, str]]:
+    """The rows of ``parameters.tsv``; a ValueError naming the missing columns."""
+    rows = _records("parameters.tsv", directory)
+    missing = [c for c in COLUMNS if rows and c not in rows[0]]
+    if missing:
+        raise ValueError(f"parameters.tsv lacks column(s) {missing}; required: {COLUMNS}")
+    return rows
+
+
 def _read(name: str, directory: Path | None = None) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.read_csv((directory or model_dir()) / name, sep="\t", comment="#", dtype=str, keep_default_na=False)
 
 
 def load_parameter_table(directory: Path | None = None) -> pd.DataFrame:
     """``models/parameters.tsv`` (or that of another models/ ``directory``) indexed by id."""
+    import pandas as pd
+
     table = pd.read_csv((directory or model_dir()) / "parameters.tsv", sep="\t", comment="#",
                         dtype={"source": str})
     missing = [c for c in COLUMNS if c not in table.columns]
@@ -48,36 +77,39 @@ def load_parameter_table(directory: Path | None = None) -> pd.DataFrame:
 @functools.cache
 def parameter_value(pid: str) -> float:
     """The table's value of one parameter (read once per process)."""
-    return float(load_parameter_table().value[pid])
+    return _parameter_values()[pid]
+
+
+@functools.cache
+def _parameter_values() -> dict[str, float]:
+    return {r["id"]: float(r["value"]) for r in _parameter_records()}
 
 
 def load_drugs(directory: Path | None = None) -> list[Drug]:
     """The drug map, ``models/drugs.tsv``."""
-    table = _read("drugs.tsv", directory)
-    for column in ("synonyms", "exposure", "exposure_unit"):
-        if column not in table:
-            table[column] = ""
-    return [Drug(r.drug, r.target or None, r.rate or None, r.unit, tuple(r.routes.split(",")),
-                 float(r.default_dur or 0), r.description, float(r.max_amt or "inf"),
-                 tuple(s.strip() for s in r.synonyms.split(",") if s.strip()), r.exposure or None, r.exposure_unit)
-            for r in table.itertuples()]
+    rows = [{"synonyms": "", "exposure": "", "exposure_unit": "", **r} for r in _records("drugs.tsv", directory)]
+    return [Drug(r["drug"], r["target"] or None, r["rate"] or None, r["unit"], tuple(r["routes"].split(",")),
+                 float(r["default_dur"] or 0), r["description"], float(r["max_amt"] or "inf"),
+                 tuple(s.strip() for s in r["synonyms"].split(",") if s.strip()), r["exposure"] or None,
+                 r["exposure_unit"])
+            for r in rows]
 
 
 def load_outputs(directory: Path | None = None) -> list[Output]:
     """The output map, ``models/outputs.tsv``."""
-    return [Output(r.output, r.id, r.unit, r.description, nonnegative=True)  # counts, levels, sizes
-            for r in _read("outputs.tsv", directory).itertuples()]
+    return [Output(r["output"], r["id"], r["unit"], r["description"], nonnegative=True)  # counts, levels, sizes
+            for r in _records("outputs.tsv", directory)]
 
 
 def load_atol_scales(directory: Path | None = None) -> dict[str, float]:
     """State -> typical magnitude (``models/variables.tsv`` column ``scale``): the solver's absolute
     tolerance for the state is the model's ``atol`` times this scale."""
-    return {r.id: float(r.scale) for r in _read("variables.tsv", directory).itertuples() if r.scale}
+    return {r["id"]: float(r["scale"]) for r in _records("variables.tsv", directory) if r["scale"]}
 
 
 def load_covariates(directory: Path | None = None) -> dict[str, str]:
     """Patient field -> parameter id, ``models/covariates.tsv``."""
-    return {r.field: r.parameter for r in _read("covariates.tsv", directory).itertuples()}
+    return {r["field"]: r["parameter"] for r in _records("covariates.tsv", directory)}
 
 
 @functools.cache
@@ -111,6 +143,8 @@ def clinical_targets(directory: Path | None = None) -> pd.DataFrame:
     """Published clinical results the model is held against, ``models/data/clinical_targets.tsv``:
     one row per target (id, role train/test, scenario, quantity, kind, day, value, dispersion, n,
     source, caveat), indexed by id."""
+    import pandas as pd
+
     table = pd.read_csv((directory or model_dir()) / "data" / "clinical_targets.tsv", sep="\t", comment="#")
     bad = sorted(set(table.role) - {"train", "test"}) + sorted(set(table.kind) - set(TARGET_KINDS))
     if bad:
@@ -164,6 +198,8 @@ def seed_tables(directory: Path | None = None) -> pd.DataFrame:
             if row["role"] not in ("input", "train", "test"):
                 raise ModelError(f"{where}.role: {row['role']!r}; allowed: input, train, test")
         rows.append({"id": raw.id, "table": raw.table, "row": raw.row, **row})
+    import pandas as pd  # only this loader needs pandas (a warm worker imports none)
+
     out = pd.DataFrame(rows).set_index("id")
     out.index.name = None
     return out.astype({"day": float, "value": float, "n": int})

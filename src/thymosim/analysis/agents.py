@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from thymosim.analysis.claims import evaluate
-from thymosim.analysis.endpoints import auc, days_below, nadir, peak, recovery_day, tumour_best_change
+from thymosim.analysis.endpoints import REGISTRY
 from thymosim.patient import Patient
 from thymosim.scenario import named
 from thymosim.simulation import simulate
@@ -24,28 +24,11 @@ ARMS: dict[str, str] = _DATA["arms"]
 """Arm label -> named scenario (the backbone alone first: the reference of every comparison);
 ``models/data/comparators.toml``."""
 
-COLUMNS: dict[str, str] = {
-    "ANC_nadir": "lowest neutrophil count [cells/uL]",
-    "ANC_peak": "highest neutrophil count [cells/uL]",
-    "days_ANC_below_500": "days with neutrophils < 500/uL (grade 4 neutropenia) [day]",
-    "days_ANC_below_1000": "days with neutrophils < 1000/uL (grade >= 3) [day]",
-    "lymphocyte_nadir": "lowest CD3 count [cells/uL]",
-    "lymphocyte_recovery_day": "first day after the nadir with CD3 back to 80 % of baseline [day]; 0 when it never "
-                               "fell below 80 %",
-    "CD4_nadir": "lowest CD4 count [cells/uL]",
-    "CD4_recovery_day": "first day after the nadir with CD4 back to 80 % of baseline [day]; 0 when it never fell "
-                        "below 80 %",
-    "auc_CD4": "area under CD4 over the horizon [cells/uL x day]",
-    "auc_NK": "area under NK over the horizon [cells/uL x day]",
-    "NK_peak_fold": "highest NK count over baseline [-]",
-    "Treg_peak_fold": "highest regulatory T-cell count over baseline [-]",
-    "IL2_peak": "highest endogenous IL-2 [pM]",
-    "IL2_therapy_peak": "highest plasma IL-2 from therapy [pM]",
-    "IFNg_peak": "highest IFN-gamma [pM]",
-    "capillary_leak_peak": "capillary-leak marker: highest extravasated fluid [% body weight]",
-    "tumour_best_change": "best tumour diameter change from baseline [%]",
-}
-"""Columns of the per-arm table, with units (``agents.csv``)."""
+COLUMNS: dict[str, str] = {name: REGISTRY[name].text for name in (
+    "ANC_nadir", "ANC_peak", "days_ANC_below_500", "days_ANC_below_1000", "lymphocyte_nadir",
+    "lymphocyte_recovery_day", "CD4_nadir", "CD4_recovery_day", "auc_CD4", "auc_NK", "NK_peak_fold",
+    "Treg_peak_fold", "IL2_peak", "IL2_therapy_peak", "IFNg_peak", "capillary_leak_peak", "tumour_best_change")}
+"""Columns of the per-arm table (``agents.csv``): endpoints of the registry, with their descriptions and units."""
 
 SENSITIVITY: float = _DATA["chemo_sensitive"]["factor"]
 """How many times as sensitive the chemo-sensitive patient's marrow is (``models/data/comparators.toml``)."""
@@ -61,19 +44,8 @@ without G-CSF: the patient G-CSF is for."""
 
 
 def arm_endpoints(df: pd.DataFrame) -> dict[str, float]:
-    """The :data:`COLUMNS` of one simulated arm."""
-    def fold(column: str) -> float:
-        return peak(column)(df) / float(df[column].iloc[0])
-
-    return {
-        "ANC_nadir": nadir("ANC")(df), "ANC_peak": peak("ANC")(df),
-        "days_ANC_below_500": days_below("ANC", 500.0)(df), "days_ANC_below_1000": days_below("ANC", 1000.0)(df),
-        "lymphocyte_nadir": nadir("CD3")(df), "lymphocyte_recovery_day": recovery_day("CD3", 0.8)(df),
-        "CD4_nadir": nadir("CD4")(df), "CD4_recovery_day": recovery_day("CD4", 0.8)(df),
-        "auc_CD4": auc("CD4")(df), "auc_NK": auc("NK")(df), "NK_peak_fold": fold("NK"), "Treg_peak_fold": fold("Treg"),
-        "IL2_peak": peak("IL2")(df), "IL2_therapy_peak": peak("il2_plasma")(df), "IFNg_peak": peak("IFNg")(df),
-        "capillary_leak_peak": peak("capillary_leak")(df), "tumour_best_change": tumour_best_change(df),
-    }
+    """The :data:`COLUMNS` of one simulated arm (:data:`thymosim.analysis.endpoints.REGISTRY`)."""
+    return {name: float(REGISTRY[name](df)) for name in COLUMNS}
 
 
 def simulate_arms(patient: Patient | None = None, arms: Mapping[str, str] = ARMS, step: float = 0.05,
