@@ -1,6 +1,7 @@
 """MkDocs hooks (mkdocs.yml ``hooks``): regenerate the generated pages before each build, list one
 page per model module in the nav, write the API pages (every module of the package, by layer),
-and bring the notebooks (notebooks/*.ipynb) and CHANGELOG.md into the site from outside docs/."""
+and bring the notebooks (notebooks/*.ipynb), CHANGELOG.md and MathJax (from the Python package
+django-static-mathjax, so that the site shows its equations offline) into the site from outside docs/."""
 
 from __future__ import annotations
 
@@ -75,4 +76,29 @@ def on_files(files: Files, config) -> Files:
     files.append(File.generated(config, "changelog.md", abs_src_path=str(ROOT / "CHANGELOG.md")))
     for path, (title, layer) in API.items():
         files.append(File.generated(config, path, content=api_page(title, layer)))
+    for dest, source in mathjax_files().items():
+        files.append(File.generated(config, dest, abs_src_path=str(source)))
     return files
+
+
+MATHJAX_DEST = "javascripts/mathjax"
+"""Where the site serves MathJax (mkdocs.yml ``extra_javascript`` names ``tex-mml-chtml.js`` there)."""
+MATHJAX_PARTS = ("tex-mml-chtml.js", "output/chtml/", "input/tex/extensions/", "ui/", "a11y/", "sre/")
+"""MathJax's combined TeX/MathML-to-HTML component and what it loads on demand: its fonts, TeX
+extensions (autoload), the menu and the accessibility tools."""
+
+
+def mathjax_files() -> dict[str, Path]:
+    """Site path -> file of MathJax 3's ``es5`` build, as the Python package ``django-static-mathjax``
+    installs it (a ``docs`` extra): no CDN, so the equations render without a network."""
+    import mathjax  # django-static-mathjax (no dependency of its own)
+
+    es5 = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    if not (es5 / "tex-mml-chtml.js").is_file():
+        raise FileNotFoundError(f"{es5}/tex-mml-chtml.js: reinstall the docs extra (pip install -e '.[docs]')")
+    found = {}
+    for path in sorted(es5.rglob("*")):
+        relative = path.relative_to(es5).as_posix()
+        if path.is_file() and relative.startswith(MATHJAX_PARTS):
+            found[f"{MATHJAX_DEST}/{relative}"] = path
+    return found

@@ -35,3 +35,14 @@ def pytest_unconfigure(config):
     import shutil
 
     shutil.rmtree(getattr(config, "_thymosim_cache", ""), ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Each test starts with no open matplotlib figure (figures a test or an in-process CLI call left
+    open would otherwise pile up to matplotlib's 20-figure warning, an error under filterwarnings)."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

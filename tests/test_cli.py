@@ -91,15 +91,15 @@ def test_version_and_list_commands(capsys):
     import pytest
 
     import thymosim
-    from thymosim.analysis.endpoints import DESCRIPTIONS, ENDPOINTS
+    from thymosim.analysis.endpoints import ENDPOINTS
     from thymosim.cli import main
     from thymosim.model import default_model
 
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"thymosim {thymosim.__version__}"
-    assert set(DESCRIPTIONS) == set(ENDPOINTS)  # every built-in endpoint is described
-    for what, expected in (("endpoints", list(ENDPOINTS)), ("drugs", list(default_model().drugs)),
+    for what, expected in (("endpoints", [*ENDPOINTS, "at:OUTPUT@DAY", "below:OUTPUT@LEVEL"]),
+                           ("drugs", list(default_model().drugs)),
                            ("outputs", list(default_model().outputs)),
                            ("parameters", list(default_model().defaults))):
         main(["list", what])
@@ -125,7 +125,7 @@ def test_importing_the_cli_imports_nothing_heavy():
     assert not {"matplotlib", "roadrunner", "pandas"} & set(_modules_after("import thymosim.cli"))
     # thymosim/__init__ imports its public names lazily; the CLI adds nothing heavy to it
     assert _modules_after("import thymosim.cli") == _modules_after("import thymosim") == []
-    assert "pandas" in _modules_after("import thymosim; thymosim.Patient")  # a public name loads on use
+    assert "pandas" in _modules_after("import thymosim; thymosim.simulate")  # a public name loads on use
     # with a bare package (nothing from thymosim/__init__), the CLI and its help import nothing heavy
     stub = (f"import types; package = types.ModuleType('thymosim'); package.__version__ = '0'\n"
             f"package.__path__ = [{str(Path(cli.__file__).parent)!r}]; sys.modules['thymosim'] = package\n"
@@ -187,6 +187,8 @@ def test_did_you_mean():
      "did you mean 'auc_CD4'"),
     (["sweep", "prag_ta1", "--factor", "PK_CL=1,2", "--endpoint", "peak:IL22"],
      "endpoint 'peak:IL22': 'IL22' is not an output of scenario 'prag_ta1'", "did you mean 'peak:IL2'"),
+    (["sweep", "prag_ta1", "--factor", "PK_CL=1,2", "--endpoint", "below:ANK@500"],
+     "endpoint 'below:ANK@500': 'ANK' is not an output of scenario 'prag_ta1'", "'below:ANC@500'"),
     (["sensitivity", "prag_ta1", "--endpoint", "peak_IL22"], "unknown endpoint 'peak_IL22'", "did you mean 'peak_IL2'"),
     (["sensitivity", "prag_ta1", "--parameters", "PK_CLL"], "unknown parameter(s) ['PK_CLL']", "did you mean 'PK_CL'"),
 ])

@@ -191,3 +191,17 @@ def test_mkdocs_nav_names_pages_that_exist():
                                                           "api/plots.md"))}
     for page in walk(config["nav"]):
         assert page in written or (DOCS / page).exists() or (ROOT / page).exists(), page
+
+
+def test_the_site_loads_nothing_from_the_network():
+    """The built site works offline: scripts and styles are files of the site (MathJax from the docs extra
+    django-static-mathjax, copied in by docs/hooks.py; mkdocs build fails if it is missing), no web fonts."""
+    import yaml
+
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    hooks = (DOCS / "hooks.py").read_text(encoding="utf-8")
+    served = re.search(r'^MATHJAX_DEST = "([^"]+)"', hooks, re.M).group(1)
+    assert config["theme"]["font"] == "false"
+    for entry in [*config["extra_javascript"], *config.get("extra_css", [])]:
+        assert "://" not in entry and not entry.startswith("//"), entry
+        assert (DOCS / entry).is_file() or entry == f"{served}/tex-mml-chtml.js", entry

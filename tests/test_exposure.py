@@ -2,8 +2,8 @@
 with first-order absorption (thymalfasin SC), and mass balance (AUC = dose / CL)."""
 
 import numpy as np
+import pk_closed_form as closed_form
 import pytest
-from scipy.optimize import minimize_scalar
 
 from thymosim import Dose, Patient, Regimen, simulate
 from thymosim.analysis.exposure import exposure, pk_course
@@ -12,26 +12,20 @@ from thymosim.regimen import steady_state
 from thymosim.scenario import Scenario, ScenarioError, named
 
 P = default_model().defaults
-KA, CL, V = P["PK_ka"], P["PK_CL"], P["PK_V"]
-KE = CL / V
+KA, KE, V, _ = closed_form.table_pk()
+CL = KE * V
 LOADING = Dose("thymalfasin", "3.2 mg", ii="1 day", addl=6).then(Dose("thymalfasin", "1.6 mg", ii="3.5 day", addl=5))
 BIW = Regimen(Dose("thymalfasin", "1.6 mg", ii="3.5 day", addl=7))
 
 
 def conc(t, doses, ka=KA, ke=KE, v=V):
     """Exogenous plasma Ta1 [ng/mL] by superposition of single SC doses (amount ug, time day)."""
-    t = np.atleast_1d(np.asarray(t, float))
-    c = np.zeros_like(t)
-    for amount, t0 in doses:
-        dt = np.clip(t - t0, 0, None)
-        c += amount * ka / (v * (ka - ke)) * (np.exp(-ke * dt) - np.exp(-ka * dt))
-    return c
+    return closed_form.conc(t, doses, ka, ke, v)
 
 
 def ss_trough(amount, tau, ka=KA, ke=KE, v=V):
     """Closed-form steady-state trough [ng/mL] of a dose every tau days."""
-    return amount * ka / (v * (ka - ke)) * (np.exp(-ke * tau) / (1 - np.exp(-ke * tau))
-                                            - np.exp(-ka * tau) / (1 - np.exp(-ka * tau)))
+    return closed_form.ss_trough(amount, tau, ka, ke, v)
 
 
 def given(regimen):
@@ -40,9 +34,7 @@ def given(regimen):
 
 
 def analytic_cmax(doses, start):
-    res = minimize_scalar(lambda t: -conc(t, doses)[0], bounds=(start, start + 0.5), method="bounded",
-                          options={"xatol": 1e-10})
-    return -res.fun
+    return closed_form.cmax_after(doses, start, KA, KE, V)
 
 
 # --- ss -------------------------------------------------------------------------------------------

@@ -15,7 +15,3 @@ def test_notebook_executes(path, monkeypatch):
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-
-
-def test_model_tour_exists():
-    assert any(p.name == "01_model_tour.ipynb" for p in NOTEBOOKS)

@@ -3,6 +3,7 @@ simulation follows it."""
 
 import re
 import shutil
+import tomllib
 
 import numpy as np
 
@@ -154,12 +155,40 @@ def files_outside_the_repository(source: str) -> list[str]:
 def test_no_parameter_source_cites_a_file_outside_the_repository():
     import pandas as pd
 
+    from thymosim.tables import clinical_targets
+
     population = pd.read_csv(model_dir() / "population.tsv", sep="\t", comment="#")
-    sources = [*load_parameter_table().source.astype(str), *population.iloc[:, -1].astype(str)]
+    targets = clinical_targets()
+    sources = [*load_parameter_table().source.astype(str), *population.source.astype(str),
+               *targets.source.astype(str), *targets.caveat.astype(str),
+               *(tomllib.loads(f.read_text(encoding="utf-8")).get("source", "")
+                 for f in sorted((model_dir() / "scenarios").glob("*.toml")))]
     assert not {s: found for s in sources if (found := files_outside_the_repository(s))}
     assert files_outside_the_repository("a prior (biology.md 2)") == ["biology.md"]
     assert files_outside_the_repository("see notes_2019.tsv") == ["notes_2019.tsv"]
     assert files_outside_the_repository("models/data/clinical_targets.tsv row vnr_cis_orr") == []
+
+
+CITATION = re.compile(r"doi:10\.\d+/\S+|PMID \d+|PMC\d+|https?://\S+")
+
+
+def test_every_clinical_target_and_measured_variability_cites_a_primary_publication():
+    """A DOI, PMID, PMC id or URL in every clinical target's source (a row taken from the vendor guide names
+    the closest primary publication, the guide's own being unknown), and in every population row that is
+    not flagged assumed (or one that says it follows another row that does)."""
+    import pandas as pd
+
+    from thymosim.tables import clinical_targets
+
+    targets = clinical_targets()
+    assert not [i for i, source in targets.source.items() if not CITATION.search(str(source))]
+    population = pd.read_csv(model_dir() / "population.tsv", sep="\t", comment="#").set_index("parameter")
+    cited = {pid for pid, row in population.iterrows() if CITATION.search(str(row.source))}
+    for pid, row in population.iterrows():
+        if row.evidence == "assumed" or pid in cited:
+            continue
+        follows = re.match(r"as (\w+)", str(row.source))
+        assert follows and follows.group(1) in cited, f"population.tsv {pid}: no DOI/PMID/URL in {row.source!r}"
 
 
 def test_fitted_values_outside_their_cited_range_say_why():
@@ -168,3 +197,27 @@ def test_fitted_values_outside_their_cited_range_say_why():
         assert table.evidence[pid] == "fitted"
         assert "ELISA" in table.source[pid] and "LC-MS/MS" in table.source[pid]
     assert table.value["PK_CL"] / 24 < 6 and table.value["PK_V"] < 30  # below Rost 1999's ranges, as the source says
+
+
+def test_sbml_units_are_data_and_a_bad_definition_is_named(tmp_path):
+    """models/sbml_units.tsv defines the SBML units (day = 86400 s); a malformed part or an unknown kind is an
+    error naming the unit and the field."""
+    import shutil
+
+    import libsbml
+    import pytest
+
+    from thymosim.model import ModelError, model_dir
+    from thymosim.sbml.units import _kinds
+    from thymosim.tables import load_sbml_units
+
+    assert UNIT_DEFINITIONS["day"] == ("day", [(libsbml.UNIT_KIND_SECOND, 1, 0, 86400.0)])
+    models = shutil.copytree(model_dir(), tmp_path / "models")
+    path = models / "sbml_units.tsv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("day\tday\tsecond 1 0 86400", "day\tday\tsecond 1 0"), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"sbml_units.tsv row 'day'.definition: 'second 1 0'"):
+        load_sbml_units(models)
+    path.write_text(text.replace("day\tday\tsecond 1 0 86400", "day\tday\tfortnight 1 0 86400"), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"row 'day'.definition: unknown unit kind 'fortnight'"):
+        _kinds(load_sbml_units(models))

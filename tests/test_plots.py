@@ -30,17 +30,14 @@ def test_the_pk_panel_is_event_exact_and_the_percent_view_is_relative_to_baselin
     samples miss them); the % view puts every panel but the PK one relative to the arm's baseline."""
     import numpy as np
     import pytest
-    from scipy.optimize import minimize_scalar
+    from pk_closed_form import cmax_after, table_pk
 
     from thymosim.analysis.exposure import pk_course
-    from thymosim.model import default_model
 
     scenario = named("prag_ta1_loading")
     arms = {scenario.name: scenario.simulate(step=0.25)}
-    p = default_model().defaults
-    ka, ke, v = p["PK_ka"], p["PK_CL"] / p["PK_V"], p["PK_V"]
-    conc = lambda t: 3200.0 * ka / (v * (ka - ke)) * (np.exp(-ke * t) - np.exp(-ka * t))  # noqa: E731
-    cmax = -minimize_scalar(lambda t: -conc(t), bounds=(0, 0.5), method="bounded").fun + p["PK_C_endo"]
+    ka, ke, v, c_endo = table_pk()
+    cmax = cmax_after([(3200.0, 0.0)], 0.0, ka, ke, v) + c_endo
 
     def pk_axis(fig):
         return next(ax for ax in fig.axes if ax.get_title().startswith("Plasma thymalfasin"))

@@ -91,3 +91,27 @@ def test_selection_keeps_only_plausible_patients():
     assert not chosen.selected[~chosen.plausible].any()
     with pytest.raises(KeyError, match="NK_0"):
         select(pool, {"NK_0": (200, 0.5)})
+
+
+def test_the_selection_reads_its_targets_bounds_and_pool_from_the_tables(tmp_path):
+    """models/data/population_selection.toml holds the spreads, bounds and pool multipliers; the target
+    medians are the typical patient's values in parameters.tsv (no copy); a bad field is named."""
+    import shutil
+
+    from thymosim.analysis.population import BOUNDS, POOL_INFLATE, TARGET
+    from thymosim.model import ModelError, model_dir
+    from thymosim.tables import load_parameter_table, population_selection
+
+    table = load_parameter_table().value
+    assert {k: m for k, (m, _) in TARGET.items()} == {"CD3_0": table["CD3_0"], "D_0": table["D_0"]}
+    assert BOUNDS["nadir:ANC"] == (100.0, np.inf) and POOL_INFLATE["D_0"] == 1.3
+    models = shutil.copytree(model_dir(), tmp_path / "models")
+    parameters = models / "parameters.tsv"
+    parameters.write_text(parameters.read_text(encoding="utf-8").replace("CD3_0\t422.5\t", "CD3_0\t500\t"),
+                          encoding="utf-8")
+    assert population_selection(models)["target"]["CD3_0"] == (500.0, 0.28)
+    selection = models / "data" / "population_selection.toml"
+    selection.write_text(selection.read_text(encoding="utf-8").replace("upper = 150.0", "upper = -1.0"),
+                         encoding="utf-8")
+    with pytest.raises(ModelError, match=r'bounds.end:tumour_diameter.upper = -1.0; allowed: a number > lower'):
+        population_selection(models)

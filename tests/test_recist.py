@@ -242,3 +242,14 @@ def test_a_new_lesion_is_progression_whatever_the_diameters():
         classify(days, d, new_lesion=[True, False, False, False])
     with pytest.raises(ValueError, match="new_lesion"):
         classify(days, d, new_lesion=[False, True])
+
+
+def test_confirmation_on_an_hourly_course():
+    # hourly scans: 100 mm, then 60 mm (-40 %, PR) at hours 1..last, then 80 mm (+33 % and +20 mm over the nadir 60:
+    # PD). The first and last PR scans are (last - 1) hours apart: 672 h = 28 days confirms, 671 h does not.
+    time = np.arange(0, 24 * 60 + 1) / 24.0
+    for last, expected in ((673, "PR"), (672, "SD")):
+        hours = np.arange(time.size)
+        diameter = np.where(hours == 0, 100.0, np.where(hours <= last, 60.0, 80.0))
+        r = classify_course(time, diameter, confirm=True, rules=with_rules(sd_min_day=1.0))
+        assert r.best == expected and r.pfs_event and r.pfs_day == pytest.approx((last + 1) / 24)

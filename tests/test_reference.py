@@ -83,3 +83,49 @@ def test_readme_day9_prediction_is_the_reference():
     match = re.search(r"gives CD3 (\d+), CD4 (\d+), CD8 (\d+) cells/µL at day 9", text)
     assert match, "README sentence with the day-9 prediction not found"
     assert [int(g) for g in match.groups()] == [round(day9[c]) for c in ("CD3", "CD4", "CD8")]
+
+
+# --- an independent reference: COPASI on the exported SBML (tests/reference/copasi/) ---------------------
+sys.path.insert(0, str(Path(__file__).parent / "reference" / "copasi"))
+import copasi_reference  # noqa: E402
+
+
+def test_the_default_arm_matches_the_committed_copasi_time_course():
+    """thymosim (default solver) against COPASI's time course of the exported SBML, committed with its
+    tolerance and a note (tests/reference/copasi/default_arm.toml)."""
+    from thymosim.scenario import named
+
+    settings, copasi = copasi_reference.SETTINGS, copasi_reference.committed()
+    tolerance = settings["tolerance"]
+    assert list(copasi.columns) == ["time", *settings["outputs"]]
+    ours = named(settings["scenario"]).simulate(times=copasi.time.to_numpy(), outputs=settings["outputs"])
+    for name in settings["outputs"]:
+        theirs = copasi[name].to_numpy()
+        np.testing.assert_allclose(ours[name].to_numpy(), theirs, rtol=tolerance["rtol"],
+                                   atol=tolerance["atol_of_range"] * np.ptp(theirs), err_msg=name)
+
+
+def test_the_copasi_comparison_catches_a_small_model_change():
+    """Vinorelbine's lymphocyte kill 1 % higher moves thymosim outside the COPASI reference's tolerance."""
+    from dataclasses import replace
+
+    from thymosim import Patient
+    from thymosim.scenario import named
+
+    settings, copasi = copasi_reference.SETTINGS, copasi_reference.committed()
+    scenario = named(settings["scenario"])
+    value = scenario.model.defaults["CHEMO_k_T_vnr"]
+    moved = replace(scenario, patient=Patient(parameters={"CHEMO_k_T_vnr": 1.01 * value}))
+    ours = moved.simulate(times=copasi.time.to_numpy(), outputs=["CD4"])
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(ours.CD4.to_numpy(), copasi.CD4.to_numpy(), rtol=settings["tolerance"]["rtol"],
+                                   atol=settings["tolerance"]["atol_of_range"] * np.ptp(copasi.CD4.to_numpy()))
+
+
+@pytest.mark.crosstool
+def test_copasi_still_gives_the_committed_reference():
+    """COPASI on today's export reproduces the committed file (else regenerate it after a deliberate change:
+    python tests/reference/copasi/copasi_reference.py)."""
+    now, committed = copasi_reference.copasi_course(), copasi_reference.committed()
+    np.testing.assert_allclose(now.to_numpy(), committed.to_numpy(),
+                               rtol=copasi_reference.SETTINGS["tolerance"]["copasi_rtol"], atol=1e-12)

@@ -159,3 +159,25 @@ def test_a_loaded_runner_gives_exactly_the_results_of_a_fresh_compile(monkeypatc
     for a, b in zip(fresh, cached, strict=True):
         np.testing.assert_array_equal(a, b)
     forget_runners()
+
+
+WORKER = textwrap.dedent("""
+    import sys
+    from thymosim.model import cache_loads, default_model
+    default_model().runner()
+    heavy = ("pandas", "matplotlib", "libsbml", "scipy", "tellurium", "SALib", "lifelines", "pyarrow")
+    print(cache_loads(), sorted(m for m in heavy if m in sys.modules))
+""")
+
+
+def test_a_warm_worker_loads_the_model_without_the_heavy_packages(tmp_path):
+    """A new worker process ready to simulate (the default model's runner) reads the tables without
+    pandas and, from a warm cache, the SBML's parsed facts without libsbml: what keeps it near the
+    cost of ``import roadrunner`` (benchmarks/startup.py)."""
+    def worker() -> str:
+        done = subprocess.run([sys.executable, "-c", WORKER], env=child_env(tmp_path), capture_output=True,
+                              text=True, timeout=300, check=True)
+        return done.stdout.strip().splitlines()[-1]
+
+    worker()  # compiles and fills the cache
+    assert worker() == "1 []"

@@ -128,7 +128,8 @@ def test_endpoint_only_fast_path_equals_the_dataframe_path():
     assert list(trajectory) == list(df.columns)
     pd.testing.assert_frame_equal(trajectory.to_frame(), df)
     for name, endpoint in ENDPOINTS.items():
-        assert endpoint(trajectory) == endpoint(df) or (np.isnan(endpoint(df)) and np.isnan(endpoint(trajectory))), name
+        a, b = endpoint(trajectory, scenario), endpoint(df, scenario)
+        assert a == b or (np.isnan(a) and np.isnan(b)), name
     for kind in GENERIC:
         name = f"{kind}:IL2"
         assert GENERIC[kind]("IL2")(trajectory) == GENERIC[kind]("IL2")(df), name

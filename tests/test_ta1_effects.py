@@ -44,10 +44,3 @@ def test_ta1_shifts_macrophages_to_m1_and_raises_mature_dcs():
     assert treated.mature_DC_fraction.iloc[-1] > base.mature_DC_fraction.iloc[-1]
     assert treated.MHC_I.max() <= 1.53 + 1e-9
 
-
-def test_healthy_patient_sits_at_the_models_set_points():
-    """HEALTHY (patient.py) and the set points (thymosim.ant) quote the same source; keep them equal."""
-    from thymosim.model import default_model
-
-    p = default_model().defaults
-    assert (HEALTHY.cd4, HEALTHY.cd8, HEALTHY.nk) == (p["CD4_set"], p["CD8_set"], p["NK_set"])

@@ -7,10 +7,34 @@ import pytest
 from thymosim.analysis.validation import compare, seed_rows
 
 
-def test_every_number_of_the_seed_tables_is_a_row():
+def test_seed_rows_take_repeated_numbers_from_the_clinical_targets_and_the_baseline(tmp_path):
+    """models/data/seed_tables.tsv names a clinical target or a parameter instead of repeating its number:
+    a changed target or baseline changes the seed row; a bad reference is an error naming row and field."""
+    import shutil
+
+    from thymosim.model import ModelError, model_dir
+    from thymosim.tables import seed_tables
+
     rows = seed_rows()
-    assert (rows.table == "1").sum() == 12 and (rows.table == "2").sum() == 6
-    assert {422.5, 614.0, 244.5, 284.5, 159.0, 222.5, 33.0, 10.0, 16.7, 46.3, 19.4, 69.4} <= set(rows.value)
+    assert len(rows) == 18 and list(rows.columns) == ["table", "row", "scenario", "quantity", "kind", "day", "value",
+                                                      "n", "role"]
+    models = shutil.copytree(model_dir(), tmp_path / "models")
+    targets = models / "data" / "clinical_targets.tsv"
+    targets.write_text(targets.read_text(encoding="utf-8").replace("\t9\t614.0\t", "\t9\t615.5\t"), encoding="utf-8")
+    parameters = models / "parameters.tsv"
+    parameters.write_text(parameters.read_text(encoding="utf-8").replace("CD4_0\t244.5\t", "CD4_0\t250\t"),
+                          encoding="utf-8")
+    moved = seed_tables(models)
+    changed = moved.value != rows.value
+    assert sorted(moved.value[changed]) == [250.0, 615.5]
+    seed = models / "data" / "seed_tables.tsv"
+    text = seed.read_text(encoding="utf-8")
+    seed.write_text(text.replace("seed_t1_cd4", "no_such_target"), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"seed_tables.tsv row seed3.target: 'no_such_target'"):
+        seed_tables(models)
+    seed.write_text(text.replace("\t-10.0\t11\ttrain", "\tminus ten\t11\ttrain", 1), encoding="utf-8")
+    with pytest.raises(ModelError, match=r"row seed6.value: 'minus ten' is not a number"):
+        seed_tables(models)
 
 
 def test_a_published_rate_is_inside_when_a_trial_of_its_size_could_show_it():

@@ -35,15 +35,15 @@ def __getattr__(name: str):
     if name in ("Drug", "InfeasibleBaseline", "Model", "ModelError", "Output", "default_model"):
         from thymosim import model as module
     elif name in ("HEALTHY", "Patient"):
-        from thymosim import patient as module
+        from thymosim import patient as module  # type: ignore[no-redef]
     elif name in ("Dose", "Regimen"):
-        from thymosim import regimen as module
+        from thymosim import regimen as module  # type: ignore[no-redef]
     elif name in ("Scenario", "ScenarioError"):
-        from thymosim import scenario as module
+        from thymosim import scenario as module  # type: ignore[no-redef]
     elif name == "simulate":
-        from thymosim import simulation as module
+        from thymosim import simulation as module  # type: ignore[no-redef]
     elif name == "load_parameter_table":
-        from thymosim import tables as module
+        from thymosim import tables as module  # type: ignore[no-redef]
     else:
         raise AttributeError(f"module 'thymosim' has no attribute {name!r}")
     return getattr(module, name)

@@ -10,7 +10,8 @@
     thymosim sensitivity SCENARIO --method local|morris|sobol --out DIR [--endpoint E] [--n N]
     thymosim calibrate [--write] [--no-clinical]   rerun the fits; --write: values into parameters.tsv, rebuild SBML
     thymosim trial ARM_A ARM_B --n N --seed S --out DIR [--workers W]   in-silico randomised trial
-    thymosim trial --reproduce-seed --out DIR   the seed's Tables 1-2 and every clinical target, model vs published
+    thymosim trial --reproduce-seed --out DIR   the vendor guide's Tables 1-2 and every clinical target,
+                                                model vs published
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
     thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
     thymosim export omex --scenario S ... --out F.omex   COMBINE archive: SBML per scenario, SED-ML L1V4, table
@@ -123,6 +124,14 @@ def _stamps(folder: Path) -> dict[Path, tuple[int, int]]:
     return {p: (s.st_mtime_ns, s.st_size) for p in sorted(folder.rglob("*")) if p.is_file() for s in (p.stat(),)}
 
 
+def _save_figure(fig, path: Path) -> None:
+    """Write a figure and close it (a command run many times in one process leaks no figures)."""
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def _scenario(name_or_file: str | Path) -> Scenario:
     """:func:`thymosim.scenario.resolve`, with "did you mean X?" for a misspelt scenario name."""
     from thymosim.scenario import ScenarioError, names, resolve
@@ -138,8 +147,9 @@ def _scenario(name_or_file: str | Path) -> Scenario:
 
 def _check_endpoints(scenario: Scenario, endpoints: list[str]) -> None:
     """Fail on an unknown endpoint, or one of an output the scenario lacks, before any run (the
-    check of :meth:`thymosim.analysis.sweep.Job.of`), with "did you mean X?" for the failing one."""
-    from thymosim.analysis.endpoints import ENDPOINTS, GENERIC, column_of, resolve
+    check of :meth:`thymosim.analysis.sweep.Job.of`), with "did you mean X?" for the failing one
+    (candidates from the endpoint registry: :func:`thymosim.analysis.endpoints.suggestions`)."""
+    from thymosim.analysis.endpoints import missing, suggestions
     from thymosim.analysis.sweep import Job
 
     try:
@@ -147,18 +157,13 @@ def _check_endpoints(scenario: Scenario, endpoints: list[str]) -> None:
     except KeyError as err:
         outputs = list(scenario.outputs or scenario.model.outputs)
         for name in endpoints:  # Job.of names the first bad one
-            kind, sep, rest = name.partition(":")
-            column = column_of(name)
-            if sep and column and (kind in GENERIC or kind == "at"):
-                if column not in outputs:  # the output is wrong: the same endpoint of a close output
-                    _suggest(err, [name], [f"{kind}:{o}{rest[len(column):]}" for o in outputs])
-                    break
-                continue
             try:
-                resolve(name)
+                if not missing(name, outputs):
+                    continue
             except KeyError:
-                _suggest(err, [name], [*ENDPOINTS, *(f"{k}:{o}" for k in GENERIC for o in outputs)])
-                break
+                pass
+            _suggest(err, [name], suggestions(name, outputs))
+            break
         raise
 
 
@@ -184,14 +189,15 @@ def _check_factors(scenario: Scenario, factors: list[str]) -> None:
 def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, parquet: bool = False,
                   quiet: bool = True, title: str = "") -> pd.DataFrame:
     """Simulate scenarios (names or TOML paths); write timecourse.csv (+ .parquet), endpoints.csv (one
-    row per scenario: the built-in endpoints of thymosim, ``auc:`` of the outputs of another model),
+    row per scenario: every registered endpoint its outputs allow, ``auc:`` of the outputs of another
+    model; thymalfasin exposure event-exact, as in exposure.csv),
     exposure.csv (event-exact exposure per dosing interval of each drug with a concentration, a
     ``scenario`` column first; none without such a drug) and timecourse.png (its thymalfasin panel from
     a dense re-simulation). A timecourse.parquet or exposure.csv left by an earlier run is removed when
     not written."""
     import pandas as pd
 
-    from thymosim.analysis.endpoints import ENDPOINTS, defaults_for, resolve
+    from thymosim.analysis.endpoints import available, defaults_for, evaluate
     from thymosim.analysis.exposure import NoExposure, exposure, pk_course
     from thymosim.plots.timecourse import plot_arms
 
@@ -210,8 +216,8 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
     for scenario in loaded:
         df = arms[scenario.name]
         outputs = [c for c in df.columns if c != "time"]
-        names = list(ENDPOINTS) if set(defaults_for(outputs)) <= set(ENDPOINTS) else list(defaults_for(outputs))
-        rows.append({"scenario": scenario.name, **{n: resolve(n)(df) for n in names}})
+        names = available(outputs) or list(defaults_for(outputs))
+        rows.append({"scenario": scenario.name, **{n: evaluate(n, df, scenario) for n in names}})
     pd.DataFrame(rows).to_csv(out / "endpoints.csv", index=False)
     exposures, pk = [], {}
     for scenario in loaded:
@@ -229,7 +235,7 @@ def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, pa
     regimens = {s.name: s.regimen for s in loaded}
     labels = {s.name: s.label for s in loaded}
     fig = plot_arms(arms, title or " vs ".join(labels.values()), regimens=regimens, pk=pk or None, labels=labels)
-    fig.savefig(out / "timecourse.png", dpi=110)
+    _save_figure(fig, out / "timecourse.png")
     return table
 
 
@@ -299,6 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
                                            "by local sensitivity for morris/sobol)")
     sens.add_argument("--n", type=_positive_int("--n"), default=256, help="Sobol base samples / Morris trajectories")
     sens.add_argument("--seed", type=int, default=0, help="random seed of the Morris/Sobol samples")
+    sens.add_argument("--bounds", action="append", default=[], metavar="ID=LOW:HIGH",
+                      help="range of a parameter for morris/sobol (repeat; default: the parameter table's plausible "
+                           "range, a factor 2 either side of the value for another model's parameter)")
+    sens.add_argument("--accept-imputation", action="store_true",
+                      help="morris/sobol: impute failed runs with the mean of the others even when more than 5 %% "
+                           "fail (default: refuse; the failed share and reasons are always reported)")
     for p in (sweep, sens):
         p.add_argument("--out", type=Path, required=True, help="output folder")
         p.add_argument("--endpoint", action="append",
@@ -316,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--workers", type=int, default=1, help="local processes for the population fits")
     calibrate.add_argument("--quiet", action="store_true", help="no 'wrote PATH' lines on stderr")
     trial = command("trial", "in-silico randomised trial of scenarios (arms) on a virtual population; "
-                             "--reproduce-seed: the seed's Tables 1-2 and every clinical target")
+                             "--reproduce-seed: the vendor guide's Tables 1-2 and every clinical target")
     trial.add_argument("arms", nargs="*", help="scenario names or TOML files, one per arm; the first is the control "
                                                "(none with --reproduce-seed)")
     trial.add_argument("--n", type=_positive_int("--n"), default=None,
@@ -338,8 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
                                            "processes)")
     trial.add_argument("--quiet", action="store_true", help="no progress bars (the 'wrote PATH' lines remain)")
     agents = command("agents", "thymalfasin beside G-CSF, IL-2 and a PD-1 inhibitor on cisplatin + vinorelbine x 4: "
-                               "agents.csv (one row per patient and arm), claims.csv (the seed's comparator table, "
-                               "claim by claim), agents.png and agents_chemo-sensitive.png")
+                               "agents.csv (one row per patient and arm), claims.csv (the vendor guide's comparator "
+                               "table, claim by claim), agents.png and agents_chemo-sensitive.png")
     agents.add_argument("--out", type=Path, required=True, help="output folder")
     agents.add_argument("--n", type=_positive_int("--n", minimum=0), default=0,
                         help="virtual patients for ORR/DCR with 95 %% intervals (0: the typical and the "
@@ -446,7 +458,7 @@ def _agents(args) -> None:
     for who, arms in courses.items():
         path = args.out / ("agents.png" if who == "typical" else f"agents_{who}.png")
         fig = plot_agents(arms, f"{who} patient: cisplatin + vinorelbine x 4 with each agent")
-        fig.savefig(path, dpi=110)
+        _save_figure(fig, path)
         files.append(path)
     _wrote(files, args.quiet)
 
@@ -559,12 +571,11 @@ def _list(what: str) -> None:
 
     model = default_model()
     if what == "endpoints":
-        from thymosim.analysis.endpoints import DESCRIPTIONS, GENERIC
+        from thymosim.analysis.endpoints import GENERIC, GRAMMAR, REGISTRY
 
-        lines = [(name, text) for name, text in DESCRIPTIONS.items()]
+        lines = [(name, e.text) for name, e in REGISTRY.items()]
         lines.append(("KIND:OUTPUT", f"any output with KIND one of {', '.join(GENERIC)} (e.g. auc:CD4)"))
-        lines.append(("at:OUTPUT@DAY", "an output at a day, interpolated (e.g. at:CD4@42)"))
-        lines.append(("below:OUTPUT@LEVEL", "days an output spends below a level, interpolated (e.g. below:ANC@500)"))
+        lines += [(form, text) for form, text in GRAMMAR.items() if "@" in form]
     elif what == "parameters":
         from thymosim.tables import load_parameter_table
 
@@ -618,13 +629,31 @@ def _sweep(args) -> None:
     names_ = list(factors)
     if len(names_) == 1 and all(isinstance(v, float) for v in factors[names_[0]]):
         written.append(args.out / "dose_response.png")
-        dose_response(table, names_[0], endpoints, scenario).savefig(written[-1], dpi=110)
+        _save_figure(dose_response(table, names_[0], endpoints, scenario), written[-1])
     elif len(names_) == 2:
         written.append(args.out / "heatmap.png")
-        heatmap(table, names_[0], names_[1], endpoints[0], scenario).savefig(written[-1], dpi=110)
-    failed = table[table.status != "ok"].run.nunique()
-    print(f"{table.run.nunique()} runs, {failed} failed", file=sys.stderr)
+        _save_figure(heatmap(table, names_[0], names_[1], endpoints[0], scenario), written[-1])
+    from thymosim.analysis.sweep import Failures
+
+    failures = Failures.of_table(table)
+    detail = failures.summary().partition(" failed ")[2]  # "(10.0 %): 2 x reason"
+    print(f"{failures.runs} runs, {failures.failed} failed{' ' + detail if detail else ''}", file=sys.stderr)
     _wrote(written, args.quiet)
+
+
+def _bounds(specs: list[str]) -> dict[str, tuple[float, float]]:
+    """``--bounds ID=LOW:HIGH`` options as {id: (low, high)}."""
+    bounds = {}
+    for spec in specs:
+        pid, _, rng = spec.partition("=")
+        low, sep, high = rng.rpartition(":")
+        try:
+            bounds[pid] = (float(low), float(high))
+        except ValueError:
+            sep = ""
+        if not pid or not sep:
+            raise ValueError(f"--bounds {spec!r}: expected ID=LOW:HIGH (e.g. x1=-3.1416:3.1416)")
+    return bounds
 
 
 def _sensitivity(args) -> None:
@@ -634,6 +663,7 @@ def _sensitivity(args) -> None:
     scenario = _scenario(args.scenario)
     endpoints = args.endpoint or list(sa.default_endpoints(scenario))
     _check_endpoints(scenario, endpoints)
+    bounds = _bounds(args.bounds)
     args.out.mkdir(parents=True, exist_ok=True)
     chosen = args.parameters.split(",") if args.parameters else None
     try:
@@ -643,6 +673,8 @@ def _sensitivity(args) -> None:
         if chosen and "unknown parameter" in str(err):
             _suggest(err, chosen, [*scenario.model.defaults, *scenario.model.covariates.values()])
         raise
+    if line := local.attrs["failures"].summary("local sensitivity"):
+        print(line, file=sys.stderr)
     written: list[Path] = []
     try:
         if args.method == "local":
@@ -650,33 +682,40 @@ def _sensitivity(args) -> None:
             written.append(args.out / "local_sensitivity.csv")
             for endpoint in endpoints:
                 path = args.out / f"tornado_{_slug(endpoint)}.png"
-                tornado(local, endpoint).savefig(path, dpi=110)
+                _save_figure(tornado(local, endpoint), path)
                 written.append(path)
             return
         for endpoint in endpoints:
             ranked = (local[local.endpoint == endpoint].assign(a=lambda d: d.sensitivity.abs())
                       .sort_values("a", ascending=False).parameter)
             params = chosen or list(ranked[:20])
-            problem = sa.problem(params, model=scenario.model)
+            extra = sorted(set(bounds) - set(params))
+            if extra:
+                raise ValueError(f"--bounds {', '.join(extra)}: not among the parameters analysed; allowed: "
+                                 f"{', '.join(params)}")
+            problem = sa.problem(params, bounds, model=scenario.model)
             f = sa.model_function(scenario, params, endpoint, workers=args.workers, scheduler=args.scheduler,
-                                  progress=not args.quiet)
+                                  progress=not args.quiet, impute=args.accept_imputation)
             png, csv = (args.out / f"{args.method}_{_slug(endpoint)}{ext}" for ext in (".png", ".csv"))
-            if args.method == "morris":
-                result = sa.morris_indices(f, problem, trajectories=args.n, seed=args.seed)
-                morris_plot(result, endpoint).savefig(png, dpi=110)
-            else:
-                result = sa.sobol_indices(f, problem, n=args.n, seed=args.seed)
-                sobol_plot(result, endpoint).savefig(png, dpi=110)
+            failures = args.out / f"{args.method}_{_slug(endpoint)}_failures.csv"
+            try:
+                if args.method == "morris":
+                    result = sa.morris_indices(f, problem, trajectories=args.n, seed=args.seed)
+                    _save_figure(morris_plot(result, endpoint), png)
+                else:
+                    result = sa.sobol_indices(f, problem, n=args.n, seed=args.seed)
+                    _save_figure(sobol_plot(result, endpoint), png)
+            finally:
+                if len(f.failures):  # also when too many failed: what failed and why
+                    f.failures.to_csv(failures, index=False)
+                    written.append(failures)
             result.to_csv(csv)
             written += [png, csv]
-            if len(f.failures):
-                failures = args.out / f"{args.method}_{_slug(endpoint)}_failures.csv"
-                f.failures.to_csv(failures, index=False)
-                written.append(failures)
-                print(sa.failure_summary(f.failures, f.runs, f"{args.method} {endpoint}") + f" (details: {failures})",
-                      file=sys.stderr)
+            if line := result.attrs["failures"].summary(f"{args.method} {endpoint}"):
+                print(f"{line} (details: {failures})", file=sys.stderr)
     finally:  # also what was written before an error
         _wrote(written, args.quiet)
+
 
 if __name__ == "__main__":
     main()

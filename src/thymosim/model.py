@@ -213,7 +213,8 @@ def clear_caches() -> None:
     from thymosim import tables
 
     default_model.cache_clear()
-    for cached in (tables.parameter_value, tables.calibration_targets):
+    for cached in (tables.parameter_value, tables._parameter_values, tables.calibration_targets,
+                   tables.covariate_limits):
         cached.cache_clear()
 
 
@@ -309,6 +310,20 @@ def _time_unit(model) -> str:
 
 class Model:
     """A flat SBML model and its drug, output and covariate maps (see module docstring)."""
+
+    sbml: str
+    name: str
+    origin: str
+    stiff: bool
+    limits: Mapping[str, tuple[str, float, float]]
+    atol_scale: Mapping[str, float]
+    drugs: Mapping[str, Drug]
+    outputs: Mapping[str, Output]
+    covariates: Mapping[str, str]
+    check_derived: bool
+    rtol: float
+    atol: float
+    key: str
 
     def __init__(
         self,
@@ -529,6 +544,10 @@ class Model:
         for sid, scale in self.atol_scale.items():
             integrator.setIndividualTolerance(sid, self.atol * scale)
 
+    def dosing_input(self, pid: str) -> str | None:
+        """The drug whose infusion-rate input ``pid`` is (set by the driver during its infusions), or None."""
+        return next((d.name for d in self.drugs.values() if d.rate == pid), None)
+
     def values(self, patient=None) -> dict[str, float]:
         """Parameter values a simulation of ``patient`` uses: defaults, then the patient's
         covariates, then its parameter overrides."""
@@ -539,6 +558,11 @@ class Model:
             if clash:
                 raise ValueError(f"Patient.parameters: {clash[0]} is a covariate of model {self.name!r}; "
                                  f"set Patient.{fields[clash[0]]} instead")
+            for pid in patient.parameters:
+                if drug := self.dosing_input(pid):
+                    raise ValueError(f"Patient.parameters: {pid} is the infusion-rate input of {drug}, set by the "
+                                     f"driver during its infusions, not a patient parameter; dose {drug} instead "
+                                     "(a Dose with a duration)")
             values.update({pid: float(getattr(patient, name)) for name, pid in self.covariates.items()})
             values.update(patient.parameters)
             self.check_values({pid: values[pid] for pid in (*patient.parameters, *self.covariates.values())})

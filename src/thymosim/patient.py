@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from thymosim.tables import parameter_value
+from thymosim.tables import covariate_limits, parameter_value
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,15 @@ class Patient:
     parameters: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        limits = covariate_limits()
         for name in ("cd3", "cd4", "cd8", "nk", "anc", "tumour_diameter", "bsa", "weight"):
             value = getattr(self, name)
             if not value > 0:
                 raise ValueError(f"Patient.{name} must be > 0, got {value!r}")
+            limit, unit = limits[name]
+            if value > limit:
+                raise ValueError(f"Patient.{name} = {value:g} {unit}; allowed: > 0 and at most {limit:g} {unit} (a "
+                                 "sanity limit, models/covariates.tsv max)")
         if self.cd3 < self.cd4 + self.cd8:
             raise ValueError(
                 f"Patient.cd3 ({self.cd3}) must be >= cd4 + cd8 ({self.cd4 + self.cd8})"

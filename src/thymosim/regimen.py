@@ -44,6 +44,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 
@@ -127,7 +128,7 @@ class Dose:
         if self.ss and not ii > 0:
             raise ValueError(f"ii: {self.ii!r}; a steady-state dose (ss = True) needs its dosing interval; allowed: "
                              "ii > 0 days (e.g. '3.5 day'; in a scenario cycle, every)")
-        addl = self.addl
+        addl: Any = self.addl
         if isinstance(addl, float) and addl.is_integer():
             addl = int(addl)
         if not isinstance(addl, int) or isinstance(addl, bool) or addl < 0:
@@ -181,7 +182,7 @@ class Dose:
     @property
     def times(self) -> list[float]:
         """Times of every administration [day]."""
-        return [self.time + k * self.ii for k in range(self.addl + 1)]
+        return [self.time + k * self.ii for k in range(self.addl + 1)]  # type: ignore[misc]
 
     def model_amount(self, bsa: float, weight: float = WEIGHT) -> float:
         """Amount per administration in the model's unit for this drug: a per-m2 amount times the
@@ -411,6 +412,19 @@ class Regimen:
         )
         return pd.DataFrame(rows, columns=["time", "drug", "amt", "per_bsa", "per_weight", "dur"])
 
+    def check_amounts(self, bsa: float, weight: float = WEIGHT) -> None:
+        """Refuse a per-m2 or per-kg dose whose amount for this patient (body surface area ``bsa`` [m2],
+        weight [kg]) exceeds its drug's per-administration sanity limit (``models/drugs.tsv`` max_amt): a
+        ValueError naming the dose, the scaled amount and the limit."""
+        for i, dose in enumerate(self.doses):
+            amount, limit = dose.amount(bsa, weight), dose.spec.max_amt
+            if (dose.per_bsa or dose.per_weight) and amount > limit:
+                scale = f"{bsa:g} m2" if dose.per_bsa else f"{weight:g} kg"
+                canonical = units.CANONICAL[dose.spec.dimension]
+                raise ValueError(f"doses[{i}].amt: {dose.amt:g} {canonical}{dose.per_unit} x {scale} = {amount:g} "
+                                 f"{canonical} of {dose.drug} per administration; allowed: at most {limit:g} "
+                                 f"{canonical} (a sanity limit, models/drugs.tsv max_amt)")
+
     def actions(self, bsa: float, weight: float = WEIGHT, values: Mapping[str, float] | None = None,
                 model: Model | None = None) -> list[tuple[float, str, float]]:
         """Dose actions sorted by time: ``(time, target, increment)``. A bolus adds the
@@ -422,6 +436,7 @@ class Regimen:
         states (:func:`steady_state`, with the parameter ``values`` of ``model``; default: the default
         model's defaults) at its first administration (a cycled record: day 1 of its first cycle),
         before any dose of that time."""
+        self.check_amounts(bsa, weight)
         out = []
         for dose in self.doses:
             if dose.ss and dose.amt > 0:

@@ -200,6 +200,10 @@ class Scenario:
             _numbers_only(data, model)
         patient = _patient(data.get("patient", {}), model)
         regimen = _regimen(data.get("doses"), model)
+        try:
+            regimen.check_amounts(patient.bsa, patient.weight)
+        except ValueError as err:
+            raise ScenarioError(str(err)) from None
         horizon = _time("horizon", data.get("horizon", 180.0), positive=True)
         step = _time("step", data.get("step", 0.25), positive=True)
         unit = f"{model.info.time_unit or 'time unit'}s"
@@ -215,6 +219,8 @@ class Scenario:
         if not isinstance(outputs, list) or ("outputs" in data and not outputs) or any(
                 not isinstance(o, str) or o not in model.outputs for o in outputs):
             raise ScenarioError(f"outputs: {str(outputs)[:200]}; allowed: a non-empty list from {list(model.outputs)}")
+        if twice := sorted({o for o in outputs if outputs.count(o) > 1}):
+            raise ScenarioError(f"outputs: {', '.join(twice)} given twice; allowed: each output once")
         return cls(name, regimen, patient, horizon, step, tuple(outputs),
                    data.get("description", ""), data.get("source", ""), model, declared, data.get("title", ""))
 
@@ -339,10 +345,16 @@ def _patient(table: Any, model: Model) -> Patient:
         if pid in fields_of:
             raise ScenarioError(f"patient.parameters.{pid}: a patient covariate; set patient.{fields_of[pid]} instead "
                                 "(validated with the other baseline values)")
+        if drug := model.dosing_input(pid):
+            raise ScenarioError(f"patient.parameters.{pid}: the infusion-rate input of {drug}, set by the driver "
+                                f"during its infusions, not a patient parameter; dose {drug} instead ([[doses]] "
+                                f"drug = \"{drug}\" with a dur)")
         if pid not in known:
             raise ScenarioError(f"patient.parameters.{pid}: unknown parameter of model {model.name!r}; "
                                 "allowed: its settable parameters (models/parameters.tsv for thymosim)")
-        _number(f"patient.parameters.{pid}", value)
+        # thymosim's parameters are >= 0 here (and in their table domain below); another model's may take
+        # any finite value its SBML allows: no sign is assumed
+        _number(f"patient.parameters.{pid}", value, minimum=0.0 if model.is_thymosim else -math.inf)
     for pid, value in parameters.items():
         try:
             model.check_values({pid: float(value)})

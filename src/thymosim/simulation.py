@@ -167,6 +167,8 @@ def simulate(
     bad = [n for n in names if n not in model.outputs]
     if bad:
         raise KeyError(f"unknown output(s) {bad}; allowed: {list(model.outputs)}")
+    if twice := sorted({n for n in names if names.count(n) > 1}):
+        raise ValueError(f"outputs: {', '.join(twice)} given twice; allowed: each output once")
     foreign = sorted({d.drug for d in regimen.doses if model.drugs.get(d.drug) != d.spec})
     if foreign:
         raise KeyError(f"drug(s) {foreign} are not in the drug map of model {model.name!r}; "

@@ -9,34 +9,63 @@ figures and the healthy patient use, not in the ODEs).
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import math
 import re
 import tomllib
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from thymosim.model import Drug, ModelError, Output, clear_caches, model_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ["id", "value", "unit", "lower", "upper", "domain", "role", "evidence", "source", "module", "description"]
 
 
 def load_limits(directory: Path | None = None) -> dict[str, tuple[str, float, float]]:
     """Parameter id -> (hard domain, plausible lower, plausible upper), from ``parameters.tsv``."""
-    table = load_parameter_table(directory)
-    return {pid: (r.domain, float(r.lower), float(r.upper)) for pid, r in table.iterrows()}
+    return {r["id"]: (r["domain"], float(r["lower"]), float(r["upper"])) for r in _parameter_records(directory)}
+
+
 EVIDENCE = ("measured", "derived", "fitted", "assumed")
 ROLES = ("parameter", "covariate", "input", "reference")
 
 
+def _records(name: str, directory: Path | None = None) -> list[dict[str, str]]:
+    """The rows of a tab-separated table of ``models/`` as dicts of text (lines starting with ``#``
+    and blank lines skipped, an empty cell ''). Read with the csv module, not pandas: what the
+    default model needs from the tables must not cost a new process the import of pandas
+    (``benchmarks/startup.py``)."""
+    path = (directory or model_dir()) / name
+    with path.open(encoding="utf-8", newline="") as handle:
+        lines = [line for line in handle if line.strip() and not line.startswith("#")]
+    return [{key: value or "" for key, value in row.items() if key is not None}
+            for row in csv.DictReader(lines, delimiter="\t", restval="")]
+
+
+def _parameter_records(directory: Path | None = None) -> list[dict[str, str]]:
+    """The rows of ``parameters.tsv``; a ValueError naming the missing columns."""
+    rows = _records("parameters.tsv", directory)
+    missing = [c for c in COLUMNS if rows and c not in rows[0]]
+    if missing:
+        raise ValueError(f"parameters.tsv lacks column(s) {missing}; required: {COLUMNS}")
+    return rows
+
+
 def _read(name: str, directory: Path | None = None) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.read_csv((directory or model_dir()) / name, sep="\t", comment="#", dtype=str, keep_default_na=False)
 
 
 def load_parameter_table(directory: Path | None = None) -> pd.DataFrame:
     """``models/parameters.tsv`` (or that of another models/ ``directory``) indexed by id."""
+    import pandas as pd
+
     table = pd.read_csv((directory or model_dir()) / "parameters.tsv", sep="\t", comment="#",
                         dtype={"source": str})
     missing = [c for c in COLUMNS if c not in table.columns]
@@ -48,36 +77,57 @@ def load_parameter_table(directory: Path | None = None) -> pd.DataFrame:
 @functools.cache
 def parameter_value(pid: str) -> float:
     """The table's value of one parameter (read once per process)."""
-    return float(load_parameter_table().value[pid])
+    return _parameter_values()[pid]
+
+
+@functools.cache
+def _parameter_values() -> dict[str, float]:
+    return {r["id"]: float(r["value"]) for r in _parameter_records()}
 
 
 def load_drugs(directory: Path | None = None) -> list[Drug]:
     """The drug map, ``models/drugs.tsv``."""
-    table = _read("drugs.tsv", directory)
-    for column in ("synonyms", "exposure", "exposure_unit"):
-        if column not in table:
-            table[column] = ""
-    return [Drug(r.drug, r.target or None, r.rate or None, r.unit, tuple(r.routes.split(",")),
-                 float(r.default_dur or 0), r.description, float(r.max_amt or "inf"),
-                 tuple(s.strip() for s in r.synonyms.split(",") if s.strip()), r.exposure or None, r.exposure_unit)
-            for r in table.itertuples()]
+    rows = [{"synonyms": "", "exposure": "", "exposure_unit": "", **r} for r in _records("drugs.tsv", directory)]
+    return [Drug(r["drug"], r["target"] or None, r["rate"] or None, r["unit"], tuple(r["routes"].split(",")),
+                 float(r["default_dur"] or 0), r["description"], float(r["max_amt"] or "inf"),
+                 tuple(s.strip() for s in r["synonyms"].split(",") if s.strip()), r["exposure"] or None,
+                 r["exposure_unit"])
+            for r in rows]
 
 
 def load_outputs(directory: Path | None = None) -> list[Output]:
     """The output map, ``models/outputs.tsv``."""
-    return [Output(r.output, r.id, r.unit, r.description, nonnegative=True)  # counts, levels, sizes
-            for r in _read("outputs.tsv", directory).itertuples()]
+    return [Output(r["output"], r["id"], r["unit"], r["description"], nonnegative=True)  # counts, levels, sizes
+            for r in _records("outputs.tsv", directory)]
 
 
 def load_atol_scales(directory: Path | None = None) -> dict[str, float]:
     """State -> typical magnitude (``models/variables.tsv`` column ``scale``): the solver's absolute
     tolerance for the state is the model's ``atol`` times this scale."""
-    return {r.id: float(r.scale) for r in _read("variables.tsv", directory).itertuples() if r.scale}
+    return {r["id"]: float(r["scale"]) for r in _records("variables.tsv", directory) if r["scale"]}
 
 
 def load_covariates(directory: Path | None = None) -> dict[str, str]:
     """Patient field -> parameter id, ``models/covariates.tsv``."""
-    return {r.field: r.parameter for r in _read("covariates.tsv", directory).itertuples()}
+    return {r["field"]: r["parameter"] for r in _records("covariates.tsv", directory)}
+
+
+@functools.cache
+def covariate_limits() -> dict[str, tuple[float, str]]:
+    """Patient field -> (sanity limit, unit): the ``max`` column of ``models/covariates.tsv`` in the unit of
+    the field's parameter (``parameters.tsv``). A :class:`ModelError` names a bad row."""
+    table, units = _read("covariates.tsv"), load_parameter_table().unit
+    limits = {}
+    for row in table.itertuples():
+        try:
+            limit = float(row.max)
+        except (AttributeError, ValueError):
+            raise ModelError(f"covariates.tsv row {row.field}.max: {getattr(row, 'max', '')!r}; allowed: a number "
+                             "> 0 (the field's sanity limit)") from None
+        if not limit > 0:
+            raise ModelError(f"covariates.tsv row {row.field}.max: {limit:g}; allowed: a number > 0")
+        limits[row.field] = (limit, str(units.get(row.parameter, "")))
+    return limits
 
 
 @functools.cache
@@ -93,12 +143,211 @@ def clinical_targets(directory: Path | None = None) -> pd.DataFrame:
     """Published clinical results the model is held against, ``models/data/clinical_targets.tsv``:
     one row per target (id, role train/test, scenario, quantity, kind, day, value, dispersion, n,
     source, caveat), indexed by id."""
+    import pandas as pd
+
     table = pd.read_csv((directory or model_dir()) / "data" / "clinical_targets.tsv", sep="\t", comment="#")
     bad = sorted(set(table.role) - {"train", "test"}) + sorted(set(table.kind) - set(TARGET_KINDS))
     if bad:
         raise ValueError(f"clinical_targets.tsv: unknown role/kind {bad}; allowed roles train, test; "
                          f"kinds {', '.join(TARGET_KINDS)}")
     return table.set_index("id")
+
+
+SEED_COLUMNS = ("id", "table", "row", "target", "parameter", "scenario", "quantity", "kind", "day", "value", "n",
+                "role")
+COMPARISON = ("scenario", "quantity", "kind", "day", "value", "n", "role")
+
+
+def seed_tables(directory: Path | None = None) -> pd.DataFrame:
+    """The seed guide's Tables 1-2 as comparisons, ``models/data/seed_tables.tsv``, indexed by id, with
+    columns table, row, scenario, quantity, kind, day, value, n, role: a row naming a clinical ``target``
+    takes its comparison from ``clinical_targets.tsv``, one naming a ``parameter`` its value from
+    ``parameters.tsv``. A :class:`ModelError` names the row and field of a bad entry."""
+    name = "seed_tables.tsv"
+    table = _read(f"data/{name}", directory)
+    missing = [c for c in SEED_COLUMNS if c not in table.columns]
+    if missing:
+        raise ModelError(f"{name}: lacks column(s) {missing}; required: {list(SEED_COLUMNS)}")
+    targets, values = clinical_targets(directory), load_parameter_table(directory).value
+    rows = []
+    for _, raw in table.iterrows():
+        where = f"{name} row {raw.id}"
+        if raw.target and raw.parameter:
+            raise ModelError(f"{where}: give a target or a parameter, not both")
+        if raw.target:
+            if raw.target not in targets.index:
+                raise ModelError(f"{where}.target: {raw.target!r} is not an id of clinical_targets.tsv")
+            if any(raw[c] for c in COMPARISON):
+                raise ModelError(f"{where}: the target {raw.target} gives {', '.join(COMPARISON)}; leave them empty")
+            row = {c: targets.loc[raw.target, c] for c in COMPARISON}
+        else:
+            row = dict(raw[list(COMPARISON)])
+            if raw.parameter:
+                if raw.parameter not in values.index:
+                    raise ModelError(f"{where}.parameter: {raw.parameter!r} is not a parameter of parameters.tsv")
+                if raw.value:
+                    raise ModelError(f"{where}.value: the parameter {raw.parameter} gives it; leave it empty")
+                row["value"] = values[raw.parameter]
+            for field in ("day", "value", "n"):
+                try:
+                    row[field] = float(row[field])
+                except ValueError:
+                    raise ModelError(f"{where}.{field}: {row[field]!r} is not a number") from None
+            if row["kind"] not in TARGET_KINDS:
+                raise ModelError(f"{where}.kind: {row['kind']!r}; allowed: {', '.join(TARGET_KINDS)}")
+            if row["role"] not in ("input", "train", "test"):
+                raise ModelError(f"{where}.role: {row['role']!r}; allowed: input, train, test")
+        rows.append({"id": raw.id, "table": raw.table, "row": raw.row, **row})
+    import pandas as pd  # only this loader needs pandas (a warm worker imports none)
+
+    out = pd.DataFrame(rows).set_index("id")
+    out.index.name = None
+    return out.astype({"day": float, "value": float, "n": int})
+
+
+def population_selection(directory: Path | None = None) -> dict:
+    """How the virtual population is selected, ``models/data/population_selection.toml``: ``scenario``
+    (the plausibility filter's reference scenario), ``target`` (observable -> (median, log-SD); the median
+    is the observable's value in ``parameters.tsv``), ``bounds`` (endpoint -> (lower, upper)) and
+    ``inflate`` (parameter -> omega multiplier of the pool). A :class:`ModelError` names the bad field."""
+    name = "population_selection.toml"
+    try:
+        data = tomllib.loads(((directory or model_dir()) / "data" / name).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ModelError(f"{name}: not valid TOML ({err})") from None
+    unknown = sorted(set(data) - {"reference_scenario", "target", "bounds", "pool_inflate"})
+    if unknown:
+        raise ModelError(f"{name}: unknown field(s) {unknown}; allowed: reference_scenario, target, bounds, "
+                         "pool_inflate")
+    values = load_parameter_table(directory).value
+
+    def number(where: str, value, test, allowed: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not test(float(value)):
+            raise ModelError(f"{name}: {where} = {value!r}; allowed: {allowed}")
+        return float(value)
+
+    target = {}
+    for key, row in data.get("target", {}).items():
+        if key not in values.index:
+            raise ModelError(f"{name}: target.{key} is not a parameter of parameters.tsv")
+        target[key] = (float(values[key]), number(f"target.{key}.logsd", row.get("logsd"), lambda x: x > 0,
+                                                   "a log-normal SD > 0"))
+    bounds = {}
+    for key, row in data.get("bounds", {}).items():
+        lower = number(f"bounds.{key}.lower", row.get("lower"), lambda x: not math.isnan(x), "a number")
+        upper = number(f"bounds.{key}.upper", row.get("upper"), lambda x, lo=lower: x > lo,
+                       f"a number > lower ({lower:g})")
+        bounds[key] = (lower, upper)
+    inflate = {}
+    for key, value in data.get("pool_inflate", {}).items():
+        if key not in values.index:
+            raise ModelError(f"{name}: pool_inflate.{key} is not a parameter of parameters.tsv")
+        inflate[key] = number(f"pool_inflate.{key}", value, lambda x: x >= 1, "a multiplier >= 1")
+    scenario = data.get("reference_scenario")
+    if not isinstance(scenario, str) or not scenario:
+        raise ModelError(f"{name}: reference_scenario = {scenario!r}; allowed: a named scenario")
+    return {"scenario": scenario, "target": target, "bounds": bounds, "inflate": inflate}
+
+
+CLAIM_QUANTITIES = ("value", "ratio", "change", "difference", "argmax", "max")
+CLAIM_COMPARISONS = ("<", ">", "==")
+_CLAIM_FIELDS = {"id", "text", "source", "note", "by_construction", "known_failure", "checks"}
+_CHECK_FIELDS = {"quantity", "column", "patient", "arm", "of", "arms", "patients", "comparison", "threshold"}
+
+
+def comparators(directory: Path | None = None) -> dict:
+    """The comparator arms, the chemo-sensitive patient and the seed's comparator claims,
+    ``models/data/comparators.toml`` (its header says what each field means). Returns ``arms`` (label ->
+    scenario), ``chemo_sensitive`` (``factor``, ``parameters``) and ``claims`` (a list of dicts with id, text,
+    source, note, by_construction, known_failure and checks). A :class:`ModelError` names the bad field."""
+    name = "comparators.toml"
+    try:
+        data = tomllib.loads(((directory or model_dir()) / "data" / name).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ModelError(f"{name}: not valid TOML ({err})") from None
+    arms = data.get("arms")
+    if not isinstance(arms, dict) or not arms or not all(isinstance(v, str) for v in arms.values()):
+        raise ModelError(f"{name}: arms must map arm labels to named scenarios")
+    sensitive = data.get("chemo_sensitive", {})
+    factor, parameters = sensitive.get("factor"), sensitive.get("parameters")
+    if isinstance(factor, bool) or not isinstance(factor, int | float) or not factor > 0:
+        raise ModelError(f"{name}: chemo_sensitive.factor = {factor!r}; allowed: a number > 0")
+    known = load_parameter_table(directory).index
+    if not isinstance(parameters, list) or not parameters or any(p not in known for p in parameters):
+        raise ModelError(f"{name}: chemo_sensitive.parameters = {parameters!r}; allowed: parameter ids of "
+                         "parameters.tsv")
+    claims, ids = [], set()
+    for k, claim in enumerate(data.get("claim", [])):
+        where = f"{name}: claim {claim.get('id', k + 1)}"
+        unknown = sorted(set(claim) - _CLAIM_FIELDS)
+        if unknown:
+            raise ModelError(f"{where}: unknown field(s) {unknown}; allowed: {sorted(_CLAIM_FIELDS)}")
+        for field in ("id", "text", "source"):
+            if not isinstance(claim.get(field), str) or not claim[field]:
+                raise ModelError(f"{where}.{field}: missing; give a text")
+        if claim["id"] in ids:
+            raise ModelError(f"{where}.id: used twice")
+        ids.add(claim["id"])
+        checks = claim.get("checks")
+        if not isinstance(checks, list) or not checks:
+            raise ModelError(f"{where}.checks: give at least one check")
+        for j, check in enumerate(checks):
+            at = f"{where}.checks[{j}]"
+            unknown = sorted(set(check) - _CHECK_FIELDS)
+            if unknown:
+                raise ModelError(f"{at}: unknown field(s) {unknown}; allowed: {sorted(_CHECK_FIELDS)}")
+            if check.get("quantity") not in CLAIM_QUANTITIES:
+                raise ModelError(f"{at}.quantity: {check.get('quantity')!r}; allowed: {', '.join(CLAIM_QUANTITIES)}")
+            if check.get("comparison") not in CLAIM_COMPARISONS:
+                raise ModelError(f"{at}.comparison: {check.get('comparison')!r}; allowed: "
+                                 f"{', '.join(CLAIM_COMPARISONS)}")
+            labels = [check.get(f) for f in ("arm", "of") if f in check] + list(check.get("arms", []))
+            if check["quantity"] == "argmax":
+                labels.append(check.get("threshold"))
+            bad = [a for a in labels if a not in arms]
+            if bad:
+                raise ModelError(f"{at}: arm(s) {bad} are not in arms; allowed: {list(arms)}")
+            if check["quantity"] in ("value", "ratio", "change", "difference") and "arm" not in check:
+                raise ModelError(f"{at}.arm: a {check['quantity']} check needs its arm")
+            limit = check.get("threshold")
+            named_rule = isinstance(limit, str) and limit.startswith("recist.")
+            if check["quantity"] != "argmax" and not named_rule and (isinstance(limit, bool)
+                                                                     or not isinstance(limit, int | float)):
+                raise ModelError(f"{at}.threshold: {limit!r}; allowed: a number or a RECIST rule "
+                                 "('recist.PR_CHANGE_PCT')")
+        claims.append({"note": "", "by_construction": False, "known_failure": "", **claim})
+    return {"arms": dict(arms), "chemo_sensitive": {"factor": float(factor), "parameters": list(parameters)},
+            "claims": claims}
+
+
+def load_sbml_units(directory: Path | None = None) -> dict[str, tuple[str, list[tuple[str, int, int, float]]]]:
+    """``models/sbml_units.tsv``: unit string of the tables -> (SBML unit id, [(kind name, exponent, scale,
+    multiplier)]). A :class:`ModelError` names the row and field of a bad entry (the kind names are checked
+    against libsbml where the SBML is written, :mod:`thymosim.sbml.units`)."""
+    name = "sbml_units.tsv"
+    table = _read(name, directory)
+    missing = [c for c in ("unit", "sbml_id", "definition") if c not in table.columns]
+    if missing:
+        raise ModelError(f"{name}: lacks column(s) {missing}; required: unit, sbml_id, definition")
+    units: dict[str, tuple[str, list[tuple[str, int, int, float]]]] = {}
+    for _, row in table.iterrows():
+        where = f"{name} row {row.unit!r}"
+        if row.unit in units:
+            raise ModelError(f"{where}: the unit is defined twice")
+        if not re.fullmatch(r"[A-Za-z_]\w*", row.sbml_id):
+            raise ModelError(f"{where}.sbml_id: {row.sbml_id!r}; allowed: an SBML id (letters, digits, _)")
+        parts = []
+        for text in filter(None, (p.strip() for p in row.definition.split(";"))):
+            fields = text.split()
+            try:
+                if len(fields) != 4:
+                    raise ValueError
+                parts.append((fields[0], int(fields[1]), int(fields[2]), float(fields[3])))
+            except ValueError:
+                raise ModelError(f"{where}.definition: {text!r}; allowed: 'kind exponent scale multiplier' "
+                                 "(e.g. 'second -1 0 86400'), parts separated by ';'") from None
+        units[row.unit] = (row.sbml_id, parts)
+    return units
 
 
 VARIABILITY_COLUMNS = ("parameter", "omega", "lower", "upper", "group", "evidence", "source")

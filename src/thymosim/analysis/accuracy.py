@@ -12,13 +12,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from thymosim.analysis.endpoints import ENDPOINTS
+from thymosim.analysis import endpoints as _endpoints
+from thymosim.analysis.endpoints import REGISTRY, available
 from thymosim.model import Model
 from thymosim.scenario import Scenario
 
 BUDGET = 1e-4
 DAYS = ("lymphocyte_nadir_day", "lymphocyte_recovery_day")
-CLASSES = ("recist",)
+CLASSES = tuple(name for name, e in REGISTRY.items() if e.label)
 """Endpoints whose result is a label (RECIST response), compared for equality."""
 REFERENCE_SOLVER = {"rtol": 1e-10, "atol": 1e-14, "atol_scale": {}, "stiff": True}
 """The tight reference: BDF, rtol 1e-10, uniform absolute tolerance 1e-14."""
@@ -46,7 +47,8 @@ def reference_model(model: Model) -> Model:
 def evaluate(scenario: Scenario, model: Model | None = None) -> tuple:
     """(time course, built-in endpoint values) of ``scenario`` run with ``model``."""
     df = replace(scenario, model=model or scenario.model).simulate()
-    return df, {k: f(df) if k in CLASSES else float(f(df)) for k, f in ENDPOINTS.items()}
+    names = [n for n in available(list(df.columns)) if not REGISTRY[n].scenario]  # those of the time course
+    return df, {n: _endpoints.evaluate(n, df) for n in names}
 
 
 def deviation(reference: tuple, candidate: tuple) -> Deviation:

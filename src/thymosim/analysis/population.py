@@ -30,27 +30,21 @@ from scipy import stats
 from thymosim.analysis.sweep import run_sweep
 from thymosim.model import Model, default_model
 from thymosim.scenario import Scenario, named
-from thymosim.tables import load_variability
+from thymosim.tables import load_variability, population_selection
 
-BOUNDS = {
-    "lymphocyte_nadir": (50.0, np.inf),  # CD3 [cells/uL]: below 50 is beyond what the doublet does
-    "nadir:ANC": (100.0, np.inf),  # ANC [cells/uL]: grade 4 neutropenia below 500 is common, below 100 rare
-    "end:tumour_diameter": (0.0, 150.0),  # [mm] at the reference scenario's horizon
-}
-"""Physiological bounds of the plausibility filter: endpoint -> (lower, upper), on the reference scenario."""
+_SELECTION = population_selection()
+BOUNDS: dict[str, tuple[float, float]] = _SELECTION["bounds"]
+"""Physiological bounds of the plausibility filter: endpoint -> (lower, upper), on the reference scenario
+(``models/data/population_selection.toml``, each with why)."""
 
-TARGET = {
-    "CD3_0": (422.5, 0.28),
-    "D_0": (37.0, 0.4),
-}
-"""Published baseline distributions the selection matches: observable -> (median, log-normal SD).
-CD3: the seed's advanced-cancer cohort median (n = 36) with the healthy-adult CV of CD3 (454/1609 = 0.28,
-PMC321350) as its spread (the cohort's own spread is not published); tumour diameter: NSCLC virtual
-population, median 3.7 cm, sigma 0.4 (QSPIO-TNBC, biology.md 8)."""
+TARGET: dict[str, tuple[float, float]] = _SELECTION["target"]
+"""Published baseline distributions the selection matches: observable -> (median, log-normal SD); the
+median is the typical patient's value in ``models/parameters.tsv``, the SD and its source are in
+``models/data/population_selection.toml``."""
 
-REFERENCE_SCENARIO = "cisplatin_vinorelbine"
+REFERENCE_SCENARIO: str = _SELECTION["scenario"]
 
-POOL_INFLATE = {"CD4_0": 1.4, "CD8_0": 1.4, "D_0": 1.3}
+POOL_INFLATE: dict[str, float] = _SELECTION["inflate"]
 """omega multipliers of the plausible pool for the selected observables: the pool must be wider than
 the target for acceptance-rejection to reach the target's tails."""
 

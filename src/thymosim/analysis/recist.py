@@ -151,20 +151,25 @@ def classify(days, diameters, confirm: bool = True, rules: Rules = RULES, new_le
     if seen.shape != d.shape or seen[0]:
         raise ValueError(f"new_lesion must give one flag per scan ({len(d)}), False at baseline; got {seen.tolist()}")
     change = 100.0 * (d / d[0] - 1.0)
+    nadirs = np.minimum.accumulate(d)  # nadirs[i - 1]: the smallest of the baseline and scans before scan i
     tps: list[str] = []
     reason = ""
     for i in range(1, len(d)):
-        tps.append(timepoint(change[i], d[i], d[:i].min(), rules, bool(seen[i])))
+        tps.append(timepoint(change[i], d[i], nadirs[i - 1], rules, bool(seen[i])))
         if tps[-1] == "PD":
-            reason = "target" if target_progressed(d[i], d[:i].min(), rules) else "new_lesion"
+            reason = "target" if target_progressed(d[i], nadirs[i - 1], rules) else "new_lesion"
             break
     t = days[1:len(tps) + 1]
+    labels = np.array(tps, dtype=object)
 
-    def confirmed_by(i: int, good: set[str]) -> bool:
-        return any(tps[j] in good and t[j] - t[i] >= rules.confirm_after - _EPS for j in range(i + 1, len(tps)))
+    def confirmed(good: tuple[str, ...]) -> bool:
+        """Some scan in ``good`` followed by another one in ``good`` at least ``confirm_after`` days later:
+        the first and the last such scan are the farthest apart (O(n), whatever the number of scans)."""
+        when = t[np.isin(labels, good)] if tps else t
+        return bool(when.size >= 2 and when[-1] - when[0] >= rules.confirm_after - _EPS)
 
-    cr = any(x == "CR" and confirmed_by(i, {"CR"}) for i, x in enumerate(tps))
-    pr = any(x in ("CR", "PR") and confirmed_by(i, {"CR", "PR"}) for i, x in enumerate(tps))
+    cr = confirmed(("CR",))
+    pr = confirmed(OBJECTIVE_RESPONSE)
     stable = any(x != "PD" and day >= rules.sd_min_day - _EPS for x, day in zip(tps, t, strict=True))
     best_unconfirmed = min(tps, key=_RANK.__getitem__, default="NE")
     if not confirm and best_unconfirmed in OBJECTIVE_RESPONSE:

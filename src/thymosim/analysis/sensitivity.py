@@ -8,6 +8,14 @@ wrong or mislabelled values on models like this one.
 Global: Morris screening and Sobol indices (first and total order with confidence
 intervals) via SALib over the parameter table's plausible bounds, log-uniform where
 the bounds span a decade or more, with a convergence check in N.
+
+Failed runs are accounted for, never hidden: every result carries a :class:`Failures` record
+(``attrs["failures"]``: runs, failed, share, reasons, imputed). A global analysis needs a value for
+every sample, so a failed run is imputed with the mean of the others only while the failed share is
+at most :data:`MAX_FAILED_SHARE` (5 %); above it :func:`model_function` refuses
+(:class:`TooManyFailures`) unless imputation is accepted explicitly (``impute=True``; CLI
+``--accept-imputation``). A third-party model's parameters may take any value its SBML allows (no
+positivity is assumed); thymosim's have the hard domains of ``models/parameters.tsv``.
 """
 
 from __future__ import annotations
@@ -20,18 +28,28 @@ import numpy as np
 import pandas as pd
 
 from thymosim.analysis.endpoints import defaults_for
-from thymosim.analysis.sweep import Job, endpoint_label, execute, run_sweep
+from thymosim.analysis.sweep import Failures, Job, endpoint_label, execute, run_sweep
 from thymosim.model import Model, default_model
 from thymosim.scenario import Scenario
 from thymosim.tables import load_parameter_table
 
-DEFAULT_ENDPOINTS = ("lymphocyte_nadir", "auc_CD4", "pct_change_CD4_end", "tumour_best_change")
+MAX_FAILED_SHARE = 0.05
+"""Largest share of failed runs a global analysis imputes without being told to (5 %)."""
+
+
+class TooManyFailures(ValueError):
+    """More runs of a global analysis failed than may be imputed (:data:`MAX_FAILED_SHARE`)."""
+
+    def __init__(self, message: str, failures: Failures) -> None:
+        super().__init__(message)
+        self.failures = failures
 
 
 def default_endpoints(scenario: Scenario) -> tuple[str, ...]:
-    """:data:`DEFAULT_ENDPOINTS` for thymosim; ``auc:`` of the outputs for another model."""
-    outputs = list(scenario.outputs or scenario.model.outputs)
-    return DEFAULT_ENDPOINTS if scenario.model.is_thymosim else defaults_for(outputs)
+    """The registry's defaults (:func:`thymosim.analysis.endpoints.defaults_for`): for thymosim the
+    lymphocyte nadir, CD4 AUC, CD4 change at the end and best tumour change; ``auc:`` of the outputs
+    for another model."""
+    return defaults_for(list(scenario.outputs or scenario.model.outputs))
 
 
 def fd_model(model: Model) -> Model:
@@ -132,27 +150,37 @@ def local_sensitivity(
     if output is not None:
         table.attrs["timecourse"] = pd.DataFrame(curves, index=pd.Index(base_course.time, name="time"))
     table.attrs["rel_step"] = h
+    failed = [o for o in results.values() if o.status != "ok"]
+    table.attrs["failures"] = Failures.of(
+        pd.DataFrame({"status": [o.status for o in failed], "error": [o.error for o in failed]}), len(results))
     return table
 
 
 # --- global ---------------------------------------------------------------------------
 def problem(parameters: Sequence[str], bounds: dict[str, tuple[float, float]] | None = None,
             model: Model | None = None) -> dict[str, Any]:
-    """SALib problem over ``bounds``; by default the parameter table's lower/upper for thymosim's
-    parameters, and a factor 2 either side of ``model``'s value for another model's (no table
-    gives their plausible range); log10 space where upper/lower >= 10."""
-    if bounds is None:
-        table, values = load_parameter_table(), (model or default_model()).defaults
-        bounds = {}
-        for p in parameters:
-            if model is None or model.is_thymosim:
-                if p not in table.index:
-                    raise KeyError(f"no bounds for {p!r}: pass bounds={{id: (lower, upper)}}")
-                bounds[p] = (table.lower[p], table.upper[p])
-            elif p in values and values[p] > 0:
-                bounds[p] = (values[p] / 2, values[p] * 2)
-            else:
-                raise KeyError(f"no bounds for {p!r} (value {values.get(p)}): pass bounds={{id: (lower, upper)}}")
+    """SALib problem over ``bounds`` ({id: (lower, upper)}, some or all of ``parameters``); the others
+    by default: the parameter table's lower/upper for thymosim's parameters, and a factor 2 either side
+    of ``model``'s value for another model's (no table gives their plausible range, and no sign is
+    assumed: a negative value spans 2x to x/2; a zero one needs its bounds given); log10 space where
+    0 < lower and upper/lower >= 10."""
+    given, bounds = dict(bounds or {}), {}
+    table, values = load_parameter_table(), (model or default_model()).defaults
+    for p in parameters:
+        if p in given:
+            bounds[p] = tuple(given[p])
+        elif model is None or model.is_thymosim:
+            if p not in table.index:
+                raise KeyError(f"no bounds for {p!r}: pass bounds={{id: (lower, upper)}}")
+            bounds[p] = (table.lower[p], table.upper[p])
+        elif p in values and values[p] != 0 and np.isfinite(values[p]):
+            bounds[p] = tuple(sorted((values[p] / 2, values[p] * 2)))
+        else:
+            raise KeyError(f"no bounds for {p!r} (value {values.get(p)}): pass bounds={{id: (lower, upper)}}")
+    bad = {p: bounds[p] for p in parameters if not (np.isfinite(bounds[p][0]) and np.isfinite(bounds[p][1])
+                                                    and bounds[p][0] < bounds[p][1])}
+    if bad:
+        raise ValueError(f"bounds {bad}: allowed: finite (lower, upper) with lower < upper")
     table = pd.DataFrame(bounds, index=["lower", "upper"]).T.loc[list(parameters)]
     log = (table.lower > 0) & (table.upper / table.lower >= 10)
     bounds = [[np.log10(r.lower), np.log10(r.upper)] if log[p] else [r.lower, r.upper] for p, r in table.iterrows()]
@@ -188,6 +216,7 @@ def sobol_indices(func: Callable[[np.ndarray], np.ndarray], problem_: dict[str, 
         result.attrs["converged"] = bool((change <= 0.05).all() and (result.ST_conf <= 0.1).all())
     result.attrs["n"] = n
     result.attrs["evaluations"] = len(y)
+    result.attrs["failures"] = getattr(func, "accounting", Failures(len(y), 0))
     return result
 
 
@@ -206,35 +235,57 @@ def morris_indices(func: Callable[[np.ndarray], np.ndarray], problem_: dict[str,
     x = sampler.sample(salib, trajectories, num_levels=levels, seed=seed)
     y = np.asarray(func(to_natural(problem_, x)), float)
     si = analyze.analyze(salib, x, y, num_levels=levels, seed=seed)
-    return pd.DataFrame({"mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"], "sigma": si["sigma"]},
-                        index=pd.Index(problem_["names"], name="parameter"))
+    result = pd.DataFrame({"mu_star": si["mu_star"], "mu_star_conf": si["mu_star_conf"], "sigma": si["sigma"]},
+                          index=pd.Index(problem_["names"], name="parameter"))
+    result.attrs["evaluations"] = len(y)
+    result.attrs["failures"] = getattr(func, "accounting", Failures(len(y), 0))
+    return result
 
 
 def model_function(scenario: Scenario, parameters: Sequence[str], endpoint: str, workers: int = 1,
-                   scheduler: Any = None, out: Any = None,
-                   progress: bool = True) -> Callable[[np.ndarray], np.ndarray]:
+                   scheduler: Any = None, out: Any = None, progress: bool = True, impute: bool = False,
+                   max_failed: float = MAX_FAILED_SHARE) -> Callable[[np.ndarray], np.ndarray]:
     """A vectorised f(X) -> endpoint values for the model, through :func:`run_sweep` (``progress``:
-    a progress bar per call). Failed runs are recorded (``f.failures``) and imputed with the mean
-    of the others."""
+    a progress bar per call).
+
+    Failed runs (and non-finite values) are recorded: ``f.failures`` (their rows), ``f.runs`` and
+    ``f.accounting`` (:class:`Failures`, which :func:`sobol_indices` and :func:`morris_indices` copy
+    into their result's ``attrs["failures"]``). They are imputed with the mean of the others while
+    their share is at most ``max_failed``; above it f raises :class:`TooManyFailures` naming the share
+    and the reasons, unless ``impute=True`` (imputation explicitly accepted). If every run fails, f
+    raises whatever ``impute``."""
+    if not 0.0 <= max_failed <= 1.0:
+        raise ValueError(f"max_failed: {max_failed!r}; allowed: a share from 0 to 1")
+
     def f(x: np.ndarray) -> np.ndarray:
         points = pd.DataFrame(x, columns=list(parameters))
         table = run_sweep(scenario, points, endpoints=[endpoint], workers=workers, scheduler=scheduler, out=out,
-                          progress=progress)
-        f.failures = table[table.status != "ok"]
-        f.runs = len(table)
-        y = table.sort_values("run").value.to_numpy(float)
-        return np.where(np.isfinite(y), y, np.nanmean(y))
+                          progress=progress).sort_values("run")
+        y = table.value.to_numpy(float)
+        bad = (table.status != "ok").to_numpy() | ~np.isfinite(y)
+        rows = table[bad].assign(error=lambda d: d.error.where(d.status != "ok", "non-finite endpoint value"))
+        f.failures, f.runs = rows, len(table)
+        accounting = Failures.of(rows, len(table))
+        label = f"{endpoint}: " if endpoint else ""
+        if accounting.failed == len(table):
+            f.accounting = accounting
+            raise TooManyFailures(f"{label}all {len(table)} runs failed: {accounting.summary().split(': ', 1)[1]}",
+                                  accounting)
+        if accounting.failed and accounting.share > max_failed and not impute:
+            f.accounting = accounting
+            raise TooManyFailures(
+                f"{label}{accounting.failed} of {len(table)} runs failed ({100 * accounting.share:.1f} %), more than "
+                f"the {100 * max_failed:g} % that may be imputed; reasons: "
+                + "; ".join(f"{n} x {r}" for r, n in list(accounting.reasons.items())[:3])
+                + ". Narrow the parameter ranges or fix the model, or accept imputation with the mean of the other "
+                "runs explicitly (impute=True; thymosim sensitivity --accept-imputation)", accounting)
+        f.accounting = replace(accounting, imputed=accounting.failed)
+        return np.where(bad, np.mean(y[~bad]), y)
 
-    f.failures, f.runs = pd.DataFrame(), 0
+    f.failures, f.runs, f.accounting = pd.DataFrame(), 0, Failures(0, 0)
     return f
 
 
-def failure_summary(failures: pd.DataFrame, runs: int, label: str = "") -> str:
-    """One line saying how many runs failed and why (the commonest reasons first), or ""."""
-    if not len(failures):
-        return ""
-    reasons = failures.error.fillna(failures.status).astype(str).str.slice(0, 100).value_counts()
-    why = "; ".join(f"{count} x {reason}" for reason, count in reasons.head(3).items())
-    more = f"; {len(reasons) - 3} other reasons" if len(reasons) > 3 else ""
-    return (f"{label}{': ' if label else ''}{len(failures)} of {runs} runs failed (imputed with the mean of the "
-            f"others): {why}{more}")
+def failure_summary(failures: pd.DataFrame, runs: int, label: str = "", imputed: bool = True) -> str:
+    """One line saying how many runs failed, the share, and why (the commonest reasons first), or ""."""
+    return Failures.of(failures, runs, len(failures) if imputed else 0).summary(label)

@@ -29,14 +29,14 @@ import re
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from thymosim.analysis.endpoints import column_of, defaults_for, resolve
+from thymosim.analysis.endpoints import defaults_for, evaluate, missing
 from thymosim.model import Model, default_model
 from thymosim.scenario import DOSE_KEYS, PATIENT_KEYS, TOP_KEYS, Scenario, ScenarioError
 
@@ -146,11 +146,10 @@ class Job:
     def of(cls, scenario: Scenario, endpoints: Sequence[str | Callable], timecourses: bool = False) -> Job:
         outputs = list(scenario.outputs or scenario.model.outputs)
         for name in endpoints:
-            resolve(name)  # unknown names fail here, before any run
-            column = column_of(name) if isinstance(name, str) else ""
-            if column and column not in outputs:
-                raise KeyError(f"endpoint {name!r}: {column!r} is not an output of scenario {scenario.name!r}; "
-                               f"allowed: {', '.join(outputs)}")
+            lacking = missing(name, outputs)  # unknown names fail here, before any run
+            if lacking:
+                raise KeyError(f"endpoint {endpoint_label(name)!r}: {lacking[0]!r} is not an output of scenario "
+                               f"{scenario.name!r}; allowed: {', '.join(outputs)}")
         return cls(scenario.to_dict(standalone=False), scenario.model, tuple(endpoints), timecourses)
 
 
@@ -172,14 +171,10 @@ def run_task(job: Job, task: tuple[int, Mapping[str, Any]]) -> Outcome:
     try:
         scenario = apply_point(job.base, point, job.model)
         course = scenario.simulate(frame=not job.fast)  # fails loudly on non-finite or negative outputs
-        results = {endpoint_label(name): _number_or_label(resolve(name)(course)) for name in job.endpoints}
+        results = {endpoint_label(name): evaluate(name, course, scenario) for name in job.endpoints}
         return Outcome(run_id, results, timecourse=course if job.timecourses else None)
     except Exception as err:  # recorded with its reason; the sweep goes on
         return Outcome(run_id, {}, "failed", f"{type(err).__name__}: {err}")
-
-
-def _number_or_label(value: Any) -> float | str:
-    return value if isinstance(value, str) else float(value)
 
 
 def endpoint_label(endpoint: str | Callable) -> str:
@@ -199,6 +194,56 @@ def _tidy(point: Mapping[str, Any], endpoint_names: Sequence, outcome: Outcome) 
             row["label"] = value
         rows.append(row)
     return rows
+
+
+_NUMBER = r"(?<![\w.])-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+"""A number in an error message (not one inside a name such as x1)."""
+
+
+@dataclass(frozen=True)
+class Failures:
+    """Failed runs of an analysis: how many of how many, why (reason -> count, commonest first; the
+    numbers in a reason read N so that one cause at many values counts once) and how many were
+    imputed (with the mean of the others)."""
+
+    runs: int
+    failed: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    imputed: int = 0
+
+    @property
+    def share(self) -> float:
+        """Failed share of the runs [0-1]."""
+        return self.failed / self.runs if self.runs else 0.0
+
+    def summary(self, label: str = "") -> str:
+        """One line: how many runs failed, the share, what was imputed and the commonest reasons; "" if none."""
+        if not self.failed:
+            return ""
+        why = "; ".join(f"{count} x {reason}" for reason, count in list(self.reasons.items())[:3])
+        more = f"; {len(self.reasons) - 3} other reasons" if len(self.reasons) > 3 else ""
+        what = f", {self.imputed} imputed with the mean of the others" if self.imputed else ""
+        return (f"{label}{': ' if label else ''}{self.failed} of {self.runs} runs failed ({100 * self.share:.1f} %"
+                f"{what}): {why}{more}")
+
+    @classmethod
+    def of_table(cls, table: pd.DataFrame) -> Failures:
+        """Of a sweep table (:func:`run_sweep`): a run failed when its status is not ``ok``."""
+        if not len(table):
+            return cls(0, 0)
+        runs = table.groupby("run")[["status", "error"]].first()
+        return cls.of(runs[runs.status != "ok"], len(runs))
+
+    @classmethod
+    def of(cls, failed_rows: pd.DataFrame, runs: int, imputed: int = 0) -> Failures:
+        """From the failed rows of a sweep table (one row per failed run; ``error``, ``status``)."""
+        if not len(failed_rows):
+            return cls(runs, 0)
+        text = failed_rows.error.where(failed_rows.error.astype(str).str.len() > 0, failed_rows.status)
+        # runs failing for one reason at different values count together: numbers read "N"
+        text = text.fillna("failed").astype(str).str.replace(_NUMBER, "N", regex=True)
+        reasons = text.str.slice(0, 100).value_counts()
+        return cls(runs, len(failed_rows), {str(k): int(v) for k, v in reasons.items()}, imputed)
 
 
 class SweepFolderError(ScenarioError):
@@ -436,7 +481,8 @@ class SweepStore:
 
     def read(self) -> pd.DataFrame:
         """Every valid row once: a run held by two listed parts is taken from the first."""
-        frames, seen = [], set()
+        frames: list[pd.DataFrame] = []
+        seen: set[int] = set()
         for path, runs in self._valid():
             frame = pd.read_parquet(path)
             frames.append(frame[~frame.run.isin(seen)])
@@ -490,9 +536,10 @@ def run_sweep(
 
     Returns the tidy table (run, factor:<name>..., endpoint, value, status, error) sorted
     by run; an endpoint whose result is a class (``recist``: CR/PR/SD/PD/NE) has it in a ``label``
-    column, its value NaN. With ``out``, rows stream to checksummed parts in ``out`` (:class:`SweepStore`) as
-    runs complete, and runs already there are skipped (resume); a folder holding another sweep
-    is refused unless ``overwrite``. ``timecourses=True`` also returns full time courses in
+    column, its value NaN. :meth:`Failures.of_table` counts the failed runs and their reasons.
+    With ``out``, rows stream to checksummed parts in ``out`` (:class:`SweepStore`) as runs complete,
+    and runs already there are skipped (resume); a folder holding another sweep is refused unless
+    ``overwrite``. ``timecourses=True`` also returns full time courses in
     ``table.attrs["timecourses"]`` (in memory; not streamed).
     """
     endpoints = list(endpoints or defaults_for(list(scenario.outputs or scenario.model.outputs)))

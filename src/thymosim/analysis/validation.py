@@ -22,7 +22,7 @@ import pandas as pd
 
 from thymosim.analysis.population import virtual_population
 from thymosim.analysis.trial import RESPONSE, Design, run_arm
-from thymosim.tables import clinical_targets
+from thymosim.tables import clinical_targets, seed_tables
 
 RESAMPLES = 2000
 BAND_STEP = 3.0
@@ -73,47 +73,10 @@ def compare(runs: Mapping[str, pd.DataFrame], rows: pd.DataFrame, seed: int = 0)
     return rows.join(pd.DataFrame(out).set_index("id"))
 
 
-SEED_TABLES = [
-    # table, row, scenario, quantity, kind, day, published, n, role (input: the typical patient's baseline and
-    # the selection target, not a result; train: fitted; test: never fitted)
-    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): total T cells before", "prag_ta1_loading", "CD3", "value", 0,
-     422.5, 36, "input"),
-    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): total T cells after", "prag_ta1_loading", "CD3", "value", 9,
-     614.0, 36, "train"),
-    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD4 before",
-     "prag_ta1_loading", "CD4", "value", 0, 244.5, 36, "input"),
-    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD4 after",
-     "prag_ta1_loading", "CD4", "value", 9, 284.5, 36, "train"),
-    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD8 before",
-     "prag_ta1_loading", "CD8", "value", 0, 159.0, 36, "input"),
-    ("1", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36): CD8 after",
-     "prag_ta1_loading", "CD8", "value", 9, 222.5, 36, "train"),
-    ("1", "NSCLC chemo + Ta1 + IFN-a (n = 22): total T cells not depressed", "ifosfamide_ta1_ifna", "CD3",
-     "change_min", 42, -10.0, 11, "train"),
-    ("1", "NSCLC chemo + Ta1 + IFN-a (n = 22): CD4 not depressed", "ifosfamide_ta1_ifna", "CD4", "change_min", 42,
-     -10.0, 11, "train"),
-    ("1", "NSCLC chemo + Ta1 + IFN-a (n = 22): CD8 not depressed", "ifosfamide_ta1_ifna", "CD8", "change_min", 42,
-     -10.0, 11, "train"),
-    ("1", "NSCLC chemo alone (n = 22): total T cells depressed",
-     "ifosfamide", "CD3", "change_max", 42, -20.0, 11, "train"),
-    ("1", "NSCLC chemo alone (n = 22): CD4 depressed", "ifosfamide", "CD4", "change_max", 42, -20.0, 11, "train"),
-    ("1", "NSCLC chemo alone (n = 22): CD8 depressed", "ifosfamide", "CD8", "change_max", 42, -20.0, 11, "train"),
-    ("2", "Advanced NSCLC chemo + Ta1 + IFN-a (n = 22)", "ifosfamide_ta1_ifna", "ORR", "rate", 84, 33.0, 11, "test"),
-    ("2", "Advanced NSCLC chemo alone (n = 22)", "ifosfamide", "ORR", "rate", 84, 10.0, 11, "test"),
-    ("2", "PRaG (radiotherapy + PD-1 inhibitor + GM-CSF)", "prag", "ORR", "rate", 168, 16.7, 54, "train"),
-    ("2", "PRaG (radiotherapy + PD-1 inhibitor + GM-CSF)", "prag", "DCR", "rate", 168, 46.3, 54, "test"),
-    ("2", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36)", "prag_ta1", "ORR", "rate", 168, 19.4, 36, "test"),
-    ("2", "Ta1 + PD-1 inhibitor + radiotherapy (n = 36)", "prag_ta1", "DCR", "rate", 168, 69.4, 36, "test"),
-]
-"""Every number of the seed's Tables 1-2 as a comparison. Table 1's "(no) significant depression"
-rows use the thresholds of clinical_targets.tsv (>= 20 % fall; < 10 % fall); the chemotherapy of the
-n = 22 trial was ifosfamide (Salvati 1996). Table 1's time point (day 9) is assumed (see
-clinical_targets.tsv); n = 54 for PRaG is derived from its rates."""
-
-
 def seed_rows() -> pd.DataFrame:
-    columns = ["table", "row", "scenario", "quantity", "kind", "day", "value", "n", "role"]
-    return pd.DataFrame(SEED_TABLES, columns=columns, index=[f"seed{i}" for i in range(len(SEED_TABLES))])
+    """Every number of the seed's Tables 1-2 as a comparison (``models/data/seed_tables.tsv``; see
+    :func:`thymosim.tables.seed_tables`): columns table, row, scenario, quantity, kind, day, value, n, role."""
+    return seed_tables()
 
 
 @dataclass(frozen=True)

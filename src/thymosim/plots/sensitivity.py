@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from thymosim.analysis.endpoints import DESCRIPTIONS  # noqa: E402
+from thymosim.analysis.endpoints import REGISTRY  # noqa: E402
 
 
 def label(name: str, width: int = 48, scenario=None) -> str:
@@ -21,8 +21,8 @@ def label(name: str, width: int = 48, scenario=None) -> str:
 
     from thymosim.tables import load_parameter_table
 
-    if name in DESCRIPTIONS:
-        return f"{name}: {DESCRIPTIONS[name]}"
+    if name in REGISTRY:
+        return f"{name}: {REGISTRY[name].text}"
     dose = re.fullmatch(r"doses\[(\d+)\]\.(\w+)", name)
     if dose:
         field = {"amt": "amount", "ii": "interval", "addl": "additional doses", "time": "first time",

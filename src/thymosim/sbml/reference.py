@@ -594,7 +594,7 @@ def draw_network(path: Path) -> bool:
     ax.set_ylim(min(low, 0) - 0.07, 1.05)
     ax.axis("off")
     fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # the Agg canvas has one
     patches, taken = {}, []
     for k, (m, instance) in enumerate(nodes):
         x, y = where[instance]

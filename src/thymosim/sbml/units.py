@@ -19,50 +19,28 @@ import re
 import libsbml
 import pandas as pd
 
-from thymosim.model import holds_constant
+from thymosim.model import ModelError, holds_constant
+from thymosim.tables import load_sbml_units
 
-_S, _G, _L = libsbml.UNIT_KIND_SECOND, libsbml.UNIT_KIND_GRAM, libsbml.UNIT_KIND_LITRE
-# unit string in the tables -> (SBML unit id, [(kind, exponent, scale, multiplier)])
-UNIT_DEFINITIONS: dict[str, tuple[str, list[tuple[int, int, int, float]]]] = {
-    "day": ("day", [(_S, 1, 0, 86400.0)]),
-    "1/day": ("per_day", [(_S, -1, 0, 86400.0)]),
-    "cells/uL": ("cells_per_uL", [(libsbml.UNIT_KIND_ITEM, 1, 0, 1.0), (_L, -1, -6, 1.0)]),
-    "cells": ("cells", [(libsbml.UNIT_KIND_ITEM, 1, 0, 1.0)]),
-    "uL": ("uL", [(_L, 1, -6, 1.0)]),
-    "mm": ("mm", [(libsbml.UNIT_KIND_METRE, 1, -3, 1.0)]),
-    "m2": ("m2", [(libsbml.UNIT_KIND_METRE, 2, 0, 1.0)]),
-    "kg": ("kg", [(_G, 1, 3, 1.0)]),
-    "mL": ("mL", [(libsbml.UNIT_KIND_METRE, 3, -2, 1.0)]),  # cm3, so that a cube root is a length
-    "pM": ("pM", [(libsbml.UNIT_KIND_MOLE, 1, -12, 1.0), (_L, -1, 0, 1.0)]),
-    "pmol": ("pmol", [(libsbml.UNIT_KIND_MOLE, 1, -12, 1.0)]),
-    "L": ("L", [(_L, 1, 0, 1.0)]),
-    "L/day": ("L_per_day", [(_L, 1, 0, 1.0), (_S, -1, 0, 86400.0)]),
-    "ng/mL": ("ng_per_mL", [(_G, 1, -9, 1.0), (_L, -1, -3, 1.0)]),
-    "mg": ("mg", [(_G, 1, -3, 1.0)]),
-    "mg/day": ("mg_per_day", [(_G, 1, -3, 1.0), (_S, -1, 0, 86400.0)]),
-    "L/mg": ("L_per_mg", [(_L, 1, 0, 1.0), (_G, -1, -3, 1.0)]),
-    "L/(mg*day)": ("L_per_mg_per_day", [(_L, 1, 0, 1.0), (_G, -1, -3, 1.0), (_S, -1, 0, 86400.0)]),
-    "MU": ("MU", [(libsbml.UNIT_KIND_DIMENSIONLESS, 1, 6, 1.0)]),
-    "ug": ("ug", [(_G, 1, -6, 1.0)]),
-    "ug/day": ("ug_per_day", [(_G, 1, -6, 1.0), (_S, -1, 0, 86400.0)]),
-    "MU/day": ("MU_per_day", [(libsbml.UNIT_KIND_DIMENSIONLESS, 1, 6, 1.0), (_S, -1, 0, 86400.0)]),
-    "pM*L/MU": ("pM_L_per_MU", [(libsbml.UNIT_KIND_MOLE, 1, -12, 1.0), (libsbml.UNIT_KIND_DIMENSIONLESS, -1, 6, 1.0)]),
-    "mg/L": ("mg_per_L", [(_G, 1, -3, 1.0), (_L, -1, 0, 1.0)]),
-    "Gy/day": ("Gy_per_day", [(libsbml.UNIT_KIND_GRAY, 1, 0, 1.0), (_S, -1, 0, 86400.0)]),
-    "1/Gy": ("per_Gy", [(libsbml.UNIT_KIND_GRAY, -1, 0, 1.0)]),
-    "dimensionless": ("dimensionless", []),
-    "%": ("percent", [(libsbml.UNIT_KIND_DIMENSIONLESS, 1, 0, 0.01)]),
-    "%/day": ("percent_per_day", [(libsbml.UNIT_KIND_DIMENSIONLESS, 1, 0, 0.01), (_S, -1, 0, 86400.0)]),
-    # units of derived parameters (inferred from their expressions, named here)
-    "cells/uL/day": ("cells_per_uL_per_day", [(libsbml.UNIT_KIND_ITEM, 1, 0, 1.0), (_L, -1, -6, 1.0),
-                                              (_S, -1, 0, 86400.0)]),
-    "pM/day": ("pM_per_day", [(libsbml.UNIT_KIND_MOLE, 1, -12, 1.0), (_L, -1, 0, 1.0), (_S, -1, 0, 86400.0)]),
-    "pM/(cells/uL)/day": ("pM_per_cells_per_uL_per_day", [
-        (libsbml.UNIT_KIND_MOLE, 1, -12, 1.0), (_L, -1, 0, 1.0), (libsbml.UNIT_KIND_ITEM, -1, 0, 1.0),
-        (_L, 1, -6, 1.0), (_S, -1, 0, 86400.0)]),
-    "uL/(cells*day)": ("uL_per_cells_per_day", [(_L, 1, -6, 1.0), (libsbml.UNIT_KIND_ITEM, -1, 0, 1.0),
-                                                (_S, -1, 0, 86400.0)]),
-}
+
+def _kinds(units: dict[str, tuple[str, list[tuple[str, int, int, float]]]]
+           ) -> dict[str, tuple[str, list[tuple[int, int, int, float]]]]:
+    """The table's unit definitions with libsbml unit kinds; an unknown kind is a ModelError naming the unit."""
+    out = {}
+    for unit, (unit_id, parts) in units.items():
+        resolved = []
+        for kind, exponent, scale, multiplier in parts:
+            code = libsbml.UnitKind_forName(kind)
+            if code == libsbml.UNIT_KIND_INVALID:
+                raise ModelError(f"sbml_units.tsv row {unit!r}.definition: unknown unit kind {kind!r}; allowed: SBML "
+                                 "base units (second, litre, gram, metre, mole, item, gray, dimensionless, ...)")
+            resolved.append((code, exponent, scale, multiplier))
+        out[unit] = (unit_id, resolved)
+    return out
+
+
+# unit string in the tables -> (SBML unit id, [(kind, exponent, scale, multiplier)]): models/sbml_units.tsv
+UNIT_DEFINITIONS: dict[str, tuple[str, list[tuple[int, int, int, float]]]] = _kinds(load_sbml_units())
 # state unit -> (substance unit, compartment unit) for concentrations; amounts map to themselves
 CONCENTRATIONS = {"cells/uL": ("cells", "uL"), "pM": ("pmol", "L")}
 

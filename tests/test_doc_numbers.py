@@ -1,0 +1,201 @@
+"""Every number a user reads in the README and the documentation comes from a file or a command a
+test checks: counts are recomputed from the tables, runtimes and cross-tool differences are read
+from the files the named benchmarks write (``benchmarks/results/*.json``, with the machine),
+calibration figures from ``models/parameters.tsv`` and the committed reproduction behind the
+validation page (``docs/validation/*.csv``). User docs speak of the project only: no internal words."""
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).parents[1]
+DOCS = ROOT / "docs"
+README = ROOT / "README.md"
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def readme() -> str:
+    return README.read_text(encoding="utf-8")
+
+
+def page(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
+
+
+def user_docs() -> dict[str, str]:
+    """README and the hand-written documentation pages (the generated ones come from code tested elsewhere,
+    except the validation page, generated from docs/generate.py's own text, included here)."""
+    generated = {DOCS / "cli.md", *(DOCS / "model").glob("*.md")}
+    pages = [README, *(p for p in sorted(DOCS.rglob("*.md")) if p not in generated)]
+    return {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in pages}
+
+
+def shown(kind: str, model: float, lo: float, hi: float) -> str:
+    """A reproduced statistic as the validation page writes it (docs/generate.py ``_shown``)."""
+    if kind == "rate":
+        return f"{model:.1f} % ({lo:.1f}–{hi:.1f})"
+    if kind == "value":
+        return f"{model:.0f} ({lo:.0f}–{hi:.0f})"
+    return f"{model:.0f} % ({lo:.0f} to {hi:.0f})"
+
+
+# --- counts --------------------------------------------------------------------------------------
+
+
+def test_the_readme_parameter_counts_are_the_tables():
+    from thymosim.tables import load_parameter_table
+
+    table = load_parameter_table()
+    text = " ".join(readme().split())
+    match = re.search(r"Parameters by evidence flag \((\d+) rows\): (.*?); by role: (.*?) \(", text)
+    assert match, "README sentence 'Parameters by evidence flag (N rows): ...; by role: ...' not found"
+    assert int(match.group(1)) == len(table)
+    evidence = {flag: (int(n), int(pct)) for flag, n, pct in re.findall(r"(\w+) (\d+) \((\d+) %\)", match.group(2))}
+    counts = table.evidence.value_counts()
+    assert evidence == {flag: (int(n), round(100 * n / len(table))) for flag, n in counts.items()}
+    roles = {role.rstrip("s"): int(n) for n, role in re.findall(r"(\d+) ([\w ]+?)(?:,|$)", match.group(3))}
+    names = {"parameter": "parameter", "patient covariate": "covariate", "dosing input": "input",
+             "reference": "reference"}
+    assert {names[k]: v for k, v in roles.items()} == table.role.value_counts().to_dict()
+
+
+def _readme_table(heading: str) -> list[list[str]]:
+    section = readme().split(heading, 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    end = next((i for i, line in enumerate(rows) if i and not line.startswith("|")), len(rows))
+    return [[c.strip() for c in line.strip("|").split("|")] for line in rows[2:end]]
+
+
+def _page_states(module: str) -> int:
+    """Species and rate-rule states in the generated model page of ``module`` (tests/test_docs.py keeps it current)."""
+    parts = page(f"model/{module}.md").split("## States", 1)
+    if len(parts) == 1:  # a module without states (radiotherapy: a dose-rate input and kill terms)
+        return 0
+    text = parts[1].split("\n## ", 1)[0]
+    return sum(1 for line in text.splitlines()
+               if line.startswith("| `") and line.split("|")[2].strip() in ("species", "rate rule"))
+
+
+def test_the_readme_module_table_counts_states_and_parameter_rows():
+    from thymosim.tables import load_parameter_table
+
+    table = load_parameter_table()
+    rows = [r for r in _readme_table("## Model\n") if r[0].startswith("`")]
+    assert len(rows) == 11
+    for module, states, parameters, *_ in rows:
+        name = module.strip("`").split("`")[0]
+        if name == "thymosim":  # the wiring: patient baseline and shared rows
+            assert int(parameters) == int(table.module.isin(["patient", "main"]).sum())
+            continue
+        assert int(states) == _page_states(name), name
+        assert int(parameters) == int((table.module == name).sum()), name
+
+
+def test_the_readme_counts_the_clinical_targets():
+    from thymosim.tables import clinical_targets
+
+    match = re.search(r"clinical_targets\.tsv`: (\d+) published results", readme())
+    assert match and int(match.group(1)) == len(clinical_targets())
+
+
+# --- the validation reproduction, as the README and the calibration page quote it ---------------
+
+
+def test_the_readme_reproduction_table_is_the_committed_reproduction():
+    """The README's table of the vendor guide's Tables 1-2 shows the numbers of docs/validation/seed_tables.csv
+    (the reproduction the validation page shows; a slow test reruns it)."""
+    seed = pd.read_csv(DOCS / "validation" / "seed_tables.csv")
+    section = readme().split("## Virtual patients and in-silico trials")[1].split("\n## ")[0].replace("−", "-")
+    for row in seed.itertuples():
+        if row.kind == "value" and row.role == "input":
+            continue  # the typical patient's baseline and the selection target
+        assert shown(row.kind, row.model, row.model_lo, row.model_hi) in section, (row.row, row.quantity)
+
+
+def test_the_calibration_page_quotes_the_table_and_the_validation_page():
+    from thymosim.tables import load_parameter_table
+
+    text = page("guide/calibration.md")
+    values = load_parameter_table().value
+    for pid, quoted in (("TC_E_share", "4.436"), ("TC_E_NK_TA1", "14.9"), ("RT_alpha_tumour", "0.0699/Gy")):
+        row = next(line for line in text.splitlines() if f"`{pid}`" in line)
+        assert quoted in row and float(quoted.split("/")[0]) == pytest.approx(values[pid], rel=1e-3), pid
+    targets = pd.read_csv(DOCS / "validation" / "targets.csv").set_index("id")
+    for pid, target in (("CHEMO_k_tum_cis", "vnr_cis_orr"), ("RT_alpha_tumour", "prag_orr"),
+                        ("TC_E_NK_TA1", "salvati_ta1_nk")):
+        row = next(line for line in text.splitlines() if f"`{pid}`" in line)
+        t = targets.loc[target]
+        assert shown(t.kind, t.model, t.model_lo, t.model_hi) in row, (pid, target)
+    assert "validation page" in text
+
+
+# --- runtimes and cross-tool differences come from the benchmarks' files -------------------------
+
+DURATION = re.compile(r"\b\d+(?:\.\d+)?\s?(?:s|min|ms)\b(?![/\w])")
+
+
+def test_no_runtime_is_quoted_outside_the_speed_page():
+    """A duration depends on the machine: the README and the guides quote none; the speed page quotes
+    the benchmarks, each with its command and machine."""
+    for name, text in user_docs().items():
+        if name == "docs/guide/speed.md":
+            continue
+        found = DURATION.findall(text)
+        assert not found, f"{name} quotes {found}: move the figure to docs/guide/speed.md with its benchmark"
+
+
+def test_the_start_up_figures_are_those_the_benchmark_recorded():
+    record = json.loads((RESULTS / "startup.json").read_text(encoding="utf-8"))
+    text = " ".join(page("guide/speed.md").split("**Start-up: the cache of compiled models.**", 1)[1].split())
+    assert record["command"] in text and record["machine"] in text
+    for key in ("run_cold", "run_warm", "worker_cold", "worker_warm", "worker_first_simulation", "baseline"):
+        figure = f"{record[key]['wall_s']:.2f} s wall / {record[key]['cpu_s']:.2f} s CPU"
+        assert figure in text, (key, figure)
+    low, high = record["load_average"]
+    assert f"load average {low:.1f} to {high:.1f}" in text
+    assert f"{record['compile_over_load']}×" in text
+
+
+def test_the_copasi_differences_are_those_the_benchmark_recorded():
+    """docs/guide/export.md quotes benchmarks/results/copasi_agreement.json (tests/test_export.py
+    checks that file against a fresh COPASI run)."""
+    from thymosim import default_model
+
+    record = json.loads((RESULTS / "copasi_agreement.json").read_text(encoding="utf-8"))
+    text = " ".join(page("guide/export.md").split())
+    assert record["command"] in text
+    differences = record["max_relative_difference"]
+    assert set(differences) == set(default_model().outputs)
+    for output, value in differences.items():
+        assert f"`{output}` {value:.0e}" in text, output
+
+
+# --- words ------------------------------------------------------------------------------------
+
+INTERNAL = re.compile(
+    r"\byardstick\b|\bsessions?\b|\bhelpers?\b|\bissues? #?\d+|\bseed guide\b|\bseed's\b|\bthe seed\b(?!\s*\d)"
+    r"|\bseed (?:table|advanced)", re.IGNORECASE)
+
+
+def test_user_docs_speak_of_the_project_only():
+    """No project-internal words: the published source is 'the vendor guide' (named on the validation
+    page), never 'the seed'; a random seed stays a seed. (docs/cli.md, generated from the CLI's help
+    texts, is not among the pages read here.)"""
+    for name, text in user_docs().items():
+        found = INTERNAL.findall(text.replace("--reproduce-seed", ""))
+        assert not found, f"{name}: {found}"
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        prose = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        assert not INTERNAL.findall(prose), notebook.name
+
+
+def test_extras_are_installed_editable():
+    """After the README's test install (editable), a non-editable `pip install ".[extra]"` would replace the
+    checkout's package by a copy: every extra the docs install is installed with -e."""
+    for name, text in user_docs().items():
+        found = re.findall(r"pip install (?!-e )[\"']?\.\[\w+\]", text)
+        assert not found, f"{name}: {found}"
