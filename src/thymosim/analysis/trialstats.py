@@ -77,7 +77,7 @@ def landmark(durations, events, day: float, level: float = 0.95) -> tuple[float,
 def hazard_ratio(d_treat, e_treat, d_control, e_control, level: float = 0.95) -> dict[str, float]:
     """Cox proportional-hazards ratio of a treatment arm against a control arm (lifelines
     CoxPHFitter, Efron ties): ``hr``, ``lo``, ``hi`` (``level`` Wald interval) and ``p`` (Wald);
-    all NaN where the model cannot be fitted (e.g. no events)."""
+    all NaN where it is not estimable (an arm without events) or cannot be fitted."""
     from lifelines import CoxPHFitter
 
     if not 0.0 < level < 1.0:
@@ -86,7 +86,7 @@ def hazard_ratio(d_treat, e_treat, d_control, e_control, level: float = 0.95) ->
                           "E": np.concatenate([np.asarray(e_treat, bool), np.asarray(e_control, bool)]),
                           "treated": np.r_[np.ones(len(d_treat)), np.zeros(len(d_control))]})
     nan = {"hr": float("nan"), "lo": float("nan"), "hi": float("nan"), "p": float("nan")}
-    if not frame.E.any() or frame.treated.nunique() < 2:
+    if not (frame.E[frame.treated == 1].any() and frame.E[frame.treated == 0].any()):
         return nan
     try:
         cox = CoxPHFitter(alpha=1.0 - level).fit(frame, "T", "E")
