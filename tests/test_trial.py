@@ -72,7 +72,8 @@ def test_a_trial_is_identical_from_the_same_seed_serial_and_with_two_workers():
 def test_the_trial_command_writes_summary_patients_power_and_figures(tmp_path, capsys):
     main(["trial", "ifosfamide", "ifosfamide_ta1_ifna", "--n", "4", "--seed", "1", "--out", str(tmp_path),
           "--power", "3", "--quiet"])
-    for name in ("summary.csv", "patients.parquet", "power.csv", "waterfall.png", "spider.png", "km.png"):
+    for name in ("summary.csv", "patients.parquet", "power.csv", "waterfall.png", "spider.png", "km.png", "km_os.png",
+                 "swimmer.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert summary.arm.tolist() == ["ifosfamide", "ifosfamide_ta1_ifna"]

@@ -147,7 +147,19 @@ def add_overall_survival(patients: pd.DataFrame, horizon: float, seed: int) -> p
     out["ttp_day"], out["ttp_event"] = out.pfs_day, out.pfs_event.astype(bool)
     day, event = survival.progression_or_death(out.ttp_day, out.ttp_event, out.os_day, out.os_event)
     out["pfs_day"], out["pfs_event"] = day, event
+    out["response_day"] = first_response_day(out)
     return out
+
+
+def first_response_day(patients: pd.DataFrame) -> np.ndarray:
+    """Day of the first scan whose diameter is at most 70 % of baseline (the RECIST 1.1 partial
+    response threshold) for patients whose best response is CR or PR; NaN otherwise (the
+    swimmer plot's response marker)."""
+    days, columns = survival.scan_columns(patients)
+    scans = patients[columns].to_numpy(float)
+    hit = scans <= 0.7 * scans[:, :1]
+    first = np.where(hit.any(axis=1), days[np.argmax(hit, axis=1)], np.nan)
+    return np.where(patients.recist.isin(RESPONSE["ORR"]).to_numpy(), first, np.nan)
 
 
 def summarise_survival(patients: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
