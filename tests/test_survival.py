@@ -100,3 +100,16 @@ def test_missing_scans_or_bad_horizon_are_named():
         survival.overall_survival(pd.DataFrame({"vp": [0]}), 100, 0)
     with pytest.raises(ValueError, match="horizon"):
         survival.overall_survival(_arm([[40, 30]]), 0, 0)
+
+
+def test_treatment_reaches_survival_only_through_the_tumour_trajectory():
+    """The OS model has no treatment term: two arms whose patients have the same scans get the
+    same survival, whatever their regimen; a different trajectory gives a different survival."""
+    scans = [[40, 31, 26, 25, 27, 30], [40, 44, 50, 57, 66, 75]]
+    chemo = _arm(scans).assign(arm="chemo", T_ta1_dose=0.0)
+    ta1 = _arm(scans).assign(arm="chemo_ta1", T_ta1_dose=1.6)
+    a, b = survival.overall_survival(chemo, 730, 5), survival.overall_survival(ta1, 730, 5)
+    pd.testing.assert_frame_equal(a, b)
+    other = survival.overall_survival(_arm([scans[1], scans[0]]), 730, 5)
+    assert other.os_median_day[0] == pytest.approx(a.os_median_day[1])
+    assert other.os_median_day[0] != pytest.approx(a.os_median_day[0])
