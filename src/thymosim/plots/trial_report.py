@@ -116,7 +116,7 @@ def reproduce_seed(out: Path, n: int = 200, seed: int = 0, workers: int = 1, pro
     for label, (a, b) in pairs.items():
         frame = pd.concat([rep.runs[a], rep.runs[b]], ignore_index=True)
         summary = summarise(frame)
-        paired = [c for c in summary.columns if c.startswith("p_")]  # same patients in both arms: no such tests
+        paired = [c for c in summary.columns if c.startswith(("p_", "HR_"))]  # same patients in both arms: no tests
         trial = Trial(frame, summary.drop(columns=paired), seed)
         files += trial_figures(trial, out, prefix=f"{label}_")
         size = {"salvati": 11, "prag": 36, "seed_rct": 36}[label]
