@@ -4,6 +4,7 @@ each other; plots/ imports core and analysis/; only the CLI may import everythin
 the source, imports inside functions included; relative imports are not used."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,56 @@ def test_the_rule_catches_violations(tmp_path):
     bad.write_text("from .model import Model\n", encoding="utf-8")
     with pytest.raises(AssertionError, match="relative import"):
         imports(bad)
+
+
+RECIST_CONTEXT = re.compile(r"recist|tumou?r_diameter|best_change|\bORR\b|\bDCR\b", re.IGNORECASE)
+RECIST_NUMBERS = {0.3, 30.0, 0.7, 70.0, 1.2, 0.2, 20.0, 120.0, 0.999, 99.9, 5.0, 28.0}
+"""RECIST 1.1 thresholds as they get retyped: -30 % / 0.3 / 0.7 (PR), +20 % / 1.2 / 0.2 and 5 mm (PD),
+-99.9 % / 0.999 (CR), 28 days (confirmation)."""
+
+
+def _numbers(node: ast.AST) -> list[tuple[int, float]]:
+    """RECIST-threshold literals of an expression (through arithmetic and signs, not into calls)."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float) and abs(node.value) in RECIST_NUMBERS:
+        return [(node.lineno, abs(float(node.value)))]
+    if isinstance(node, ast.UnaryOp):
+        return _numbers(node.operand)
+    if isinstance(node, ast.BinOp):
+        return _numbers(node.left) + _numbers(node.right)
+    return []
+
+
+def recist_literals(source: str) -> list[tuple[int, float]]:
+    """(line, number) of every RECIST-threshold literal used as a threshold (compared with, or listed beside
+    another such number: ``for y in (20, -30)``) inside a top-level definition or statement whose text speaks
+    of RECIST, tumour diameters or response rates."""
+    tree = ast.parse(source)
+    found = []
+    for node in tree.body:
+        if not RECIST_CONTEXT.search(ast.get_source_segment(source, node) or ""):
+            continue
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Compare):
+                found += [hit for side in (sub.left, *sub.comparators) for hit in _numbers(side)]
+            elif isinstance(sub, (ast.Tuple, ast.List, ast.Set)):
+                listed = [hit for elt in sub.elts for hit in _numbers(elt)]
+                found += listed if len(listed) >= 2 else []
+    return sorted(found)
+
+
+def test_recist_thresholds_live_only_in_recist_py():
+    """One RECIST: thymosim.analysis.recist holds its thresholds (``RULES``); no other module retypes them."""
+    others = [p for p in SOURCES if p.relative_to(PACKAGE) != Path("analysis/recist.py")]
+    offenders = {str(p.relative_to(PACKAGE)): hits for p in others
+                 for hits in (recist_literals(p.read_text(encoding="utf-8")),) if hits}
+    assert not offenders, f"RECIST thresholds outside analysis/recist.py (use recist.RULES): {offenders}"
+
+
+def test_the_recist_grep_catches_a_second_classifier():
+    second = ('def recist(df):\n    d = df["tumour_diameter"]\n    best = d.min() / d[0] - 1.0\n'
+              '    if best <= -0.999:\n        return 0.0\n    return 1.0 if best <= -0.30 else 2.0\n')
+    assert {n for _, n in recist_literals(second)} == {0.999, 0.3}
+    assert recist_literals("for y in (20, -30):\n    ax.axhline(y, label=\"RECIST\")\n") == [(1, 20.0), (1, 30.0)]
+    assert recist_literals("ok = hd.tumour_best_change > -30.0\n") == [(1, 30.0)]
+    assert not recist_literals("def width(x):\n    return x > 0.3\n")  # not a RECIST context
+    assert not recist_literals("def waterfall(recist):\n    plot(recist, lw=0.3, alpha=0.7)\n")  # styling

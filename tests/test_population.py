@@ -57,7 +57,7 @@ def test_bad_sizes_and_unknown_parameters_are_refused():
 
 def test_the_plausibility_filter_names_the_bound_a_patient_breaks():
     pop = sample_population(3, seed=0)
-    pop.loc[1, "TUM_g_net"] = 0.035  # fastest growth: fine over 180 days
+    pop.loc[1, "TUM_g_net"] = 0.02  # fast growth (doubling in 35 days): fine over 180 days
     pop = pd.concat([pop, pop.iloc[[0]].assign(vp=3)], ignore_index=True)
     pop["CHEMO_k_T_cis"] = [0.25, 0.25, 0.25, 50.0]  # last patient: lymphocytes wiped out by cisplatin
     result = plausible(pop)

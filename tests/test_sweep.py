@@ -222,3 +222,19 @@ def test_a_misspelt_field_is_refused_before_any_run(factor, message):
 
     with pytest.raises(ScenarioError, match=message):
         check_factors(named("prag_ta1"), [factor])
+
+
+def test_the_recist_endpoint_is_a_label_through_a_streamed_sweep(short, tmp_path):
+    """RECIST classes travel as labels (``label`` column, value NaN), also through the parquet store, and
+    are the one classifier's reading of each run's time course."""
+    from thymosim.analysis.recist import CLASSES, classify_course
+
+    points = grid({"PK_CL": [40.0, 200.0]})
+    table = run_sweep(short, points, endpoints=["recist", "auc_CD4"], out=tmp_path, timecourses=True)
+    rows = table[table.endpoint == "recist"].sort_values("run")
+    assert rows.value.isna().all() and set(rows.label) <= set(CLASSES)
+    for run, label in zip(rows.run, rows.label, strict=True):
+        course = table.attrs["timecourses"][run]
+        assert label == classify_course(course.time, course.tumour_diameter).best
+    numbers = table[table.endpoint == "auc_CD4"]
+    assert numbers.value.notna().all() and numbers.label.isna().all()

@@ -19,6 +19,7 @@ from thymosim.scenario import Scenario
 BUDGET = 1e-4
 DAYS = ("lymphocyte_nadir_day", "lymphocyte_recovery_day")
 CLASSES = ("recist",)
+"""Endpoints whose result is a label (RECIST response), compared for equality."""
 REFERENCE_SOLVER = {"rtol": 1e-10, "atol": 1e-14, "atol_scale": {}, "stiff": True}
 """The tight reference: BDF, rtol 1e-10, uniform absolute tolerance 1e-14."""
 
@@ -45,7 +46,7 @@ def reference_model(model: Model) -> Model:
 def evaluate(scenario: Scenario, model: Model | None = None) -> tuple:
     """(time course, built-in endpoint values) of ``scenario`` run with ``model``."""
     df = replace(scenario, model=model or scenario.model).simulate()
-    return df, {k: float(f(df)) for k, f in ENDPOINTS.items()}
+    return df, {k: f(df) if k in CLASSES else float(f(df)) for k, f in ENDPOINTS.items()}
 
 
 def deviation(reference: tuple, candidate: tuple) -> Deviation:
@@ -59,8 +60,8 @@ def deviation(reference: tuple, candidate: tuple) -> Deviation:
     errors = (np.abs(y - y_ref) / np.where(scale > 0, scale, 1.0)).max(axis=0)
     continuous = {k: abs(ep[k] - ref_ep[k]) / max(abs(ref_ep[k]), 1.0) if np.isfinite(ep[k]) else np.inf
                   for k in ref_ep if k not in DAYS + CLASSES and np.isfinite(ref_ep[k])}
-    changed = tuple(k for k in DAYS + CLASSES
-                    if not (ep[k] == ref_ep[k] or (np.isnan(ep[k]) and np.isnan(ref_ep[k]))))
+    changed = tuple(k for k in DAYS if not (ep[k] == ref_ep[k] or (np.isnan(ep[k]) and np.isnan(ref_ep[k]))))
+    changed += tuple(k for k in CLASSES if ep[k] != ref_ep[k])
     worst = int(np.argmax(errors))
     worst_endpoint = max(continuous, key=continuous.get)
     return Deviation(float(errors[worst]), columns[worst], continuous[worst_endpoint], worst_endpoint, changed)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from thymosim.analysis import recist
 from thymosim.analysis.endpoints import auc, days_below, nadir, peak, recovery_day, tumour_best_change
 from thymosim.patient import Patient
 from thymosim.scenario import named
@@ -178,7 +179,7 @@ def _claims(table: pd.DataFrame) -> list[tuple[str, str, bool, str]]:
           f"CD4 nadir {ld.CD4_nadir:.0f} vs {alone.CD4_nadir:.0f} /uL")
     claim("IL-2: durable responses in some patients (not in most)",
           "seed table; high-dose IL-2 monotherapy ORR 15-20 % in melanoma and renal cancer (Proleukin label)",
-          hd.tumour_best_change > -30.0,
+          hd.tumour_best_change > recist.PR_CHANGE_PCT,
           f"typical patient: best tumour change {hd.tumour_best_change:.0f} % with high-dose IL-2 (a partial response) "
           f"vs {alone.tumour_best_change:.0f} % alone. Where this fails: the NK and CD8 cells IL-2 expands kill the "
           "tumour without exhaustion, intratumoural Tregs or the dose holds that capillary leak forces; the IL-2 "

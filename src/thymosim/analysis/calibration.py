@@ -152,7 +152,7 @@ def calibrate_clinical(model, workers: int = 1) -> dict[str, float]:
     import sys
     import time
 
-    from thymosim.analysis.clinical_fit import fit_immune, fit_kill, fixed, interval, profile
+    from thymosim.analysis.clinical_fit import fit_immune, fit_kill, fit_new_lesion, fixed, interval, profile
     from thymosim.analysis.population import virtual_population
 
     start = time.perf_counter()
@@ -174,6 +174,15 @@ def calibrate_clinical(model, workers: int = 1) -> dict[str, float]:
     tuned = fixed(model, values)
     stage(f"virtual population of {KILL_POPULATION}")
     population = virtual_population(KILL_POPULATION, seed=0, workers=workers, model=tuned)
+    stage("new-lesion hazard fit to vnr_cis_dcr and vnr_cis_pfs")
+    lesions = fit_new_lesion(population, workers=workers, model=tuned)
+    print("New-lesion hazard (train DCR and median PFS of one arm; grid of factors on TUM_k_new, then a bounded "
+          "search; the arm simulated once):")
+    print(lesions.grid.to_string(index=False, float_format="%.4g"))
+    print(lesions.table.to_string(float_format="%.4g"))
+    print(f"  TUM_k_new {lesions.k_new:.4g} /day: DCR {lesions.dcr:.1f} %, median PFS {lesions.median_pfs:.0f} days")
+    values["TUM_k_new"] = round_to_table(lesions.k_new)
+    tuned = fixed(model, values)
     for target, names in KILL_FITS.items():
         stage(f"population kill fit to {target}")
         kill = fit_kill(target, names, population, workers=workers, model=tuned)

@@ -264,3 +264,89 @@ def fit_kill(target_id: str, names: Sequence[str], population: pd.DataFrame, wor
     values = {n_: model.defaults[n_] * factor for n_ in names}
     return KillFit(target_id, factor, factor_lo, factor_hi, values, float(row.value), 100 * ci[0], 100 * ci[1],
                    rate(factor))
+
+
+# --- new-lesion hazard ---------------------------------------------------------------------
+
+NEW_LESION_FIT = ("vnr_cis_dcr", "vnr_cis_pfs")
+"""Train targets of the new-lesion hazard (one arm): its DCR [%] and median PFS [days]."""
+NEW_LESION_DESIGN = "first_line_nsclc"
+"""Trial design (models/data/trial_designs.toml) of the fit: its scans and follow-up."""
+PFS_LOG_SD = 0.1
+"""Assumed SD of log(median PFS) of a published arm of about 100-140 patients (a 95 % CI of a
+4-5-month median spans about +-0.2 on the log scale)."""
+
+
+@dataclass(frozen=True)
+class NewLesionFit:
+    """The fitted new-lesion hazard (``TUM_k_new``), the factor bracketing each target's interval,
+    and the arm's DCR [%] and median PFS [days] there."""
+
+    k_new: float
+    dcr: float
+    median_pfs: float
+    table: pd.DataFrame
+    """Per train target: published, model, interval of the published value, residual."""
+    grid: pd.DataFrame
+    """Factor on TUM_k_new -> DCR, median PFS, cost: the whole profile."""
+
+
+def arm_reading(arm: pd.DataFrame, factor: float = 1.0) -> tuple[float, float]:
+    """DCR [%] and Kaplan-Meier median PFS [days] of a simulated arm (from
+    :func:`~thymosim.analysis.trial.run_arm`) if its new-lesion hazard were ``factor`` times the
+    simulated one (the cumulative hazard is proportional to TUM_k_new, so no resimulation)."""
+    from thymosim.analysis import recist, trialstats
+    from thymosim.analysis.trial import NEW_LESION, RESPONSE
+
+    days = sorted(float(c.split("@")[1]) for c in arm.columns if c.startswith("at:tumour_diameter@"))
+    hazard = arm[[f"at:{NEW_LESION}@{d:g}" for d in days[1:]]].to_numpy(float) * factor
+    scans = arm[[f"at:tumour_diameter@{d:g}" for d in days]].to_numpy(float)
+    best, pfs, event = [], [], []
+    for d, h, u in zip(scans, hazard, arm.u_new_lesion.to_numpy(float), strict=True):
+        if not (np.all(np.isfinite(d)) and np.all(np.isfinite(h))):
+            best.append("NE")
+            continue
+        r = recist.classify(days, d, new_lesion=np.concatenate([[False], h >= -np.log(u)]))
+        best.append(r.best)
+        pfs.append(r.pfs_day)
+        event.append(r.pfs_event)
+    dcr = 100.0 * float(np.isin(best, RESPONSE["DCR"]).mean())
+    return dcr, trialstats.km_median(pfs, event)
+
+
+def fit_new_lesion(population: pd.DataFrame, workers: int = 1, model: Model | None = None) -> NewLesionFit:
+    """``TUM_k_new`` (the typical and every virtual patient's) fitted to the DCR and median PFS of
+    :data:`NEW_LESION_FIT` on ``population``: the arm is simulated once under the
+    :data:`NEW_LESION_DESIGN` design and read again for each factor on the hazard (a grid, then a
+    bounded scalar search). Residuals: DCR over its binomial SE at the published n, log median
+    PFS over :data:`PFS_LOG_SD`."""
+    from thymosim.analysis.trial import Design, run_arm
+
+    model = model or default_model()
+    targets = clinical_targets().loc[list(NEW_LESION_FIT)]
+    scenarios = set(targets.scenario)
+    if len(scenarios) != 1:
+        raise ValueError(f"the new-lesion fit needs one arm; {list(NEW_LESION_FIT)} name {sorted(scenarios)}")
+    dcr_row, pfs_row = targets.loc[NEW_LESION_FIT[0]], targets.loc[NEW_LESION_FIT[1]]
+    design = Design.named(NEW_LESION_DESIGN, horizon=float(pfs_row.day), stop_at_progression=False)
+    scenario = replace(named(dcr_row.scenario), model=model)
+    arm = run_arm(scenario, population, design, workers=workers, progress=False)
+    p = dcr_row.value / 100.0
+    dcr_se = 100.0 * np.sqrt(p * (1 - p) / dcr_row.n)
+
+    def cost(log_factor: float) -> tuple[float, float, float]:
+        dcr, median = arm_reading(arm, float(np.exp(log_factor)))
+        res = np.array([(dcr - dcr_row.value) / dcr_se, np.log(median / pfs_row.value) / PFS_LOG_SD])
+        return 0.5 * float(res @ res), dcr, median
+
+    grid = pd.DataFrame([(f, *cost(np.log(f))) for f in np.exp(np.linspace(np.log(0.05), np.log(20.0), 25))],
+                        columns=["factor", "cost", "DCR", "median_PFS"])
+    start = float(np.log(grid.factor[grid.cost.idxmin()]))
+    step = (np.log(20.0) - np.log(0.05)) / 24
+    best = optimize.minimize_scalar(lambda x: cost(x)[0], bounds=(start - step, start + step), method="bounded",
+                                    options={"xatol": 1e-3})
+    factor = float(np.exp(best.x))
+    _, dcr, median = cost(best.x)
+    table = pd.DataFrame({"published": [dcr_row.value, pfs_row.value], "model": [dcr, median],
+                          "unit": ["%", "days"]}, index=list(NEW_LESION_FIT))
+    return NewLesionFit(model.defaults["TUM_k_new"] * factor, dcr, median, table, grid)

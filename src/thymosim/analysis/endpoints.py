@@ -16,8 +16,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from thymosim.analysis.recist import classify_course
+
 Endpoint = Callable[[pd.DataFrame], float]
-RECIST = {"CR": 0, "PR": 1, "SD": 2, "PD": 3}
 
 
 def _col(df, column: str) -> np.ndarray:
@@ -92,18 +93,10 @@ def tumour_best_change(df: pd.DataFrame) -> float:
     return float(100.0 * (d.min() / d[0] - 1.0))
 
 
-def recist(df: pd.DataFrame) -> float:
-    """RECIST 1.1 class on the diameter proxy, coded CR 0, PR 1, SD 2, PD 3 (QSP-IO
-    responseStatus rule): PD if the diameter grows >= 20 % and >= 5 mm over its nadir,
-    else PR/CR if the best change is <= -30 % / -100 %, else SD."""
-    d = _col(df, "tumour_diameter")
-    i = int(np.argmin(d))
-    if np.any((d[i:] >= 1.2 * d[i]) & (d[i:] - d[i] >= 5.0)) or d[-1] >= 1.2 * d[0]:
-        return float(RECIST["PD"])
-    best = d[i] / d[0] - 1.0
-    if best <= -0.999:
-        return float(RECIST["CR"])
-    return float(RECIST["PR"] if best <= -0.30 else RECIST["SD"])
+def recist(df: pd.DataFrame) -> str:
+    """RECIST 1.1 best overall response (CR, PR, SD, PD or NE) of the diameter time course, every
+    output time a scan, unconfirmed: :func:`thymosim.analysis.recist.classify_course`."""
+    return classify_course(_col(df, "time"), _col(df, "tumour_diameter"), confirm=False).best
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -139,7 +132,8 @@ DESCRIPTIONS = {
     "peak_IFNg": "highest IFN-gamma [pM]",
     "M1_M2_end": "M1/M2 macrophage ratio at the horizon [-]",
     "tumour_best_change": "best (most negative) tumour diameter change from baseline [%]",
-    "recist": "RECIST 1.1 class on the diameter: CR 0, PR 1, SD 2, PD 3",
+    "recist": "RECIST 1.1 best overall response of the diameter time course, unconfirmed: CR, PR, SD, PD or NE "
+              "(a label; thymosim.analysis.recist)",
     "ta1_cmax": "highest plasma thymalfasin [ng/mL] at the output times (Tmax ~1.8 h: use a step <= 1 h; "
                 "event-exact: thymosim.analysis.exposure.exposure, `thymosim exposure`)",
     "ta1_auc": "area under plasma thymalfasin, endogenous included [ng/mL x day] (step <= 1 h; event-exact: "

@@ -156,10 +156,11 @@ class Job:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One run: endpoint values by label (empty if failed), status, reason, time course."""
+    """One run: endpoint values by label (empty if failed; a class such as a RECIST response is a
+    string), status, reason, time course."""
 
     run: int
-    values: dict[str, float]
+    values: dict[str, float | str]
     status: str = "ok"
     error: str = ""
     timecourse: pd.DataFrame | None = None
@@ -171,10 +172,14 @@ def run_task(job: Job, task: tuple[int, Mapping[str, Any]]) -> Outcome:
     try:
         scenario = apply_point(job.base, point, job.model)
         course = scenario.simulate(frame=not job.fast)  # fails loudly on non-finite or negative outputs
-        results = {endpoint_label(name): float(resolve(name)(course)) for name in job.endpoints}
+        results = {endpoint_label(name): _number_or_label(resolve(name)(course)) for name in job.endpoints}
         return Outcome(run_id, results, timecourse=course if job.timecourses else None)
     except Exception as err:  # recorded with its reason; the sweep goes on
         return Outcome(run_id, {}, "failed", f"{type(err).__name__}: {err}")
+
+
+def _number_or_label(value: Any) -> float | str:
+    return value if isinstance(value, str) else float(value)
 
 
 def endpoint_label(endpoint: str | Callable) -> str:
@@ -186,8 +191,12 @@ def _tidy(point: Mapping[str, Any], endpoint_names: Sequence, outcome: Outcome) 
     rows = []
     for name in endpoint_names:
         label = endpoint_label(name)
+        value = outcome.values.get(label, math.nan)
         row = {"run": outcome.run, **{f"factor:{k}": v for k, v in point.items()}, "endpoint": label,
-               "value": outcome.values.get(label, math.nan), "status": outcome.status, "error": outcome.error}
+               "value": math.nan if isinstance(value, str) else value, "status": outcome.status,
+               "error": outcome.error}
+        if isinstance(value, str):  # a class (RECIST response): in a ``label`` column, value NaN
+            row["label"] = value
         rows.append(row)
     return rows
 
@@ -480,7 +489,8 @@ def run_sweep(
     """Evaluate ``endpoints`` at every row of ``points`` (columns are factors).
 
     Returns the tidy table (run, factor:<name>..., endpoint, value, status, error) sorted
-    by run. With ``out``, rows stream to checksummed parts in ``out`` (:class:`SweepStore`) as
+    by run; an endpoint whose result is a class (``recist``: CR/PR/SD/PD/NE) has it in a ``label``
+    column, its value NaN. With ``out``, rows stream to checksummed parts in ``out`` (:class:`SweepStore`) as
     runs complete, and runs already there are skipped (resume); a folder holding another sweep
     is refused unless ``overwrite``. ``timecourses=True`` also returns full time courses in
     ``table.attrs["timecourses"]`` (in memory; not streamed).

@@ -21,86 +21,232 @@ import pandas as pd
 from thymosim.analysis import recist, survival, trialstats
 from thymosim.analysis.population import virtual_population
 from thymosim.analysis.sweep import run_sweep
+from thymosim.regimen import Regimen
 from thymosim.scenario import Scenario, named
 
 COUNT_DAYS = (0.0, 9.0, 42.0)
 """Days at which each patient's blood counts are kept (baseline, the seed's day-9 panel, after two
 21-day cycles)."""
 COUNTS = ("CD3", "CD4", "CD8", "NK")
-RESPONSE = {"ORR": ("CR", "PR"), "DCR": ("CR", "PR", "SD")}
+RESPONSE = {"ORR": recist.OBJECTIVE_RESPONSE, "DCR": recist.DISEASE_CONTROL}
 """RECIST best overall responses that count for each rate: objective response, disease control."""
 DAYS_PER_MONTH = 365.25 / 12
 LANDMARK_MONTHS = (6, 12)
 """Landmark times of the survival summaries [months]."""
 
 
+DESIGNS_FILE = "data/trial_designs.toml"
+"""Named trial designs under models/ (:meth:`Design.named`)."""
+NEW_LESION = "new_lesion_hazard"
+"""Model output: cumulative hazard of a new lesion since day 0 (a new lesion appears when it exceeds
+-ln U, U uniform on (0, 1) drawn per patient from the trial seed)."""
+
+
 @dataclass(frozen=True)
 class Design:
-    """Imaging and response rules of a trial [days]."""
+    """Imaging, follow-up, treatment duration and response rules of a trial [days]."""
 
     scan_every: float = 42.0
-    """Imaging interval (the seed's protocol: every two 21-day cycles)."""
+    """Imaging interval (the seed's protocol: every two 21-day cycles), when ``scans`` is not given."""
     horizon: float | None = None
-    """Follow-up [days]; default: each arm scenario's horizon."""
+    """Follow-up [days]; default: each arm scenario's horizon. Independent of how long treatment
+    lasts: the doses are the scenario's (see ``until_progression``)."""
     confirm: bool = True
-    """RECIST 1.1 confirmation of CR/PR by a scan >= 28 days later."""
-    sd_min_day: float = 42.0
+    """RECIST 1.1 confirmation of CR/PR by a later scan (:data:`thymosim.analysis.recist.RULES`)."""
+    sd_min_day: float = recist.SD_MIN_DAY
     """Stable disease counts only from a scan at or after this day."""
+    scans: tuple[tuple[float, float], ...] = ()
+    """Imaging schedule as segments (from_day, every): a scan every ``every`` days from day 0, the
+    next segment's interval from the first scan on or after its from_day (empty: ``scan_every``)."""
+    until_progression: tuple[str, ...] = ()
+    """Drugs (names of models/drugs.tsv) given "until progression": their repeated doses continue
+    at the scenario's interval to the end of follow-up (then stop at progression)."""
+    stop_at_progression: bool = False
+    """Stop every treatment at the first PD scan (the patient is resimulated with the doses before
+    it: progression itself is unchanged, what follows it is not)."""
+    new_lesions: bool = True
+    """New lesions (the model's new-lesion hazard) count as progression."""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "scans", tuple((float(a), float(b)) for a, b in self.scans))
+        object.__setattr__(self, "until_progression", tuple(self.until_progression))
         if not self.scan_every > 0:
             raise ValueError(f"Design.scan_every must be > 0 days, got {self.scan_every!r}")
-        if self.horizon is not None and not self.horizon >= self.scan_every:
-            raise ValueError(f"Design.horizon must be >= scan_every ({self.scan_every} days) so that "
+        starts = [a for a, _ in self.scans]
+        if self.scans and (starts[0] != 0.0 or any(b <= a for a, b in zip(starts, starts[1:], strict=False))
+                           or any(not every > 0 for _, every in self.scans)):
+            raise ValueError(f"Design.scans must be (from_day, every) segments, from_day 0 first and increasing, "
+                             f"every > 0 days; got {self.scans!r}")
+        first = self.scans[0][1] if self.scans else self.scan_every
+        if self.horizon is not None and not self.horizon >= first:
+            raise ValueError(f"Design.horizon must be >= the first scan interval ({first:g} days) so that "
                              f"at least one follow-up scan happens, got {self.horizon!r}")
+
+    @classmethod
+    def named(cls, name: str, **changes: Any) -> Design:
+        """A design of models/data/trial_designs.toml (e.g. ``first_line_nsclc``), with ``changes``."""
+        import tomllib
+
+        from thymosim.model import model_dir
+
+        designs = tomllib.loads((model_dir() / DESIGNS_FILE).read_text(encoding="utf-8"))
+        if name not in designs:
+            raise ValueError(f"design: {name!r} is not in models/{DESIGNS_FILE}; allowed: {', '.join(designs)}")
+        fields = {k: v for k, v in designs[name].items() if k != "source"}
+        fields["scans"] = tuple(tuple(x) for x in fields.get("scans", ()))
+        fields["until_progression"] = tuple(fields.get("until_progression", ()))
+        return cls(**(fields | changes))
+
+    def scan_days(self, horizon: float) -> np.ndarray:
+        """Imaging days up to ``horizon``: baseline 0 then the schedule [days]."""
+        if not self.scans:
+            return recist.scan_days(horizon, self.scan_every)
+        days, t = [0.0], 0.0
+        for k, (_, every) in enumerate(self.scans):
+            end = self.scans[k + 1][0] if k + 1 < len(self.scans) else np.inf
+            while t < end - 1e-9 and t + every <= horizon + 1e-9:
+                t += every
+                days.append(t)
+        return np.array(days)
 
 
 def endpoints_for(horizon: float, design: Design, count_days: Sequence[float] = COUNT_DAYS) -> list[str]:
-    """Endpoints one virtual patient reports: the diameter at each scan, counts at
-    ``count_days`` within the horizon, CD3 and ANC nadirs."""
-    scans = [f"at:tumour_diameter@{d:g}" for d in recist.scan_days(horizon, design.scan_every)]
+    """Endpoints one virtual patient reports: the diameter (and the new-lesion cumulative hazard)
+    at each scan, counts at ``count_days`` within the horizon, CD3 and ANC nadirs."""
+    days = design.scan_days(horizon)
+    scans = [f"at:tumour_diameter@{d:g}" for d in days]
+    hazard = [f"at:{NEW_LESION}@{d:g}" for d in days[1:]] if design.new_lesions else []
     counts = [f"at:{c}@{d:g}" for d in count_days if d <= horizon for c in COUNTS]
-    return scans + counts + ["lymphocyte_nadir", "nadir:ANC"]
+    return scans + hazard + counts + ["lymphocyte_nadir", "nadir:ANC"]
+
+
+def new_lesion_uniforms(n: int, seed: int) -> np.ndarray:
+    """One uniform U in (0, 1) per patient from ``seed``: a patient's new lesion appears when the
+    cumulative hazard reaches -ln U (independent of the population's and the randomisation's draws)."""
+    return np.random.default_rng([int(seed), 20]).random(n)
+
+
+def continued(regimen: Regimen, drugs: Sequence[str], until: float) -> Regimen:
+    """``regimen`` with the repeated doses of ``drugs`` continued at their interval up to (not at)
+    day ``until``: treatment "until progression" over a follow-up longer than the scenario's."""
+    keys = {d.lower().replace("-", "").replace("_", "").replace(" ", "") for d in drugs}
+    doses = []
+    for dose in regimen.doses:
+        key = dose.drug.lower().replace("-", "").replace("_", "").replace(" ", "")
+        if key in keys and dose.ii > 0 and dose.in_cycle is None:
+            n = int(np.floor((until - dose.time) / dose.ii - 1e-9)) + 1
+            dose = replace(dose, addl=max(n - 1, dose.addl), until=None)
+        doses.append(dose)
+    return Regimen(doses=doses)
+
+
+def stopped(regimen: Regimen, day: float) -> Regimen:
+    """``regimen`` with every administration on or after ``day`` removed (treatment stops at a PD scan)."""
+    doses = []
+    for dose in regimen.doses:
+        n = sum(t < day - 1e-9 for t in dose.times)
+        if n:
+            doses.append(replace(dose, addl=n - 1, until=None, in_cycle=None) if n < dose.addl + 1 else dose)
+    return Regimen(doses=doses)
 
 
 def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design = Design(),
             out: str | Path | None = None, workers: int = 1, scheduler: Any = None,
-            progress: bool = True, count_days: Sequence[float] = COUNT_DAYS) -> pd.DataFrame:
-    """Simulate ``population`` (columns ``vp`` + parameter ids) on ``scenario`` and read each
-    patient's scans; blood counts (``at:CD3@DAY`` ...) are kept at ``count_days``. One row per
-    patient: ``vp``, parameters, endpoints, ``status``/``error``,
-    ``recist`` (CR/PR/SD/PD/NE), ``best_change_pct``, ``pfs_day``, ``pfs_event``, ``confirmed``."""
+            progress: bool = True, count_days: Sequence[float] = COUNT_DAYS, seed: int = 0) -> pd.DataFrame:
+    """Simulate ``population`` (columns ``vp`` + parameter ids; optionally ``u_new_lesion``, else
+    drawn from ``seed``) on ``scenario`` and read each patient's scans; blood counts
+    (``at:CD3@DAY`` ...) are kept at ``count_days``. One row per patient: ``vp``, parameters,
+    endpoints, ``status``/``error``, ``recist`` (CR/PR/SD/PD/NE), ``best_change_pct``, ``pfs_day``,
+    ``pfs_event``, ``confirmed``, ``progression_reason`` ("target" | "new_lesion" | ""),
+    ``first_pd_day`` (NaN without progression), ``new_lesion_day`` (the scan that first sees a new
+    lesion; NaN if none within follow-up), ``u_new_lesion``."""
     scenario = named(scenario) if isinstance(scenario, str) else scenario
     if design.horizon is not None:
         scenario = replace(scenario, horizon=float(design.horizon))
-    if len(recist.scan_days(scenario.horizon, design.scan_every)) < 2:
+    if design.until_progression:
+        scenario = replace(scenario, regimen=continued(scenario.regimen, design.until_progression, scenario.horizon))
+    if any(t >= scenario.horizon for d in scenario.regimen.doses for t in d.times):
+        # follow-up shorter than the scenario's treatment: what is given after it cannot be seen
+        scenario = replace(scenario, regimen=stopped(scenario.regimen, scenario.horizon))
+    days = design.scan_days(scenario.horizon)
+    if len(days) < 2:
         raise ValueError(f"scan_every: {design.scan_every:g} days leaves no follow-up scan within the "
                          f"{scenario.horizon:g}-day horizon of scenario {scenario.name!r}; "
                          f"allowed: <= {scenario.horizon:g}")
+    population = population.reset_index(drop=True).copy()
+    if "u_new_lesion" not in population:
+        population["u_new_lesion"] = new_lesion_uniforms(len(population), seed)
     endpoints = endpoints_for(scenario.horizon, design, count_days)
-    factors = population.drop(columns=["vp", "arm"], errors="ignore").reset_index(drop=True)
+    factors = population.drop(columns=["vp", "arm", "u_new_lesion"], errors="ignore")
+    wide, status = _simulate(scenario, factors, endpoints, out, workers, scheduler, progress)
+    rows = _read(wide, days, design, population.u_new_lesion.to_numpy(float))
+    if design.stop_at_progression:
+        for day in sorted({r["first_pd_day"] for r in rows if np.isfinite(r["first_pd_day"])}):
+            members = [i for i, r in enumerate(rows) if r["first_pd_day"] == day]
+            stop = replace(scenario, regimen=stopped(scenario.regimen, day))
+            if stop.regimen == scenario.regimen:
+                continue
+            sub_wide, sub_status = _simulate(stop, factors.iloc[members].reset_index(drop=True), endpoints,
+                                             None, workers, scheduler, False)
+            wide.iloc[members] = sub_wide.to_numpy()
+            status.iloc[members] = sub_status.to_numpy()
+    patients = pd.concat([population, wide[endpoints], status], axis=1)
+    return pd.concat([patients, pd.DataFrame(rows)], axis=1)
+
+
+def _simulate(scenario: Scenario, factors: pd.DataFrame, endpoints: list[str], out, workers, scheduler,
+              progress) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = run_sweep(scenario, factors, endpoints, out=out, workers=workers, scheduler=scheduler,
                       progress=progress, overwrite=True)
     wide = table.pivot(index="run", columns="endpoint", values="value").reindex(range(len(factors)))
     status = table.groupby("run")[["status", "error"]].first().reindex(range(len(factors)))
-    patients = pd.concat([population.reset_index(drop=True), wide[endpoints], status], axis=1)
-    days = recist.scan_days(scenario.horizon, design.scan_every)
+    return wide.reindex(columns=endpoints), status
+
+
+def _read(wide: pd.DataFrame, days: np.ndarray, design: Design, uniforms: np.ndarray) -> list[dict[str, Any]]:
+    """RECIST reading of each patient's scans, with the new lesion seen at the first scan whose
+    cumulative hazard reaches -ln U."""
     scans = wide[[f"at:tumour_diameter@{d:g}" for d in days]].to_numpy(float)
+    if design.new_lesions:
+        hazard = wide[[f"at:{NEW_LESION}@{d:g}" for d in days[1:]]].to_numpy(float)
+    else:
+        hazard = np.zeros((len(wide), len(days) - 1))
+    rules = recist.with_rules(sd_min_day=design.sd_min_day)
     rows = []
-    for diameters in scans:
-        if not np.all(np.isfinite(diameters)):
+    for diameters, h, u in zip(scans, hazard, uniforms, strict=True):
+        if not (np.all(np.isfinite(diameters)) and np.all(np.isfinite(h))):
             rows.append({"recist": "NE", "best_change_pct": np.nan, "pfs_day": np.nan, "pfs_event": False,
-                         "confirmed": False})
+                         "confirmed": False, "progression_reason": "", "first_pd_day": np.nan,
+                         "new_lesion_day": np.nan})
             continue
-        r = recist.classify(days, diameters, confirm=design.confirm, sd_min_day=design.sd_min_day)
+        seen = np.concatenate([[False], h >= -np.log(u)])
+        r = recist.classify(days, diameters, confirm=design.confirm, rules=rules, new_lesion=seen)
         rows.append({"recist": r.best, "best_change_pct": r.best_change_pct, "pfs_day": r.pfs_day,
-                     "pfs_event": r.pfs_event, "confirmed": r.confirmed})
-    return pd.concat([patients, pd.DataFrame(rows)], axis=1)
+                     "pfs_event": r.pfs_event, "confirmed": r.confirmed, "progression_reason": r.progression,
+                     "first_pd_day": r.pfs_day if r.pfs_event else np.nan,
+                     "new_lesion_day": float(days[np.argmax(seen)]) if seen.any() else np.nan})
+    return rows
+
+
+def _progression_shares(group: pd.DataFrame) -> dict[str, float]:
+    """PD at the first follow-up scan and the reasons of progression [% of the arm's patients]."""
+    if "progression_reason" not in group:
+        return {}
+    # RECIST progression only: with overall survival, pfs_day/pfs_event also count deaths
+    day, event = (group.ttp_day, group.ttp_event) if "ttp_day" in group else (group.pfs_day, group.pfs_event)
+    first_scan = day[day > 0].min() if (day > 0).any() else np.nan
+    first = event.astype(bool) & (day == first_scan)
+    n = len(group)
+    return {"PD_first_scan": 100 * float(first.sum()) / n,
+            "PD_target": 100 * float((group.progression_reason == "target").sum()) / n,
+            "PD_new_lesion": 100 * float((group.progression_reason == "new_lesion").sum()) / n}
 
 
 def summarise(patients: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """One row per arm (in order of appearance): n, failed, responders, ORR, ORR_lo, ORR_hi, DCR,
-    DCR_lo, DCR_hi [%, exact Clopper-Pearson], median_PFS [days; inf if not reached]; and, for every
+    DCR_lo, DCR_hi [%, exact Clopper-Pearson], median_PFS [days; inf if not reached], PD_first_scan
+    (PD at the first follow-up scan), PD_target and PD_new_lesion (progression by reason) [% of the
+    arm]; and, for every
     arm after the first, p-values against the first: Fisher exact and chi-square of ORR, Fisher of
     DCR, log-rank of PFS (tests for independent arms: randomised patients, not the same patients
     under two treatments). Failed simulations count as non-responders in ORR and DCR (intention to
@@ -120,7 +266,8 @@ def summarise(patients: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                      "disease_control": controlled, "DCR": 100 * controlled / n, "DCR_lo": 100 * dcr[0],
                      "DCR_hi": 100 * dcr[1],
                      "median_PFS": trialstats.km_median(group.pfs_day[ok], group.pfs_event[ok])
-                     if ok.any() else np.nan})
+                     if ok.any() else np.nan,
+                     **_progression_shares(group)})
     summary = pd.DataFrame(rows)
     first = patients[patients.arm == arms[0]]
     for i, arm in enumerate(arms[1:], start=1):
@@ -274,12 +421,14 @@ def run_trial(arms: Sequence[Scenario | str], n_per_arm: int, seed: int = 0, des
     if population is None:
         population = virtual_population(len(arms) * n_per_arm, seed=seed, workers=workers, progress=progress,
                                         scheduler=scheduler)
+    if "u_new_lesion" not in population:
+        population = population.assign(u_new_lesion=new_lesion_uniforms(len(population), seed))
     assigned = randomise(population, names, seed, n_per_arm)
     frames = []
     for scenario, name in zip(scenarios, names, strict=True):
         members = assigned[assigned.arm == name].drop(columns="arm")
         arm_out = Path(out) / f"arm-{name}" if out is not None else None
-        frame = run_arm(scenario, members, design, arm_out, workers, scheduler, progress)
+        frame = run_arm(scenario, members, design, arm_out, workers, scheduler, progress, seed=seed)
         horizon = scenario.horizon if design.horizon is None else float(design.horizon)
         frames.append(add_overall_survival(frame, horizon, seed).assign(arm=name))
     patients = pd.concat(frames, ignore_index=True)

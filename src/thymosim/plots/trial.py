@@ -14,10 +14,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from thymosim.analysis import trialstats  # noqa: E402
+from thymosim.analysis import recist, trialstats  # noqa: E402
 from thymosim.plots.timecourse import arm_colours  # noqa: E402  (one colour per arm in every figure)
 
-RECIST_COLOURS = {"CR": "#1b7837", "PR": "#5aae61", "SD": "#bdbdbd", "PD": "#c51b7d", "NE": "#ffffff"}
+RECIST_COLOURS = dict(zip(recist.CLASSES, ("#1b7837", "#5aae61", "#bdbdbd", "#c51b7d", "#ffffff"), strict=True))
 
 
 def _arms(patients: pd.DataFrame) -> list[str]:
@@ -26,7 +26,8 @@ def _arms(patients: pd.DataFrame) -> list[str]:
 
 def waterfall(patients: pd.DataFrame, title: str = "") -> plt.Figure:
     """Best change of the tumour diameter from baseline per patient [%], sorted, one panel per
-    arm; bars coloured by RECIST class; dashed lines at +20 % and -30 %."""
+    arm; bars coloured by RECIST class; dashed lines at the RECIST 1.1 PD (+20 %) and PR (-30 %)
+    thresholds (:data:`thymosim.analysis.recist.RULES`)."""
     arms = _arms(patients)
     fig, axes = plt.subplots(1, len(arms), figsize=(5.5 * len(arms), 4), sharey=True, squeeze=False)
     for ax, arm in zip(axes[0], arms, strict=True):
@@ -34,9 +35,9 @@ def waterfall(patients: pd.DataFrame, title: str = "") -> plt.Figure:
         values = group.best_change_pct.fillna(0).clip(-100, 100).to_numpy()
         ax.bar(np.arange(len(values)), values, width=1.0, color=[RECIST_COLOURS[c] for c in group.recist],
                edgecolor="none")
-        for y in (20, -30):
+        for y in (recist.PD_CHANGE_PCT, recist.PR_CHANGE_PCT):
             ax.axhline(y, ls="--", lw=0.8, color="k")
-        orr = 100 * group.recist.isin(["CR", "PR"]).mean()
+        orr = 100 * group.recist.isin(recist.OBJECTIVE_RESPONSE).mean()
         ax.set_title(f"{arm}\nn = {len(group)}, ORR {orr:.1f} %", fontsize=10)
         ax.set_xlabel("virtual patients (sorted)")
         ax.set_xticks([])
@@ -62,7 +63,7 @@ def spider(patients: pd.DataFrame, title: str = "", max_lines: int = 150) -> plt
         change = 100 * (d / d[:, :1] - 1)
         for row, cls in zip(change, group.recist, strict=True):
             ax.plot(days, row, color=RECIST_COLOURS[cls] if cls != "SD" else "#7f7f7f", lw=0.7, alpha=0.7)
-        for y in (20, -30):
+        for y in (recist.PD_CHANGE_PCT, recist.PR_CHANGE_PCT):
             ax.axhline(y, ls="--", lw=0.8, color="k")
         ax.set_title(f"{arm} ({len(group)} of {int((patients.arm == arm).sum())} shown)", fontsize=10)
         ax.set_xlabel("day (scans)")

@@ -1,0 +1,93 @@
+"""Trial protocols: scan schedules as data, treatment until progression, treatment stopped at the
+first PD scan, new lesions read as progression from each patient's uniform draw, and the PD shares
+of the summary. Times in days."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from thymosim.analysis.population import sample_population
+from thymosim.analysis.trial import Design, continued, new_lesion_uniforms, run_arm, stopped, summarise
+from thymosim.regimen import Dose, Regimen
+from thymosim.scenario import named
+
+
+def test_the_first_line_design_scans_every_6_then_9_then_12_weeks_for_24_months():
+    design = Design.named("first_line_nsclc")
+    assert design.horizon == 730 and design.stop_at_progression
+    assert set(design.until_progression) == {"thymalfasin", "pd1_inhibitor"}
+    assert design.scan_days(730).tolist() == [0, 42, 84, 126, 189, 252, 315, 399, 483, 567, 651]
+    assert design.scan_days(100).tolist() == [0, 42, 84]
+    assert Design().scan_days(168).tolist() == [0, 42, 84, 126, 168]  # the default: every 42 days
+
+
+@pytest.mark.parametrize("scans", [((42, 42),), ((0, 42), (0, 63)), ((0, 0),), ((0, 42), (100, -1))])
+def test_a_bad_scan_schedule_is_refused_naming_the_field(scans):
+    with pytest.raises(ValueError, match="Design.scans"):
+        Design(scans=scans)
+
+
+def test_an_unknown_design_names_the_ones_allowed():
+    with pytest.raises(ValueError, match="first_line_nsclc"):
+        Design.named("no_such_design")
+
+
+def test_until_progression_continues_the_interval_to_the_end_of_follow_up_and_stopping_cuts_every_drug():
+    regimen = named("prag_ta1").regimen
+    longer = continued(regimen, ("thymalfasin", "PD-1 inhibitor"), 730.0)
+    times = {d.drug: d.times for d in longer.doses}
+    assert times["pd1_inhibitor"] == [21.0 * k for k in range(35)]  # 35 cycles: the 2-year maximum
+    assert max(times["thymalfasin"]) < 730 <= max(times["thymalfasin"]) + 3.5
+    assert {d.drug: d.times for d in continued(regimen, (), 730.0).doses} == {d.drug: d.times for d in regimen.doses}
+    cut = stopped(longer, 84.0)
+    assert all(max(d.times) < 84.0 for d in cut.doses)
+    assert {d.drug: d.times for d in cut.doses}["pd1_inhibitor"] == [0.0, 21.0, 42.0, 63.0]
+    chemo = Regimen(Dose("cisplatin", "80 mg/m2", ii="21 day", addl=3))
+    assert stopped(chemo, 42.0).doses[0].times == [0.0, 21.0] and stopped(chemo, 0.0).doses == ()
+
+
+def test_uniforms_are_reproducible_from_the_seed():
+    np.testing.assert_array_equal(new_lesion_uniforms(5, 3), new_lesion_uniforms(5, 3))
+    assert not np.array_equal(new_lesion_uniforms(5, 3), new_lesion_uniforms(5, 4))
+    assert np.all((new_lesion_uniforms(1000, 0) > 0) & (new_lesion_uniforms(1000, 0) < 1))
+
+
+def test_a_new_lesion_is_progression_at_the_first_scan_whose_hazard_reaches_minus_log_u():
+    """Same patient three times: U ~ 1 (threshold ~0: a new lesion at the first scan), U tiny (never
+    within follow-up), and new lesions switched off. The cumulative hazard at each scan is in the
+    patient table, so the reading can be checked by hand."""
+    pop = sample_population(1, seed=2)
+    pop = pd.concat([pop] * 3, ignore_index=True).assign(vp=[0, 1, 2], u_new_lesion=[1 - 1e-12, 1e-300, 0.5])
+    arm = run_arm("cisplatin_vinorelbine", pop, Design(horizon=126), progress=False)
+    assert arm.progression_reason[0] == "new_lesion" and arm.first_pd_day[0] == 42.0
+    assert arm.recist[0] == "PD" and arm.new_lesion_day[0] == 42.0
+    assert np.isnan(arm.new_lesion_day[1]) and arm.progression_reason[1] != "new_lesion"
+    hazard = arm.loc[2, [f"at:new_lesion_hazard@{d}" for d in (42, 84, 126)]].to_numpy(float)
+    seen = hazard >= -np.log(0.5)
+    expected = float(np.array([42, 84, 126])[seen][0]) if seen.any() else np.nan
+    np.testing.assert_equal(arm.new_lesion_day[2], expected)
+    off = run_arm("cisplatin_vinorelbine", pop.iloc[[0]], Design(horizon=126, new_lesions=False), progress=False)
+    assert off.progression_reason[0] != "new_lesion" and np.isnan(off.new_lesion_day[0])
+
+
+def test_stopping_at_progression_keeps_progression_and_changes_only_what_follows():
+    """A patient with a new lesion at day 42 on Ta1 + PRaG with Ta1 and PD-1 until progression:
+    stopping treatment at the PD scan leaves every reading up to it unchanged (scan at day 42) and
+    lowers the PD-1-released immune kill after it (a larger lesion at day 126)."""
+    pop = sample_population(1, seed=2).assign(u_new_lesion=1 - 1e-12)
+    base = Design(horizon=126, until_progression=("thymalfasin", "pd1_inhibitor"))
+    go_on = run_arm("prag_ta1", pop, base, progress=False)
+    stop = run_arm("prag_ta1", pop, Design(horizon=126, until_progression=base.until_progression,
+                                           stop_at_progression=True), progress=False)
+    for column in ("recist", "pfs_day", "first_pd_day", "progression_reason", "at:tumour_diameter@42"):
+        assert stop[column][0] == go_on[column][0], column
+    assert stop["at:tumour_diameter@126"][0] > go_on["at:tumour_diameter@126"][0]
+
+
+def test_the_summary_reports_pd_at_the_first_scan_and_reasons_of_progression():
+    patients = pd.DataFrame({"arm": "A", "recist": ["PD", "PD", "SD", "PR"], "pfs_day": [42.0, 84.0, 168.0, 126.0],
+                             "pfs_event": [True, True, False, True], "status": "ok",
+                             "progression_reason": ["new_lesion", "target", "", "target"],
+                             "first_pd_day": [42.0, 84.0, np.nan, 126.0]})
+    row = summarise(patients).iloc[0]
+    assert (row.PD_first_scan, row.PD_target, row.PD_new_lesion) == (25.0, 50.0, 25.0)
