@@ -299,12 +299,12 @@ def add_overall_survival(patients: pd.DataFrame, horizon: float, seed: int) -> p
 
 
 def first_response_day(patients: pd.DataFrame) -> np.ndarray:
-    """Day of the first scan whose diameter is at most 70 % of baseline (the RECIST 1.1 partial
-    response threshold) for patients whose best response is CR or PR; NaN otherwise (the
-    swimmer plot's response marker)."""
+    """Day of the first scan whose diameter reaches the RECIST 1.1 partial-response change from
+    baseline (:data:`thymosim.analysis.recist.PR_CHANGE_PCT`) for patients whose best response is
+    CR or PR; NaN otherwise (the swimmer plot's response marker)."""
     days, columns = survival.scan_columns(patients)
     scans = patients[columns].to_numpy(float)
-    hit = scans <= 0.7 * scans[:, :1]
+    hit = scans <= (1 + recist.PR_CHANGE_PCT / 100) * scans[:, :1]
     first = np.where(hit.any(axis=1), days[np.argmax(hit, axis=1)], np.nan)
     return np.where(patients.recist.isin(RESPONSE["ORR"]).to_numpy(), first, np.nan)
 
