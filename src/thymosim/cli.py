@@ -11,6 +11,7 @@
     thymosim calibrate [--write] [--no-clinical]   rerun the fits; --write: values into parameters.tsv, rebuild SBML
     thymosim trial ARM_A ARM_B --n N --seed S --out DIR [--workers W]   in-silico randomised trial
     thymosim trial --reproduce-seed --out DIR   the seed's Tables 1-2 and every clinical target, model vs published
+    thymosim trial ARM_A ARM_B --paired --n N --out DIR   every patient in every arm: individual effects
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
     thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
     thymosim export omex --scenario S ... --out F.omex   COMBINE archive: SBML per scenario, SED-ML L1V4, table
@@ -326,6 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     trial.add_argument("--scan-every", type=float, default=42.0, help="imaging interval in days")
     trial.add_argument("--power", type=_sizes, default="11,22,36",
                        help="comma-separated per-arm sizes of repeated small trials: how often p < 0.05")
+    trial.add_argument("--paired", action="store_true",
+                       help="paired (counterfactual) trial: each of the N x arms patients the randomised trial would "
+                            "draw is given every arm; writes effects.csv (individual effects), effects_summary.csv, "
+                            "summary.csv (per arm, paired tests) and randomised_summary.csv (the randomised trial "
+                            "drawn from it)")
     trial.add_argument("--reproduce-seed", action="store_true",
                        help="write seed_tables.csv, targets.csv, figures and report.md instead of a two-arm trial")
     trial.add_argument("--out", type=Path, required=True, help="output folder")
@@ -527,7 +533,8 @@ def _trial(args) -> None:
     from thymosim.scenario import ScenarioError
 
     if args.reproduce_seed:
-        ignored = [name for name, given in (("arms", args.arms), ("--scheduler", args.scheduler),
+        ignored = [name for name, given in (("arms", args.arms), ("--paired", args.paired),
+                                            ("--scheduler", args.scheduler),
                                             ("--scan-every", args.scan_every != 42.0)) if given]
         if ignored:
             raise ScenarioError(f"trial --reproduce-seed runs its own arms on scans every 42 days with local "
@@ -537,9 +544,29 @@ def _trial(args) -> None:
     else:
         if len(args.arms) < 2:
             raise ScenarioError("trial: give two or more arms (scenario names or TOML files), or --reproduce-seed")
+        if args.paired:
+            return _wrote(_paired(args), quiet=False)
         files = run_trial_report([_scenario(a) for a in args.arms], args.out, args.n or 100, args.seed,
                                  args.scan_every, args.power, args.workers, args.scheduler, not args.quiet)
     _wrote(files, quiet=False)  # also with --quiet (only the progress bars): tests/test_trial.py relies on it
+
+
+def _paired(args) -> list[Path]:
+    """``trial --paired``: the paired run's files and the randomised trial drawn from it."""
+    from thymosim.analysis.paired import PAIRED_FILES, run_paired
+    from thymosim.analysis.trial import Design
+    from thymosim.plots.trial_report import readable
+
+    n = args.n or 100
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in (*PAIRED_FILES, "randomised_summary.csv"):
+        (args.out / name).unlink(missing_ok=True)
+    paired = run_paired([_scenario(a) for a in args.arms], len(args.arms) * n, args.seed,
+                        Design(scan_every=args.scan_every), out=args.out, workers=args.workers,
+                        scheduler=args.scheduler, progress=not args.quiet)
+    readable(paired.summary).to_csv(args.out / "summary.csv", index=False)
+    readable(paired.randomised(n).summary).to_csv(args.out / "randomised_summary.csv", index=False)
+    return [args.out / name for name in (*PAIRED_FILES, "randomised_summary.csv")]
 
 
 def _list(what: str) -> None:
