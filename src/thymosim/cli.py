@@ -12,6 +12,7 @@
     thymosim trial ARM_A ARM_B --n N --seed S --out DIR [--workers W]   in-silico randomised trial
     thymosim trial --reproduce-seed --out DIR   the seed's Tables 1-2 and every clinical target, model vs published
     thymosim trial ARM_A ARM_B --paired --n N --out DIR   every patient in every arm: individual effects
+    thymosim benefit DIR [--label pfs|os|response|best_change]   who benefits in a paired trial's folder
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
     thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
     thymosim export omex --scenario S ... --out F.omex   COMBINE archive: SBML per scenario, SED-ML L1V4, table
@@ -349,6 +350,20 @@ def build_parser() -> argparse.ArgumentParser:
     agents.add_argument("--seed", type=int, default=0, help="random seed of the virtual population")
     agents.add_argument("--workers", type=int, default=1, help="local processes for the virtual population")
     agents.add_argument("--quiet", action="store_true", help=quiet)
+    benefit = command("benefit", "who benefits in a paired trial (thymosim trial A B --paired --out DIR): "
+                                 "benefit.csv, biomarkers.csv, models.csv, benefit_effect.png, benefit_roc.png, "
+                                 "report.md")
+    benefit.add_argument("folder", type=Path, help="the paired trial's output folder")
+    benefit.add_argument("--out", type=Path, default=None, help="output folder (default: the paired trial's)")
+    benefit.add_argument("--arm", default=None, help="treatment arm (default: the first after the control)")
+    benefit.add_argument("--effect", choices=["d_best_change", "d_pfs_day", "d_os_day", "response_effect"],
+                         default="d_best_change", help="continuous effect for the rank correlations")
+    benefit.add_argument("--label", choices=["pfs", "os", "response", "best_change"], default="pfs",
+                         help="binary benefit: PFS or OS longer on the arm, response only on the arm, best change "
+                              "lower by more than --margin")
+    benefit.add_argument("--margin", type=float, default=10.0, help="percentage points, for --label best_change")
+    benefit.add_argument("--seed", type=int, default=0, help="random seed of the cross-validation folds")
+    benefit.add_argument("--quiet", action="store_true", help="no 'wrote PATH' lines on stderr")
     export = command("export", "export the model: SBML, comp SBML, COMBINE/OMEX, PEtab")
     export.add_argument("format", choices=["sbml", "sbml-comp", "omex", "petab"],
                         help="sbml: flat SBML L3V2; sbml-comp: hierarchical (comp) SBML; omex: COMBINE archive "
@@ -385,6 +400,11 @@ def main(argv: list[str] | None = None) -> None:
             return _trial(args)
         if args.command == "agents":
             return _agents(args)
+        if args.command == "benefit":
+            from thymosim.plots.benefit import benefit_report
+
+            return _wrote(benefit_report(args.folder, args.out, args.arm, args.effect, args.label, args.margin,
+                                         args.seed), args.quiet)
         if args.command == "sensitivity":
             return _sensitivity(args)
         if args.command == "list":
