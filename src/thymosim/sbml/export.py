@@ -23,7 +23,13 @@ from thymosim.tables import calibration_targets
 
 
 def scenario_sbml(scenario: Scenario) -> str:
-    """The scenario's model as flat SBML with its patient values and one event per dose action."""
+    """The scenario's model as flat SBML with its patient values and one event per dose action.
+    A count-guided scenario (rules) is refused: its doses depend on the simulated counts."""
+    if scenario.rules:
+        raise ValueError(f"scenario {scenario.name!r} has count-guided rules ({len(scenario.rules)}: "
+                         f"{'; '.join(r.label() for r in scenario.rules)[:200]}); their doses depend on the simulated "
+                         "outputs and SBML export of rules is not supported: export the scenario without [[rules]], "
+                         "or the guided regimen of one patient (Scenario.guided()) as a fixed-dose scenario")
     document = libsbml.readSBMLFromString(scenario.model.sbml)
     model = document.getModel()
     defaults = scenario.model.defaults

@@ -1,0 +1,149 @@
+"""Count-guided regimens: a rule reads its output at the visit, fires exactly there and only when
+its condition holds; bad rules are refused with the field named; SBML export refuses them."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from thymosim import Dose, Patient, Regimen, simulate
+from thymosim.rules import Rule, apply, before, split
+from thymosim.scenario import Scenario, ScenarioError
+
+BASE = {"name": "guided", "horizon": 60, "step": 0.5,
+        "doses": [{"drug": "cisplatin", "amt": "80 mg/m2", "ii": "21 day", "addl": 1, "dur": "1 h"},
+                  {"drug": "thymalfasin", "amt": "1.6 mg", "ii": "3.5 day", "until": "60 day"}]}
+
+
+def _scenario(*rules, **changes):
+    data = copy.deepcopy(BASE) | changes
+    data["rules"] = list(rules)
+    return Scenario.from_dict(data)
+
+
+def _stop(threshold, when="<", visits=(21,), **more):
+    return {"output": "CD4", "visits": list(visits), "when": when, "threshold": threshold, "action": "stop",
+            "drug": "thymalfasin", **more}
+
+
+def test_a_rule_fires_exactly_at_its_visit_when_its_condition_holds():
+    plain = _scenario()
+    unguided = plain.simulate()
+    cd4_21 = float(simulate(Patient(), before(plain.regimen, 21), times=[0, 21]).CD4.iloc[-1])
+    fires = _scenario(_stop(cd4_21 + 1))  # CD4 at day 21 is below it: stop Ta1 from day 21
+    regimen, log = fires.guided()
+    assert log.day.tolist() == [21.0] and log.fired.tolist() == [True]
+    assert log.value.iloc[0] == pytest.approx(cd4_21, rel=1e-12)
+    ta1 = [t for d in regimen.doses if d.drug == "thymalfasin" for t in d.times]
+    assert max(ta1) < 21 and max(ta1) == pytest.approx(17.5)  # the last dose before the visit
+    guided = fires.simulate()
+    # the same course up to the visit, a different one after it
+    early, late = guided.time <= 21, guided.time > 25
+    np.testing.assert_allclose(guided.CD4[early], unguided.CD4[early], rtol=1e-9)
+    assert (guided.ta1_plasma[late] < unguided.ta1_plasma[late]).all()
+    # identical to the fixed regimen that stops at day 21
+    fixed = simulate(Patient(), regimen, horizon=60, step=0.5)
+    np.testing.assert_allclose(guided.CD4, fixed.CD4, rtol=1e-12)
+
+
+def test_a_rule_whose_condition_does_not_hold_changes_nothing():
+    plain = _scenario()
+    cd4_21 = float(simulate(Patient(), before(plain.regimen, 21), times=[0, 21]).CD4.iloc[-1])
+    quiet = _scenario(_stop(cd4_21 - 1))
+    regimen, log = quiet.guided()
+    assert log.fired.tolist() == [False] and regimen == plain.regimen
+    pd.testing.assert_frame_equal(quiet.simulate(), plain.simulate())
+
+
+def test_a_once_rule_fires_at_the_first_visit_where_it_holds_only():
+    r = _scenario({"output": "CD4", "visits": [7, 14, 28], "when": ">", "threshold": 0.0, "action": "scale",
+                   "drug": "thymalfasin", "factor": 0.5})
+    regimen, log = r.guided()
+    assert log.day.tolist() == [7.0] and log.fired.all()
+    amounts = {t: d.amt for d in regimen.doses if d.drug == "thymalfasin" for t in d.times}
+    assert amounts[3.5] == 1.6 and amounts[7.0] == 0.8 and amounts[56.0] == 0.8
+    again = _scenario({"output": "CD4", "visits": [7, 14], "when": ">", "threshold": 0.0, "action": "scale",
+                       "drug": "thymalfasin", "factor": 0.5, "once": False})
+    regimen, log = again.guided()
+    amounts = {t: d.amt for d in regimen.doses if d.drug == "thymalfasin" for t in d.times}
+    assert log.fired.tolist() == [True, True] and amounts[10.5] == 0.8 and amounts[14.0] == 0.4
+
+
+def test_baseline_visit_switches_to_a_loading_week_by_the_baseline_count():
+    loading = {"output": "CD3", "visits": [0], "when": "<", "threshold": 5000, "action": "switch",
+               "drug": "thymalfasin", "doses": [{"amt": "3.2 mg", "ii": "1 day", "addl": 6},
+                                                {"amt": "1.6 mg", "time": 7, "ii": "3.5 day", "addl": 10}]}
+    regimen, log = _scenario(loading).guided()
+    assert log.value.iloc[0] == pytest.approx(Patient().cd3)  # the baseline count
+    ta1 = sorted((t, d.amt) for d in regimen.doses if d.drug == "thymalfasin" for t in d.times)
+    assert ta1[:7] == [(float(k), 3.2) for k in range(7)] and ta1[7] == (7.0, 1.6)
+    high = dict(loading, threshold=100)
+    regimen, log = _scenario(high).guided()
+    assert not log.fired.any() and regimen == _scenario().regimen
+
+
+def test_start_adds_doses_counted_from_the_visit():
+    rule = Rule("ANC", (14,), "<", 1e9, "start", "thymalfasin", Regimen(Dose("thymalfasin", "3.2 mg", ii=1, addl=2)))
+    out = apply(rule, Regimen(Dose("cisplatin", "80 mg/m2")), 14)
+    assert sorted(t for d in out.doses if d.drug == "thymalfasin" for t in d.times) == [14.0, 15.0, 16.0]
+
+
+def test_split_keeps_every_administration_once():
+    dose = Dose("thymalfasin", "1.6 mg", time=1, ii=3.5, addl=9)
+    early, late = split(dose, 15)
+    assert early.times + late.times == dose.times and max(early.times) < 15 <= min(late.times)
+    assert split(dose, 0)[0] is None and split(dose, 100)[1] is None
+
+
+def test_scenario_with_rules_round_trips_through_its_data_form(tmp_path):
+    s = _scenario(_stop(300, name="CD4 low"), {"output": "tumour_diameter", "visits": 42, "when": ">=",
+                                                "threshold": 40, "action": "scale", "drug": "cisplatin",
+                                                "factor": 0.75})
+    again = Scenario.load(s.save(tmp_path / "g.toml"))
+    assert again.rules == s.rules and again.rules[1].visits == (42.0,)
+
+
+@pytest.mark.parametrize("rule, message", [
+    (_stop(300) | {"output": "CD99"}, "rules\\[0\\].output: 'CD99' is not an output"),
+    (_stop(300, visits=[60]), "rules\\[0\\].visits: day 60 is outside the horizon"),
+    (_stop(300, visits=[-1]), "rules\\[0\\].visits"),
+    (_stop(300, when="=="), "rules\\[0\\].when: '=='; allowed: <, <=, >, >="),
+    (_stop(300) | {"action": "pause"}, "rules\\[0\\].action: 'pause'; allowed: start, stop, switch, scale"),
+    (_stop(300) | {"action": "scale"}, "rules\\[0\\].factor: None; action 'scale' needs"),
+    (_stop(300) | {"factor": 2.0}, "rules\\[0\\].factor: 2.0; allowed only with action 'scale'"),
+    (_stop(300) | {"action": "start"}, "rules\\[0\\].doses: action 'start' needs"),
+    (_stop(300) | {"drug": "aspirin"}, "rules\\[0\\].drug: 'aspirin': unknown drug"),
+    (_stop(300) | {"colour": "red"}, "rules\\[0\\].colour: unknown key"),
+    ({"output": "CD4"}, "rules\\[0\\].visits: required"),
+    (_stop(300) | {"action": "start", "doses": [{"amt": "-1 mg"}]}, "rules\\[0\\].doses\\[0\\].amt"),
+])
+def test_bad_rules_are_refused_with_the_field_named(rule, message):
+    with pytest.raises(ScenarioError, match=message):
+        _scenario(rule)
+
+
+def test_contradictory_rules_are_refused():
+    scale = _stop(500, when=">") | {"action": "scale", "factor": 2.0}
+    with pytest.raises(ScenarioError, match=r"rules\[0\] and rules\[1\]: contradictory actions on thymalfasin at "
+                                            r"day 21 \(stop and scale\)"):
+        _scenario(_stop(300), scale)
+    _scenario(_stop(300), scale | {"visits": [42]})  # another visit: fine
+    _scenario(_stop(300), _stop(300, when=">"))  # the same action twice: fine
+
+
+def test_a_guided_scenario_runs_in_a_sweep():
+    from thymosim.analysis.sweep import run_sweep
+
+    points = pd.DataFrame({"patient.cd4": [150.0, 250.0]})
+    guided = run_sweep(_scenario(_stop(1e6)), points, ["auc:ta1_plasma"], progress=False)
+    plain = run_sweep(_scenario(), points, ["auc:ta1_plasma"], progress=False)
+    assert (guided.status == "ok").all()
+    assert (guided.value.to_numpy() < 0.8 * plain.value.to_numpy()).all()  # Ta1 stopped at day 21 in both
+
+
+def test_sbml_export_refuses_a_guided_scenario():
+    from thymosim.sbml.export import scenario_sbml
+
+    with pytest.raises(ValueError, match="count-guided rules .* SBML export of rules is not supported"):
+        scenario_sbml(_scenario(_stop(300)))
