@@ -147,3 +147,18 @@ def test_sbml_export_refuses_a_guided_scenario():
 
     with pytest.raises(ValueError, match="count-guided rules .* SBML export of rules is not supported"):
         scenario_sbml(_scenario(_stop(300)))
+
+
+def test_the_user_guide_example_rules_load_and_run():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "guide" / "who-benefits.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    data = copy.deepcopy(BASE) | {"horizon": 180} | tomllib.loads(block)
+    data["doses"][1]["until"] = "180 day"
+    scenario = Scenario.from_dict(data)
+    regimen, log = scenario.guided()
+    assert log.fired.iloc[0] == (Patient().cd3 < 500)
+    assert log.day.iloc[0] == 0 and set(log.output) <= {"CD3", "CD4"}
