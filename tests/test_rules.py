@@ -162,3 +162,22 @@ def test_the_user_guide_example_rules_load_and_run():
     regimen, log = scenario.guided()
     assert log.fired.iloc[0] == (Patient().cd3 < 500)
     assert log.day.iloc[0] == 0 and set(log.output) <= {"CD3", "CD4"}
+
+
+def test_a_guided_arm_in_a_paired_trial_changes_exactly_the_patients_whose_count_meets_the_rule():
+    from thymosim.analysis.paired import run_paired
+    from thymosim.analysis.population import sample_population
+    from thymosim.analysis.trial import Design
+
+    pop = sample_population(6, seed=2)
+    threshold = float(np.median(pop.CD3_0))
+    loading = {"output": "CD3", "visits": [0], "when": "<", "threshold": threshold, "action": "switch",
+               "drug": "thymalfasin", "doses": [{"amt": "3.2 mg", "ii": "1 day", "addl": 6}]}
+    fixed, guided = _scenario(), _scenario(loading, name="guided_loading")
+    fixed = Scenario.from_dict(fixed.to_dict() | {"name": "fixed"})
+    paired = run_paired([fixed, guided], population=pop, design=Design(horizon=60), progress=False)
+    effects = paired.effects.set_index("vp")
+    below = pop.set_index("vp").CD3_0 < threshold
+    assert below.sum() == 3
+    assert (effects["gain:CD3@9"][below] > 1).all()  # daily loading week: more T cells at day 9
+    assert (effects["gain:CD3@9"][~below] == 0).all() and (effects.d_best_change[~below] == 0).all()
