@@ -121,6 +121,14 @@ def test_without_a_planted_biomarker_the_cross_validated_auc_holds_one_half():
         assert m.auc_lo < 0.5 < m.auc_hi + 0.05, m.model
 
 
+def test_too_few_patients_with_benefit_are_refused_with_the_label_named():
+    patients, effects = _synthetic(n=60)
+    effects["response_effect"] = 0
+    effects.loc[:3, "response_effect"] = 1  # 4 of 60
+    with pytest.raises(ValueError, match="label 'response': 4 of 60 evaluable patients benefit"):
+        analyse(patients, effects, label="response")
+
+
 def test_cross_validation_needs_both_classes():
     x = pd.DataFrame({"a": np.arange(10.0)})
     with pytest.raises(ValueError, match="each class"):

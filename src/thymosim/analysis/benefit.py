@@ -45,6 +45,9 @@ the virtual population (CD3 follows CD4 + CD8), so partialling on all of them wo
 they get their univariate rank correlation instead."""
 SCORES = {"d_best_change": -1.0, "d_pfs_day": 1.0, "d_os_day": 1.0, "response_effect": 1.0}
 """Effect column -> sign making it a benefit score (larger: more benefit; less tumour shrinkage is harm)."""
+MIN_CLASS = 5
+"""Fewest patients with and without benefit the analysis accepts (cross-validated AUCs and their
+intervals mean little below it)."""
 LABELS = ("pfs", "os", "response", "best_change")
 """Binary benefit labels: ``pfs`` / ``os`` (progression-free / overall survival longer on the arm
 than on the control, within the common follow-up), ``response`` (responds only on the arm),
@@ -284,10 +287,10 @@ def analyse(patients: pd.DataFrame, effects: pd.DataFrame, arm: str | None = Non
     x = x.loc[rows.index]
     score = SCORES[effect] * rows[effect].to_numpy(float)
     y = labels(rows, label, margin)
-    if min(int(y.sum()), int((~y).sum())) < 2:
+    if min(int(y.sum()), int((~y).sum())) < MIN_CLASS:
         raise ValueError(f"label {label!r}: {int(y.sum())} of {len(y)} evaluable patients benefit; the analysis "
-                         f"needs >= 2 with and without benefit: choose another label ({', '.join(LABELS)}) or "
-                         "more patients")
+                         f"needs >= {MIN_CLASS} with and >= {MIN_CLASS} without benefit: choose another label "
+                         f"({', '.join(LABELS)}) or more patients")
     ranking = rank_covariates(x, kinds, score, y, level)
     table = x.copy()
     table.insert(0, "vp", table.index)
