@@ -245,3 +245,18 @@ def test_a_guided_arm_in_a_paired_trial_changes_exactly_the_patients_whose_count
     assert below.sum() == 3
     assert (effects["gain:CD3@9"][below] > 1).all()  # daily loading week: more T cells at day 9
     assert (effects["gain:CD3@9"][~below] == 0).all() and (effects.d_best_change[~below] == 0).all()
+
+
+def test_the_named_prag_guided_arm_gives_the_loading_week_below_500_cd3_only():
+    from dataclasses import replace
+
+    from thymosim.scenario import named
+
+    arm = named("prag_ta1_guided")
+    low, log = arm.guided()  # the typical patient: CD3 422.5/uL
+    assert log.fired.tolist() == [True] and log.value.iloc[0] == pytest.approx(Patient().cd3)
+    first_week = sorted(d.amt for d in low.doses if d.drug == "thymalfasin" for t in d.times if t < 7)
+    assert first_week == [3.2] * 7
+    high, log = replace(arm, patient=Patient(cd3=650.0)).guided()
+    assert log.fired.tolist() == [False] and high == arm.regimen  # 1.6 mg twice weekly as prag_ta1
+    assert high == named("prag_ta1").regimen

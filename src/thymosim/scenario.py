@@ -164,7 +164,12 @@ class Scenario:
         kwargs = {"horizon": self.horizon, "step": self.step, "outputs": list(self.outputs) or None,
                   "model": self.model} | overrides
         try:
-            regimen = self.guided()[0] if self.rules else self.regimen
+            regimen = self.regimen
+            if self.rules:  # the rules read the model that runs (a solver override included) up to the end run
+                horizon = kwargs["horizon"]
+                end = float(kwargs["times"][-1]) if kwargs.get("times") is not None else (
+                    units.days(horizon) if isinstance(horizon, str) else float(horizon))
+                regimen = guided(self.patient, self.regimen, self.rules, kwargs["model"], end)[0]
             return simulate(self.patient, regimen, **kwargs)
         except (SimulationError, InfeasibleBaseline) as err:
             raise type(err)(f"scenario {self.name!r}: {err}") from None
