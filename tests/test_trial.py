@@ -72,14 +72,19 @@ def test_a_trial_is_identical_from_the_same_seed_serial_and_with_two_workers():
 def test_the_trial_command_writes_summary_patients_power_and_figures(tmp_path, capsys):
     main(["trial", "ifosfamide", "ifosfamide_ta1_ifna", "--n", "4", "--seed", "1", "--out", str(tmp_path),
           "--power", "3", "--quiet"])
-    for name in ("summary.csv", "patients.parquet", "power.csv", "waterfall.png", "spider.png", "km.png"):
+    for name in ("summary.csv", "patients.parquet", "power.csv", "waterfall.png", "spider.png", "km.png", "km_os.png",
+                 "swimmer.png"):
         assert (tmp_path / name).stat().st_size > 0, name
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert summary.arm.tolist() == ["ifosfamide", "ifosfamide_ta1_ifna"]
     assert {"n", "responders", "ORR", "ORR_lo", "ORR_hi", "DCR", "DCR_lo", "DCR_hi", "median_PFS",
-            "p_ORR_fisher", "p_PFS_logrank"} <= set(summary.columns)
+            "p_ORR_fisher", "p_PFS_logrank", "median_PFS_lo", "median_PFS_hi", "median_OS", "median_OS_lo",
+            "median_OS_hi", "PFS_6mo", "OS_12mo_hi", "median_PPS", "HR_PFS", "HR_OS_lo", "p_OS_logrank"
+            } <= set(summary.columns)
     patients = pd.read_parquet(tmp_path / "patients.parquet")
-    assert len(patients) == 8 and {"arm", "recist", "pfs_day", "pfs_event", "CD4_0", "TUM_g_net"} <= set(patients)
+    assert len(patients) == 8 and {"arm", "recist", "pfs_day", "pfs_event", "CD4_0", "TUM_g_net", "os_day",
+                                   "os_event", "ttp_day", "ttp_event"} <= set(patients)
+    assert (patients.pfs_day <= patients.ttp_day).all() and (patients.pfs_day <= patients.os_day).all()
     assert "wrote" in capsys.readouterr().err
 
 
@@ -157,3 +162,37 @@ def test_a_median_never_reached_is_written_as_not_reached():
     written = readable(summary)
     assert written.median_PFS.tolist() == ["not reached", 84.0] and written.ORR.tolist() == [10.0, 20.0]
     assert summary.median_PFS.iloc[0] == float("inf")  # the table itself keeps the number
+
+
+def test_survival_summary_reads_pfs_os_landmarks_and_hazard_ratios_from_known_data():
+    from lifelines import CoxPHFitter, KaplanMeierFitter
+
+    from thymosim.analysis.trial import summarise_survival
+
+    rng = np.random.default_rng(4)
+    n = 400
+    arms = []
+    for arm, scale in (("control", 250.0), ("treated", 500.0)):  # OS medians 250 ln2 and 500 ln2 days
+        os_true, ttp_true = rng.exponential(scale / np.log(2), n), rng.exponential(150.0, n)
+        os_day, ttp_day = np.minimum(os_true, 730.0), np.minimum(ttp_true, 730.0)
+        arms.append(pd.DataFrame({"arm": arm, "os_day": os_day, "os_event": os_true <= 730, "ttp_day": ttp_day,
+                                  "ttp_event": ttp_true <= 730, "pfs_day": np.minimum(os_day, ttp_day),
+                                  "pfs_event": (os_true <= 730) | (ttp_true <= 730)}))
+    patients = pd.concat(arms, ignore_index=True)
+    s = summarise_survival(patients).set_index("arm")
+    for arm in ("control", "treated"):
+        g = patients[patients.arm == arm]
+        km = KaplanMeierFitter().fit(g.os_day, g.os_event)
+        assert s.loc[arm, "median_OS"] == pytest.approx(km.median_survival_time_)
+        assert s.loc[arm, "median_OS_lo"] < s.loc[arm, "median_OS"] < s.loc[arm, "median_OS_hi"]
+        assert s.loc[arm, "OS_12mo"] == pytest.approx(100 * float(km.survival_function_at_times(365.25).iloc[0]))
+        assert s.loc[arm, "PFS_6mo_lo"] < s.loc[arm, "PFS_6mo"] < s.loc[arm, "PFS_6mo_hi"]
+    # true OS medians 250 and 500 days, true HR 0.5 (exponential), within sampling error
+    assert s.loc["control", "median_OS_lo"] < 250 < s.loc["control", "median_OS_hi"]
+    assert s.loc["treated", "median_OS_lo"] < 500 < s.loc["treated", "median_OS_hi"]
+    assert s.loc["treated", "HR_OS_lo"] < 0.5 < s.loc["treated", "HR_OS_hi"]
+    frame = patients.assign(x=(patients.arm == "treated").astype(float))[["os_day", "os_event", "x"]]
+    assert s.loc["treated", "HR_OS"] == pytest.approx(
+        float(np.exp(CoxPHFitter().fit(frame, "os_day", "os_event").params_["x"])))
+    assert s.loc["treated", "p_OS_logrank"] < 1e-4 and np.isnan(s.loc["control", "HR_PFS"])
+    assert s.loc["control", "median_PPS"] > 0

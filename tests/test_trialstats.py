@@ -10,8 +10,11 @@ from scipy import stats
 from thymosim.analysis.trialstats import (
     clopper_pearson,
     compare_rates,
+    hazard_ratio,
     km_median,
+    km_median_ci,
     km_table,
+    landmark,
     logrank,
     repeated_trials,
 )
@@ -124,3 +127,45 @@ def test_repeated_trials_reproducible():
 def test_repeated_trials_rejects(a, b, n, name):
     with pytest.raises(ValueError, match=name):
         repeated_trials(a, b, n)
+
+
+def test_landmark_rate_and_log_log_interval_by_hand():
+    # five deaths at days 1..5: S(2.5) = 3/5; Greenwood var(log S) = 1/(5*4) + 1/(4*3) = 0.13333;
+    # log(-log) interval S ** exp(+-1.96 * sqrt(0.13333) / |log 0.6|) = (0.1257, 0.8818)
+    s, lo, hi = landmark([1, 2, 3, 4, 5], [True] * 5, 2.5)
+    assert s == pytest.approx(0.6)
+    assert (lo, hi) == pytest.approx((0.1257, 0.8818), abs=1e-4)
+    assert math.isnan(landmark([1, 2, 3], [True, False, True], 3.5)[0])  # beyond follow-up
+
+
+def test_km_median_ci_by_hand_and_against_exponential_truth():
+    median, lo, hi = km_median_ci([1, 2, 3, 4, 5], [True] * 5)
+    assert median == 3.0 and lo == 1.0  # the lower band is 0.2038 < 0.5 already at day 1
+    rng = np.random.default_rng(5)
+    rate = math.log(2) / 300.0  # true median 300 days
+    t = rng.exponential(1 / rate, 2000)
+    censor = np.minimum(t, 900.0)
+    median, lo, hi = km_median_ci(censor, t <= 900.0)
+    assert lo < 300.0 < hi and hi - lo < 60
+    assert median == pytest.approx(300.0, abs=4 * 300 / math.sqrt(2000 * 0.95))
+    assert km_median_ci([5, 6], [False, False])[0] == math.inf
+
+
+def test_hazard_ratio_recovers_exponential_arms_and_matches_lifelines():
+    from lifelines import CoxPHFitter
+
+    rng = np.random.default_rng(9)
+    control, treated = rng.exponential(100.0, 1500), rng.exponential(200.0, 1500)  # true HR 0.5
+    dc, dt = np.minimum(control, 365.0), np.minimum(treated, 365.0)
+    out = hazard_ratio(dt, treated <= 365, dc, control <= 365)
+    assert out["lo"] < 0.5 < out["hi"] and out["p"] < 1e-10
+    assert out["hr"] == pytest.approx(0.5, abs=4 * 0.5 * math.sqrt(1 / (treated <= 365).sum()
+                                                                   + 1 / (control <= 365).sum()))
+    import pandas as pd
+
+    frame = pd.DataFrame({"T": np.r_[dt, dc], "E": np.r_[treated <= 365, control <= 365],
+                          "arm": np.r_[np.ones(1500), np.zeros(1500)]})
+    ref = CoxPHFitter().fit(frame, "T", "E").summary.loc["arm"]
+    assert out["hr"] == pytest.approx(ref["exp(coef)"], rel=1e-8)
+    assert (out["lo"], out["hi"]) == pytest.approx((ref["exp(coef) lower 95%"], ref["exp(coef) upper 95%"]), rel=1e-8)
+    assert math.isnan(hazard_ratio([1, 2], [False, False], [3, 4], [False, False])["hr"])

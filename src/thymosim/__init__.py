@@ -8,7 +8,8 @@ Layers, each importing only the ones before it (checked by ``tests/test_architec
    its ``default_model()`` reads the tables when first called, an exception) ->
    :mod:`~thymosim.tables` (``models/*.tsv``) -> :mod:`~thymosim.patient`, :mod:`~thymosim.regimen`
    -> :mod:`~thymosim.simulation` (``simulate("name")`` resolves a named scenario when called, the
-   other exception) -> :mod:`~thymosim.scenario` (TOML scenarios, named scenarios);
+   other exception) -> :mod:`~thymosim.rules` (count-guided rules) -> :mod:`~thymosim.scenario` (TOML
+   scenarios, named scenarios);
 2. :mod:`thymosim.sbml` (build, units, comp, export: SBML, OMEX/SED-ML, PEtab) and
    :mod:`thymosim.analysis` (endpoints, sweeps, sensitivity, calibration), which never import
    each other;

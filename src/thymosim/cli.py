@@ -12,6 +12,8 @@
     thymosim trial ARM_A ARM_B --n N --seed S --out DIR [--workers W]   in-silico randomised trial
     thymosim trial --reproduce-seed --out DIR   the vendor guide's Tables 1-2 and every clinical target,
                                                 model vs published
+    thymosim trial ARM_A ARM_B --paired --n N --out DIR   every patient in every arm: individual effects
+    thymosim benefit DIR [--label pfs|os|response|best_change]   who benefits in a paired trial's folder
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
     thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
     thymosim export omex --scenario S ... --out F.omex   COMBINE archive: SBML per scenario, SED-ML L1V4, table
@@ -342,6 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
                             "default: none, scans every --scan-every days over each arm's horizon")
     trial.add_argument("--power", type=_sizes, default="11,22,36",
                        help="comma-separated per-arm sizes of repeated small trials: how often p < 0.05")
+    trial.add_argument("--paired", action="store_true",
+                       help="paired (counterfactual) trial: each of the N x arms patients the randomised trial would "
+                            "draw is given every arm; writes effects.csv (individual effects), effects_summary.csv, "
+                            "summary.csv (per arm, paired tests) and randomised_summary.csv (the randomised trial "
+                            "drawn from it)")
     trial.add_argument("--reproduce-seed", action="store_true",
                        help="write seed_tables.csv, targets.csv, figures and report.md instead of a two-arm trial")
     trial.add_argument("--out", type=Path, required=True, help="output folder")
@@ -359,6 +366,20 @@ def build_parser() -> argparse.ArgumentParser:
     agents.add_argument("--seed", type=int, default=0, help="random seed of the virtual population")
     agents.add_argument("--workers", type=int, default=1, help="local processes for the virtual population")
     agents.add_argument("--quiet", action="store_true", help=quiet)
+    benefit = command("benefit", "who benefits in a paired trial (thymosim trial A B --paired --out DIR): "
+                                 "benefit.csv, biomarkers.csv, models.csv, benefit_effect.png, benefit_roc.png, "
+                                 "report.md")
+    benefit.add_argument("folder", type=Path, help="the paired trial's output folder")
+    benefit.add_argument("--out", type=Path, default=None, help="output folder (default: the paired trial's)")
+    benefit.add_argument("--arm", default=None, help="treatment arm (default: the first after the control)")
+    benefit.add_argument("--effect", choices=["d_best_change", "d_pfs_day", "d_os_day", "response_effect"],
+                         default="d_best_change", help="continuous effect for the rank correlations")
+    benefit.add_argument("--label", choices=["pfs", "os", "response", "best_change"], default="pfs",
+                         help="binary benefit: PFS or OS longer on the arm, response only on the arm, best change "
+                              "lower by more than --margin")
+    benefit.add_argument("--margin", type=float, default=10.0, help="percentage points, for --label best_change")
+    benefit.add_argument("--seed", type=int, default=0, help="random seed of the cross-validation folds")
+    benefit.add_argument("--quiet", action="store_true", help="no 'wrote PATH' lines on stderr")
     export = command("export", "export the model: SBML, comp SBML, COMBINE/OMEX, PEtab")
     export.add_argument("format", choices=["sbml", "sbml-comp", "omex", "petab"],
                         help="sbml: flat SBML L3V2; sbml-comp: hierarchical (comp) SBML; omex: COMBINE archive "
@@ -395,6 +416,11 @@ def main(argv: list[str] | None = None) -> None:
             return _trial(args)
         if args.command == "agents":
             return _agents(args)
+        if args.command == "benefit":
+            from thymosim.plots.benefit import benefit_report
+
+            return _wrote(benefit_report(args.folder, args.out, args.arm, args.effect, args.label, args.margin,
+                                         args.seed), args.quiet)
         if args.command == "sensitivity":
             return _sensitivity(args)
         if args.command == "list":
@@ -543,7 +569,8 @@ def _trial(args) -> None:
     from thymosim.scenario import ScenarioError
 
     if args.reproduce_seed:
-        ignored = [name for name, given in (("arms", args.arms), ("--scheduler", args.scheduler),
+        ignored = [name for name, given in (("arms", args.arms), ("--paired", args.paired),
+                                            ("--scheduler", args.scheduler),
                                             ("--scan-every", args.scan_every != 42.0), ("--design", args.design))
                    if given]
         if ignored:
@@ -559,10 +586,29 @@ def _trial(args) -> None:
         from thymosim.analysis.trial import Design
 
         design = Design.named(args.design) if args.design is not None else Design(scan_every=args.scan_every)
+        if args.paired:
+            return _wrote(_paired(args, design), quiet=False)
         files = run_trial_report([_scenario(a) for a in args.arms], args.out, args.n or 100, args.seed,
                                  args.scan_every, args.power, args.workers, args.scheduler, not args.quiet,
                                  design=design)
     _wrote(files, quiet=False)  # also with --quiet (only the progress bars): tests/test_trial.py relies on it
+
+
+def _paired(args, design) -> list[Path]:
+    """``trial --paired``: the paired run's files and the randomised trial drawn from it."""
+    from thymosim.analysis.paired import PAIRED_FILES, run_paired
+    from thymosim.plots.trial_report import readable
+
+    n = args.n or 100
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in (*PAIRED_FILES, "randomised_summary.csv"):
+        (args.out / name).unlink(missing_ok=True)
+    paired = run_paired([_scenario(a) for a in args.arms], len(args.arms) * n, args.seed,
+                        design, out=args.out, workers=args.workers,
+                        scheduler=args.scheduler, progress=not args.quiet)
+    readable(paired.summary).to_csv(args.out / "summary.csv", index=False)
+    readable(paired.randomised(n).summary).to_csv(args.out / "randomised_summary.csv", index=False)
+    return [args.out / name for name in (*PAIRED_FILES, "randomised_summary.csv")]
 
 
 def _list(what: str) -> None:

@@ -50,6 +50,27 @@ exactly as if written out (see :meth:`thymosim.regimen.Dose.cycle`); ``ii``/``ad
 when it stops), a cycled record at the end of its last cycle. So ``after = "chemo"`` above starts
 on day 84, like ``chemo.then(ta1)`` in Python. Drug names ignore case, spaces, ``-`` and ``_``.
 
+Count-guided regimens (optional ``[[rules]]`` tables, :mod:`thymosim.rules`): at each visit
+day the rule reads a model output before that day's doses; when the comparison holds, the action
+changes the drug's doses from the visit on::
+
+    [[rules]]
+    name = "low CD3: daily loading"  # optional label
+    output = "CD3"                 # an output of models/outputs.tsv (CD3, CD4, ANC, tumour_diameter, ...)
+    visits = [0]                   # days, each in [0, horizon); a single number also works
+    when = "<"                     # <, <=, >, >=
+    threshold = 500                # in the output's unit (cells/uL, mm)
+    action = "switch"              # start | stop | switch | scale
+    drug = "thymalfasin"           # the drug acted on (stop, switch, scale) or started
+    once = true                    # fire at the first visit where the condition holds only (default)
+    [[rules.doses]]                # start/switch: dose tables as above, times counted from the visit
+    amt = "3.2 mg"                 # drug defaults to the rule's
+    ii = "1 day"
+    addl = 6                       # (addl, not until: until is absolute)
+
+``action = "scale"`` takes ``factor = 0.5`` instead of doses. Rules sharing a visit and a drug must
+not act differently (an error).
+
 Another SBML model (any flat SBML, e.g. from BioModels) is named by ``model`` and declares its
 drugs and outputs; times are then plain numbers in the model's own time unit::
 
@@ -86,10 +107,12 @@ from thymosim import units
 from thymosim.model import DomainError, Drug, InfeasibleBaseline, Model, ModelError, Output, default_model, model_dir
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen, lookup_drug, steady_state
+from thymosim.rules import Rule, check, guided
 from thymosim.simulation import SimulationError, over_limits, simulate
 
 TOP_KEYS = ("name", "title", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs",
-            "doses")
+            "doses", "rules")
+RULE_KEYS = ("name", "output", "visits", "when", "threshold", "action", "drug", "doses", "factor", "once")
 DRUG_KEYS = ("target", "rate", "unit", "routes", "description", "exposure", "exposure_unit")
 MAX_NAME, MAX_TEXT = 200, 5_000  # characters of a scenario's name and of its description/source
 PATIENT_KEYS = tuple(f.name for f in fields(Patient))
@@ -127,6 +150,8 @@ class Scenario:
     model: Model = field(default_factory=default_model, repr=False)
     declared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     title: str = field(default="", compare=False)  # a display label: not part of what is simulated
+    rules: tuple[Rule, ...] = ()
+    """Count-guided rules (:mod:`thymosim.rules`), applied at their visits when simulated."""
 
     @property
     def label(self) -> str:
@@ -139,9 +164,20 @@ class Scenario:
         kwargs = {"horizon": self.horizon, "step": self.step, "outputs": list(self.outputs) or None,
                   "model": self.model} | overrides
         try:
-            return simulate(self.patient, self.regimen, **kwargs)
+            regimen = self.regimen
+            if self.rules:  # the rules read the model that runs (a solver override included) up to the end run
+                horizon = kwargs["horizon"]
+                end = float(kwargs["times"][-1]) if kwargs.get("times") is not None else (
+                    units.days(horizon) if isinstance(horizon, str) else float(horizon))
+                regimen = guided(self.patient, self.regimen, self.rules, kwargs["model"], end)[0]
+            return simulate(self.patient, regimen, **kwargs)
         except (SimulationError, InfeasibleBaseline) as err:
             raise type(err)(f"scenario {self.name!r}: {err}") from None
+
+    def guided(self) -> tuple[Regimen, pd.DataFrame]:
+        """The regimen the rules make for this patient, and the log of the visits they read
+        (:func:`thymosim.rules.guided`); without rules, the regimen and an empty log."""
+        return guided(self.patient, self.regimen, self.rules, self.model, self.horizon)
 
     # --- data form -------------------------------------------------------------------
     def to_dict(self, standalone: bool = True) -> dict[str, Any]:
@@ -156,20 +192,16 @@ class Scenario:
                    if k != "parameters" and (k in self.model.covariates or k in DRIVER_KEYS)}
         if self.patient.parameters:
             patient["parameters"] = dict(self.patient.parameters)
-        doses = []
-        for d in self.regimen.doses:
-            record = {"drug": d.drug, "amt": d.amt, "unit": d.unit + d.per_unit,
-                      "time": d.time, "route": d.route}
-            if d.addl:
-                record |= {"ii": d.ii, "addl": d.addl}
-            if d.dur:
-                record["dur"] = d.dur
-            if d.ss:
-                record |= {"ii": d.ii, "ss": True}
-            doses.append(record)
         data = {"name": self.name, **({"title": self.title} if self.title else {}),
                 "description": self.description, "source": self.source,
-                **self.declared, "horizon": self.horizon, "step": self.step, "patient": patient, "doses": doses}
+                **self.declared, "horizon": self.horizon, "step": self.step, "patient": patient,
+                "doses": _records(self.regimen)}
+        if self.rules:
+            data["rules"] = [{k: v for k, v in (("name", r.name), ("output", r.output), ("visits", list(r.visits)),
+                                                ("when", r.when), ("threshold", r.threshold), ("action", r.action),
+                                                ("drug", r.drug), ("once", r.once), ("factor", r.factor),
+                                                ("doses", _records(r.doses))) if v not in (None, "", [])}
+                             for r in self.rules]
         return data | ({"outputs": list(self.outputs)} if self.outputs else {})
 
     def _default_with_drugs(self) -> bool:
@@ -221,8 +253,10 @@ class Scenario:
             raise ScenarioError(f"outputs: {str(outputs)[:200]}; allowed: a non-empty list from {list(model.outputs)}")
         if twice := sorted({o for o in outputs if outputs.count(o) > 1}):
             raise ScenarioError(f"outputs: {', '.join(twice)} given twice; allowed: each output once")
+        rules = _rules(data.get("rules", []), model, horizon)
         return cls(name, regimen, patient, horizon, step, tuple(outputs),
-                   data.get("description", ""), data.get("source", ""), model, declared, data.get("title", ""))
+                   data.get("description", ""), data.get("source", ""), model, declared, data.get("title", ""),
+                   rules)
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -421,6 +455,67 @@ def _regimen(doses: Any, model: Model) -> Regimen:
         if "name" in record:
             groups.setdefault(record["name"], []).extend(new)
     return Regimen(records)
+
+
+def _records(regimen: Regimen) -> list[dict[str, Any]]:
+    """The dose tables of ``regimen`` (canonical units, days)."""
+    doses = []
+    for d in regimen.doses:
+        record = {"drug": d.drug, "amt": d.amt, "unit": d.unit + d.per_unit, "time": d.time, "route": d.route}
+        if d.addl:
+            record |= {"ii": d.ii, "addl": d.addl}
+        if d.dur:
+            record["dur"] = d.dur
+        if d.ss:
+            record |= {"ii": d.ii, "ss": True}
+        doses.append(record)
+    return doses
+
+
+def _rules(tables: Any, model: Model, horizon: float) -> tuple[Rule, ...]:
+    """The ``[[rules]]`` tables as validated :class:`~thymosim.rules.Rule` objects."""
+    if not isinstance(tables, list) or any(not isinstance(t, dict) for t in tables):
+        raise ScenarioError(f"rules: {str(tables)[:100]}; allowed: a list of rule tables ([[rules]]) with keys "
+                            f"{', '.join(RULE_KEYS)}")
+    rules = []
+    for i, table in enumerate(tables):
+        prefix = f"rules[{i}]."
+        _check_keys(prefix, table, RULE_KEYS)
+        missing = [k for k in ("output", "visits", "when", "threshold", "action", "drug") if k not in table]
+        if missing:
+            raise ScenarioError(f"{prefix}{missing[0]}: required; a rule needs output, visits, when, threshold, "
+                                "action and drug")
+        if not isinstance(table["drug"], str):
+            raise ScenarioError(f"{prefix}drug: {table['drug']!r}; allowed: a drug name ({', '.join(model.drugs)})")
+        try:
+            drug = lookup_drug(table["drug"], model.drugs).name
+        except ValueError:
+            raise ScenarioError(f"{prefix}drug: {table['drug'][:50]!r}: unknown drug of model {model.name!r}; "
+                                f"allowed: {', '.join(model.drugs)}") from None
+        doses = table.get("doses", [])
+        if not isinstance(doses, list) or any(not isinstance(d, dict) for d in doses):
+            raise ScenarioError(f"{prefix}doses: {str(doses)[:100]}; allowed: dose tables ([[rules.doses]])")
+        try:
+            regimen = _regimen([{"drug": drug} | d for d in doses], model) if doses else Regimen()
+        except ScenarioError as err:
+            raise ScenarioError(f"{prefix}{err}") from None
+        visits = table["visits"]
+        visits = [visits] if isinstance(visits, int | float) and not isinstance(visits, bool) else visits
+        if not isinstance(visits, list) or any(isinstance(v, bool) or not isinstance(v, int | float | str)
+                                               for v in visits):
+            raise ScenarioError(f"{prefix}visits: {str(visits)[:100]}; allowed: a list of days")
+        try:
+            rules.append(Rule(output=table["output"], visits=tuple(_time(f"{prefix}visits", v) for v in visits),
+                              when=table["when"], threshold=table["threshold"], action=table["action"], drug=drug,
+                              doses=regimen, factor=table.get("factor"), once=table.get("once", True),
+                              name=str(table.get("name", ""))))
+        except ValueError as err:
+            raise ScenarioError(f"{prefix}{err}") from None
+    try:
+        check(rules, model, horizon)
+    except ValueError as err:
+        raise ScenarioError(str(err)) from None
+    return tuple(rules)
 
 
 def _after(prefix: str, record: dict, groups: dict[str, list[Dose]]) -> float:

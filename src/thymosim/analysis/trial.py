@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from thymosim.analysis import recist, trialstats
+from thymosim.analysis import recist, survival, trialstats
 from thymosim.analysis.population import virtual_population
 from thymosim.analysis.sweep import run_sweep
 from thymosim.regimen import Regimen
@@ -30,6 +30,9 @@ COUNT_DAYS = (0.0, 9.0, 42.0)
 COUNTS = ("CD3", "CD4", "CD8", "NK")
 RESPONSE = {"ORR": recist.OBJECTIVE_RESPONSE, "DCR": recist.DISEASE_CONTROL}
 """RECIST best overall responses that count for each rate: objective response, disease control."""
+DAYS_PER_MONTH = 365.25 / 12
+LANDMARK_MONTHS = (6, 12)
+"""Landmark times of the survival summaries [months]."""
 
 
 DESIGNS_FILE = "data/trial_designs.toml"
@@ -229,8 +232,10 @@ def _progression_shares(group: pd.DataFrame) -> dict[str, float]:
     """PD at the first follow-up scan and the reasons of progression [% of the arm's patients]."""
     if "progression_reason" not in group:
         return {}
-    first_scan = group.pfs_day[group.pfs_day > 0].min() if (group.pfs_day > 0).any() else np.nan
-    first = group.pfs_event.astype(bool) & (group.pfs_day == first_scan)
+    # RECIST progression only: with overall survival, pfs_day/pfs_event also count deaths
+    day, event = (group.ttp_day, group.ttp_event) if "ttp_day" in group else (group.pfs_day, group.pfs_event)
+    first_scan = day[day > 0].min() if (day > 0).any() else np.nan
+    first = event.astype(bool) & (day == first_scan)
     n = len(group)
     return {"PD_first_scan": 100 * float(first.sum()) / n,
             "PD_target": 100 * float((group.progression_reason == "target").sum()) / n,
@@ -245,7 +250,8 @@ def summarise(patients: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     arm after the first, p-values against the first: Fisher exact and chi-square of ORR, Fisher of
     DCR, log-rank of PFS (tests for independent arms: randomised patients, not the same patients
     under two treatments). Failed simulations count as non-responders in ORR and DCR (intention to
-    treat) and are left out of PFS (no scan was read)."""
+    treat) and are left out of PFS (no scan was read). The survival columns (intervals of the
+    medians, OS, landmark rates, hazard ratios) are those of :func:`summarise_survival`."""
     rows = []
     arms = list(dict.fromkeys(patients.arm))
     for arm in arms:
@@ -275,6 +281,78 @@ def summarise(patients: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         f_ok, o_ok = first.pfs_day.notna(), other.pfs_day.notna()
         summary.loc[i, "p_PFS_logrank"] = trialstats.logrank(other.pfs_day[o_ok], other.pfs_event[o_ok],
                                                              first.pfs_day[f_ok], first.pfs_event[f_ok])
+    extra = summarise_survival(patients, level)
+    return summary.merge(extra.drop(columns=[c for c in extra if c in summary and c != "arm"]), on="arm", how="left")
+
+
+def add_overall_survival(patients: pd.DataFrame, horizon: float, seed: int) -> pd.DataFrame:
+    """One arm's patients with overall survival (:func:`thymosim.analysis.survival.overall_survival`:
+    ``os_day``, ``os_event``, the tumour metrics it read) and death as a competing event for PFS:
+    the RECIST progression columns become ``ttp_day``/``ttp_event`` (time to progression) and
+    ``pfs_day``/``pfs_event`` the earlier of progression and death [days]."""
+    out = pd.concat([patients, survival.overall_survival(patients, horizon, seed)], axis=1)
+    out["ttp_day"], out["ttp_event"] = out.pfs_day, out.pfs_event.astype(bool)
+    day, event = survival.progression_or_death(out.ttp_day, out.ttp_event, out.os_day, out.os_event)
+    out["pfs_day"], out["pfs_event"] = day, event
+    out["response_day"] = first_response_day(out)
+    return out
+
+
+def first_response_day(patients: pd.DataFrame) -> np.ndarray:
+    """Day of the first scan whose diameter reaches the RECIST 1.1 partial-response change from
+    baseline (:data:`thymosim.analysis.recist.PR_CHANGE_PCT`) for patients whose best response is
+    CR or PR; NaN otherwise (the swimmer plot's response marker)."""
+    days, columns = survival.scan_columns(patients)
+    scans = patients[columns].to_numpy(float)
+    hit = scans <= (1 + recist.PR_CHANGE_PCT / 100) * scans[:, :1]
+    first = np.where(hit.any(axis=1), days[np.argmax(hit, axis=1)], np.nan)
+    return np.where(patients.recist.isin(RESPONSE["ORR"]).to_numpy(), first, np.nan)
+
+
+def summarise_survival(patients: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Survival rows of the trial summary, one per arm: median PFS and OS [days] with ``level``
+    intervals (Kaplan-Meier, inf if not reached), landmark PFS and OS at :data:`LANDMARK_MONTHS`
+    [%] with intervals, median post-progression survival (OS minus time to progression of the
+    patients whose progression came before death; Kaplan-Meier) [days]; for every arm after the
+    first, Cox hazard ratios of PFS and OS against the first with intervals and Wald p, and the
+    log-rank p of OS. Columns of an
+    endpoint the table lacks (no ``os_day``: a trial without survival) are left out."""
+    arms = list(dict.fromkeys(patients.arm))
+    rows = []
+    endpoints = [e for e in ("PFS", "OS") if f"{e.lower()}_day" in patients]
+    for arm in arms:
+        group, row = patients[patients.arm == arm], {"arm": arm}
+        for e in endpoints:
+            d, ev = group[f"{e.lower()}_day"], group[f"{e.lower()}_event"].astype(bool)
+            ok = d.notna()
+            if not ok.any():
+                continue
+            row[f"median_{e}"], row[f"median_{e}_lo"], row[f"median_{e}_hi"] = trialstats.km_median_ci(
+                d[ok], ev[ok], level)
+            for months in LANDMARK_MONTHS:
+                rate = trialstats.landmark(d[ok], ev[ok], months * DAYS_PER_MONTH, level)
+                row[f"{e}_{months}mo"], row[f"{e}_{months}mo_lo"], row[f"{e}_{months}mo_hi"] = (100 * r for r in rate)
+        if {"ttp_day", "os_day"} <= set(group.columns):
+            # progression seen before death (a scan "after" death is not a progression: PFS took the death)
+            progressed = group[group.ttp_event.astype(bool) & (group.ttp_day <= group.os_day)]
+            row["median_PPS"] = (trialstats.km_median(progressed.os_day - progressed.ttp_day, progressed.os_event)
+                                 if len(progressed) else np.nan)
+        rows.append(row)
+    summary = pd.DataFrame(rows)
+    first = patients[patients.arm == arms[0]]
+    for i, arm in enumerate(arms[1:], start=1):
+        other = patients[patients.arm == arm]
+        for e in endpoints:
+            day, event = f"{e.lower()}_day", f"{e.lower()}_event"
+            a, b = first[first[day].notna()], other[other[day].notna()]
+            if a.empty or b.empty:
+                continue
+            hr = trialstats.hazard_ratio(b[day], b[event].astype(bool), a[day], a[event].astype(bool), level)
+            for key, column in (("hr", f"HR_{e}"), ("lo", f"HR_{e}_lo"), ("hi", f"HR_{e}_hi"), ("p", f"p_{e}_cox")):
+                summary.loc[i, column] = hr[key]
+            if e == "OS":
+                summary.loc[i, "p_OS_logrank"] = trialstats.logrank(b[day], b[event].astype(bool), a[day],
+                                                                    a[event].astype(bool))
     return summary
 
 
@@ -328,7 +406,8 @@ def run_trial(arms: Sequence[Scenario | str], n_per_arm: int, seed: int = 0, des
               out: str | Path | None = None, workers: int = 1, scheduler: Any = None, progress: bool = True,
               population: pd.DataFrame | None = None) -> Trial:
     """Build (or take) a virtual population of ``len(arms) * n_per_arm`` selected plausible
-    patients from ``seed``, randomise them to ``arms``, simulate, classify and summarise. With
+    patients from ``seed``, randomise them to ``arms``, simulate, classify, add overall survival
+    and PFS with death as a competing event (:func:`add_overall_survival`) and summarise. With
     ``out``, arms stream to ``out/arm-<name>/`` and the patient table is written to
     ``out/patients.parquet``."""
     if n_per_arm < 1:
@@ -350,7 +429,8 @@ def run_trial(arms: Sequence[Scenario | str], n_per_arm: int, seed: int = 0, des
         members = assigned[assigned.arm == name].drop(columns="arm")
         arm_out = Path(out) / f"arm-{name}" if out is not None else None
         frame = run_arm(scenario, members, design, arm_out, workers, scheduler, progress, seed=seed)
-        frames.append(frame.assign(arm=name))
+        horizon = scenario.horizon if design.horizon is None else float(design.horizon)
+        frames.append(add_overall_survival(frame, horizon, seed).assign(arm=name))
     patients = pd.concat(frames, ignore_index=True)
     patients.insert(0, "arm", patients.pop("arm"))
     trial = Trial(patients, summarise(patients), seed, design)

@@ -1,7 +1,7 @@
 """Statistics of a two-arm trial read from virtual patients: exact confidence intervals of a
-response rate, tests comparing two rates, Kaplan-Meier medians and the log-rank test (lifelines),
-and the power of a finite trial drawn repeatedly from two large simulated arms.
-Durations in days; rates as fractions."""
+response rate, tests comparing two rates, Kaplan-Meier medians and landmark rates with confidence
+intervals, the log-rank test and Cox hazard ratios (lifelines), and the power of a finite trial
+drawn repeatedly from two large simulated arms. Durations in days; rates as fractions."""
 
 from __future__ import annotations
 
@@ -39,10 +39,62 @@ def compare_rates(k1: int, n1: int, k2: int, n2: int) -> dict[str, float]:
     return {"fisher_p": fisher, "chi2_p": chi2, "odds_ratio": float(odds)}
 
 
-def _km(durations, events):
+def _km(durations, events, level: float = 0.95):
     from lifelines import KaplanMeierFitter
 
-    return KaplanMeierFitter().fit(np.asarray(durations, dtype=float), np.asarray(events, dtype=bool))
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    d, e = np.asarray(durations, dtype=float), np.asarray(events, dtype=bool)
+    if d.size == 0 or d.size != e.size or not np.all(np.isfinite(d)) or np.any(d < 0):
+        raise ValueError(f"durations must be finite, >= 0 and as many as events; got {d.size} durations, "
+                         f"{e.size} events")
+    return KaplanMeierFitter(alpha=1.0 - level).fit(d, e)
+
+
+def km_median_ci(durations, events, level: float = 0.95) -> tuple[float, float, float]:
+    """Kaplan-Meier median [days] and its ``level`` confidence interval (Brookmeyer-Crowley style:
+    the times where the pointwise log(-log) interval of the curve crosses 0.5, as lifelines gives
+    it); inf where a curve never falls to 0.5."""
+    from lifelines.utils import median_survival_times
+
+    km = _km(durations, events, level)
+    ci = median_survival_times(km.confidence_interval_).to_numpy(dtype=float).ravel()
+    return float(km.median_survival_time_), float(ci[0]), float(ci[1])
+
+
+def landmark(durations, events, day: float, level: float = 0.95) -> tuple[float, float, float]:
+    """Kaplan-Meier survival at ``day`` [fraction] with its pointwise ``level`` interval
+    (exponential Greenwood, log(-log)); NaN beyond the longest follow-up (not estimable)."""
+    km = _km(durations, events, level)
+    if day > float(np.max(np.asarray(durations, dtype=float))):
+        return float("nan"), float("nan"), float("nan")
+    s = float(km.survival_function_at_times(day).iloc[0])
+    ci = km.confidence_interval_survival_function_
+    row = ci[ci.index <= day].iloc[-1].to_numpy(dtype=float)
+    return s, float(row[0]), float(row[1])
+
+
+def hazard_ratio(d_treat, e_treat, d_control, e_control, level: float = 0.95) -> dict[str, float]:
+    """Cox proportional-hazards ratio of a treatment arm against a control arm (lifelines
+    CoxPHFitter, Efron ties): ``hr``, ``lo``, ``hi`` (``level`` Wald interval) and ``p`` (Wald);
+    all NaN where it is not estimable (an arm without events) or cannot be fitted."""
+    from lifelines import CoxPHFitter
+
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    frame = pd.DataFrame({"T": np.concatenate([np.asarray(d_treat, float), np.asarray(d_control, float)]),
+                          "E": np.concatenate([np.asarray(e_treat, bool), np.asarray(e_control, bool)]),
+                          "treated": np.r_[np.ones(len(d_treat)), np.zeros(len(d_control))]})
+    nan = {"hr": float("nan"), "lo": float("nan"), "hi": float("nan"), "p": float("nan")}
+    if not (frame.E[frame.treated == 1].any() and frame.E[frame.treated == 0].any()):
+        return nan
+    try:
+        cox = CoxPHFitter(alpha=1.0 - level).fit(frame, "T", "E")
+    except Exception:  # lifelines raises ConvergenceError (and others) on separable data
+        return nan
+    lo, hi = np.exp(cox.confidence_intervals_.loc["treated"].to_numpy(dtype=float))
+    return {"hr": float(np.exp(cox.params_["treated"])), "lo": float(lo), "hi": float(hi),
+            "p": float(cox.summary.loc["treated", "p"])}
 
 
 def km_median(durations, events) -> float:

@@ -1,6 +1,6 @@
 """Figures of an in-silico trial: waterfall of best tumour change, spider plot of the imaged
-diameters, Kaplan-Meier curves of progression-free survival with the number at risk under the
-axis, and blood-count trajectories with prediction bands and published points. Arms keep one
+diameters, Kaplan-Meier curves of progression-free and overall survival with the number at risk
+under the axis, a swimmer plot, and blood-count trajectories with prediction bands and published points. Arms keep one
 colour in every figure (:func:`arm_colours`)."""
 
 from __future__ import annotations
@@ -77,30 +77,50 @@ def spider(patients: pd.DataFrame, title: str = "", max_lines: int = 150) -> plt
     return fig
 
 
-def kaplan_meier(patients: pd.DataFrame, title: str = "", p_value: float | None = None) -> plt.Figure:
-    """Kaplan-Meier curves of progression-free survival by arm (censoring ticks), with the
-    number at risk at each scan day in a table under the axis."""
+KM_LABELS = {"PFS": ("pfs_day", "pfs_event", "progression-free [%]",
+                     "Progression-free survival (progression or death)"),
+             "OS": ("os_day", "os_event", "alive [%]", "Overall survival")}
+"""Columns, axis label and default title of each Kaplan-Meier endpoint."""
+MAX_AT_RISK_COLUMNS = 10
+
+
+def _risk_ticks(patients: pd.DataFrame, day: str) -> list[float]:
+    """Days of the number-at-risk table: the scan days (every k-th one if there are more than
+    :data:`MAX_AT_RISK_COLUMNS`), else the distinct event days."""
+    scans = sorted({float(c.split("@")[1]) for c in patients.columns if c.startswith("at:tumour_diameter@")})
+    if not scans:
+        return sorted({0.0, *patients[day].dropna().unique()})
+    step = -(-len(scans) // MAX_AT_RISK_COLUMNS)
+    return scans[::step]
+
+
+def kaplan_meier(patients: pd.DataFrame, title: str = "", p_value: float | None = None,
+                 endpoint: str = "PFS") -> plt.Figure:
+    """Kaplan-Meier curves of ``endpoint`` (PFS or OS, :data:`KM_LABELS`) by arm, with censoring
+    ticks, each arm's median [days] in the legend and the number at risk in a table under the
+    axis."""
+    if endpoint not in KM_LABELS:
+        raise ValueError(f"endpoint must be one of {', '.join(KM_LABELS)}, got {endpoint!r}")
+    day, event, ylabel, default_title = KM_LABELS[endpoint]
     arms = _arms(patients)
     colours = arm_colours(arms)
     fig, (ax, table_ax) = plt.subplots(2, 1, figsize=(7, 5.2), height_ratios=[4, 1.1], sharex=True)
-    ticks = sorted({float(c.split("@")[1]) for c in patients.columns if c.startswith("at:tumour_diameter@")}
-                   or {0.0, *patients.pfs_day.dropna().unique()})
-    every = ticks[1] - ticks[0] if len(ticks) > 1 else float("nan")
+    ticks = _risk_ticks(patients, day)
     risk_rows = []
     for arm in arms:
-        group = patients[(patients.arm == arm) & patients.pfs_day.notna()]
-        km = trialstats.km_table(group.pfs_day, group.pfs_event)
-        median = trialstats.km_median(group.pfs_day, group.pfs_event)
+        group = patients[(patients.arm == arm) & patients[day].notna()]
+        km = trialstats.km_table(group[day], group[event])
+        median = trialstats.km_median(group[day], group[event])
         ax.step(km.time, 100 * km.survival, where="post", color=colours[arm], lw=1.8,
-                label=f"{arm} (median {f'{median:g} d' if np.isfinite(median) else 'not reached'})")
-        censored = group[~group.pfs_event.astype(bool)].pfs_day
+                label=f"{arm} (median {f'{median:.0f} d' if np.isfinite(median) else 'not reached'})")
+        censored = group[~group[event].astype(bool)][day]
         s_at = np.interp(censored, km.time, km.survival)
         ax.plot(censored, 100 * s_at, "|", color=colours[arm], ms=8)
-        risk_rows.append([int((group.pfs_day >= t).sum()) for t in ticks])
-    ax.set_ylabel("progression-free [%]")
+        risk_rows.append([int((group[day] >= t).sum()) for t in ticks])
+    ax.set_ylabel(ylabel)
     ax.set_ylim(-2, 102)
     label = f" (log-rank p = {p_value:.3g})" if p_value is not None and np.isfinite(p_value) else ""
-    ax.set_title((title or f"Progression-free survival (RECIST 1.1, scans every {every:g} days)") + label, fontsize=10)
+    ax.set_title((title or default_title) + label, fontsize=10)
     ax.legend(loc="lower left", fontsize=8)
     table_ax.set_axis_off()
     table_ax.set_title("number at risk", fontsize=8, loc="left")
@@ -114,6 +134,45 @@ def kaplan_meier(patients: pd.DataFrame, title: str = "", p_value: float | None 
     ax.set_xlabel("day")
     ax.xaxis.set_tick_params(labelbottom=True)
     fig.tight_layout()
+    return fig
+
+
+def swimmer(patients: pd.DataFrame, title: str = "", max_patients: int = 25) -> plt.Figure:
+    """One bar per patient (at most ``max_patients`` per arm, the first by id), one panel per arm:
+    a dark bar to the PFS event or censoring, a light bar on to death or censoring (OS), coloured
+    by best RECIST response; markers: first response scan (``response_day``), progression
+    (``ttp_day`` where ``ttp_event``), death, and an arrow for alive at the end of follow-up."""
+    arms = _arms(patients)
+    fig, axes = plt.subplots(1, len(arms), figsize=(5.5 * len(arms), 0.6 + 0.22 * max_patients + 1.2),
+                             sharex=True, squeeze=False)
+    for ax, arm in zip(axes[0], arms, strict=True):
+        group = patients[(patients.arm == arm) & patients.os_day.notna()].head(max_patients)
+        group = group.sort_values("os_day", ascending=True).reset_index(drop=True)
+        for y, r in group.iterrows():
+            colour = RECIST_COLOURS.get(r.recist, "#bdbdbd")
+            ax.barh(y, r.os_day, color=colour, alpha=0.35, height=0.7, edgecolor="none")
+            ax.barh(y, r.pfs_day, color=colour, alpha=1.0, height=0.7, edgecolor="k", lw=0.3)
+            if "response_day" in group and np.isfinite(r.response_day):
+                ax.plot(r.response_day, y, "^", color="#1b7837", mec="k", mew=0.4, ms=5)
+            if r.get("ttp_event", False) and r.ttp_day <= r.os_day:
+                ax.plot(r.ttp_day, y, "D", color="#c51b7d", mec="k", mew=0.4, ms=4.5)
+            if r.os_event:
+                ax.plot(r.os_day, y, "x", color="k", ms=5)
+            else:
+                ax.annotate("", (r.os_day + 25, y), (r.os_day, y),
+                            arrowprops={"arrowstyle": "->", "lw": 0.8, "color": "k"})
+        ax.set_yticks([])
+        ax.set_xlabel("day")
+        ax.set_title(f"{arm} ({len(group)} of {int((patients.arm == arm).sum())} shown)", fontsize=10)
+    axes[0][0].set_ylabel("virtual patients (sorted by survival)")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=RECIST_COLOURS[c], ec="k", lw=0.3) for c in ("CR", "PR", "SD", "PD")]
+    handles += [plt.Line2D([], [], ls="", marker=m, color=c, mec="k", mew=0.4)
+                for m, c in (("^", "#1b7837"), ("D", "#c51b7d"), ("x", "k"))]
+    handles += [plt.Line2D([], [], color="k", lw=0.8, marker=">", ms=4)]
+    labels = ["CR", "PR", "SD", "PD", "first response", "progression", "death", "alive at end of follow-up"]
+    fig.legend(handles, labels, loc="lower center", ncol=8, fontsize=7, frameon=False)
+    fig.suptitle(title or "Swimmer plot: dark bar to progression or death (PFS), light bar to death (OS)")
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 

@@ -16,11 +16,12 @@ import pandas as pd
 from thymosim.analysis.clinical_fit import median_pfs_rows
 from thymosim.analysis.trial import Design, Trial, run_trial, summarise
 from thymosim.analysis.validation import published_points, reproduce
-from thymosim.plots.trial import count_bands, kaplan_meier, spider, waterfall
+from thymosim.plots.trial import count_bands, kaplan_meier, spider, swimmer, waterfall
 from thymosim.scenario import Scenario
 from thymosim.tables import clinical_targets
 
-TRIAL_FILES = ("summary.csv", "patients.parquet", "power.csv", "waterfall.png", "spider.png", "km.png")
+TRIAL_FILES = ("summary.csv", "patients.parquet", "power.csv", "waterfall.png", "spider.png", "km.png", "km_os.png",
+               "swimmer.png")
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -30,12 +31,20 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def trial_figures(trial: Trial, out: Path, prefix: str = "") -> list[Path]:
-    """waterfall.png, spider.png, km.png of ``trial`` in ``out``."""
-    p = trial.summary.get("p_PFS_logrank")
-    p_value = float(p.iloc[1]) if p is not None and len(p) > 1 else None
-    return [_save(waterfall(trial.patients), out / f"{prefix}waterfall.png"),
-            _save(spider(trial.patients), out / f"{prefix}spider.png"),
-            _save(kaplan_meier(trial.patients, p_value=p_value), out / f"{prefix}km.png")]
+    """waterfall.png, spider.png, km.png (PFS) of ``trial`` in ``out``; with overall survival in
+    the patient table also km_os.png and swimmer.png."""
+    def p_value(column: str) -> float | None:
+        p = trial.summary.get(column)
+        return float(p.iloc[1]) if p is not None and len(p) > 1 else None
+
+    files = [_save(waterfall(trial.patients), out / f"{prefix}waterfall.png"),
+             _save(spider(trial.patients), out / f"{prefix}spider.png"),
+             _save(kaplan_meier(trial.patients, p_value=p_value("p_PFS_logrank")), out / f"{prefix}km.png")]
+    if "os_day" in trial.patients:
+        files += [_save(kaplan_meier(trial.patients, p_value=p_value("p_OS_logrank"), endpoint="OS"),
+                        out / f"{prefix}km_os.png"),
+                  _save(swimmer(trial.patients), out / f"{prefix}swimmer.png")]
+    return files
 
 
 def power_table(trial: Trial, sizes: Sequence[int], n_trials: int = 1000) -> pd.DataFrame:
@@ -113,7 +122,7 @@ def reproduce_seed(out: Path, n: int = 200, seed: int = 0, workers: int = 1, pro
     for label, (a, b) in pairs.items():
         frame = pd.concat([rep.runs[a], rep.runs[b]], ignore_index=True)
         summary = summarise(frame)
-        paired = [c for c in summary.columns if c.startswith("p_")]  # same patients in both arms: no such tests
+        paired = [c for c in summary.columns if c.startswith(("p_", "HR_"))]  # same patients in both arms: no tests
         trial = Trial(frame, summary.drop(columns=paired), seed)
         files += trial_figures(trial, out, prefix=f"{label}_")
         size = {"salvati": 11, "prag": 36, "seed_rct": 36}[label]

@@ -6,7 +6,8 @@ Each administration becomes its own event with a ``time >= t`` trigger (never
 ``time == t``, which simulators can skip; one event per dose, because some tools
 mishandle self-rescheduling events). A bolus adds its amount to the dose species;
 an infusion adds amount/duration to its rate input at the start and removes it at
-the end.
+the end. A count-guided scenario's rules become visit events and conditional doses
+(:mod:`thymosim.sbml.guided`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ from pathlib import Path
 import libsbml
 
 from thymosim.model import Model, default_model
+from thymosim.sbml.guided import add_guided_events
 from thymosim.scenario import Scenario
 from thymosim.tables import calibration_targets
 
 
 def scenario_sbml(scenario: Scenario) -> str:
-    """The scenario's model as flat SBML with its patient values and one event per dose action."""
+    """The scenario's model as flat SBML with its patient values and one event per dose action;
+    a count-guided scenario's rules as visit events and conditional doses
+    (:mod:`thymosim.sbml.guided`)."""
     document = libsbml.readSBMLFromString(scenario.model.sbml)
     model = document.getModel()
     defaults = scenario.model.defaults
@@ -32,6 +36,9 @@ def scenario_sbml(scenario: Scenario) -> str:
             model.getParameter(pid).setValue(float(value))
     model.setId(f"{_sid(scenario.model.name)}_{_sid(scenario.name)}")
     patient = scenario.patient
+    if scenario.rules:
+        add_guided_events(model, scenario, _amount_unit, _add_dose_event)
+        return libsbml.writeSBMLToString(document)
     for k, (time, target, increment) in enumerate(scenario.regimen.actions(patient.bsa, weight=patient.weight)):
         _add_dose_event(model, f"dose_{k}", time, target, f"{increment!r} {_amount_unit(model, target)}")
     return libsbml.writeSBMLToString(document)
