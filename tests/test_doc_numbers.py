@@ -199,3 +199,35 @@ def test_extras_are_installed_editable():
     for name, text in user_docs().items():
         found = re.findall(r"pip install (?!-e )[\"']?\.\[\w+\]", text)
         assert not found, f"{name}: {found}"
+
+
+def test_the_readme_layout_names_every_module_and_data_file_and_nothing_that_is_gone():
+    """The README's Layout block: every Python module of the package, every table under models/ and
+    models/data/ and every notebook is named on its folder's line(s); every path it names exists."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    layout = text[text.index("## Layout"):text.index("**Import rule**")]
+    blocks: dict[str, str] = {}
+    folder = ""
+    for line in layout.splitlines():
+        head = line[:25].strip()
+        if head:
+            folder = head
+        blocks[folder] = blocks.get(folder, "") + line[25:] + " "
+    package = ROOT / "src" / "thymosim"
+    for path in sorted(package.rglob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        where = path.parent.relative_to(ROOT).as_posix() + "/"
+        assert path.name in blocks.get(where, "") or (where == "src/thymosim/" and path.name == "cli.py"
+                                                     and "cli.py" in layout), f"README Layout: {where}{path.name}"
+    for path in sorted((ROOT / "models" / "data").iterdir()):
+        if path.suffix in (".tsv", ".toml"):
+            assert path.name in blocks["models/data/"], f"README Layout: models/data/{path.name}"
+    for path in sorted((ROOT / "models").glob("*.*")):
+        assert f"models/{path.name}" in layout, f"README Layout: models/{path.name}"
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        assert path.stem in blocks["notebooks/"], f"README Layout: notebooks/{path.name}"
+    for named in re.findall(r"(?<![\w/.])((?:models|src|docs|tests|benchmarks|notebooks)/[\w/.*-]*)", layout):
+        assert list(ROOT.glob(named.rstrip("/"))) , f"README Layout names {named}, which does not exist"
+    for name in re.findall(r"\b(\w+\.py)\b", blocks.get("benchmarks/", "")):
+        assert (ROOT / "benchmarks" / name).exists(), f"README Layout: benchmarks/{name} does not exist"
