@@ -162,7 +162,12 @@ def test_no_parameter_source_cites_a_file_outside_the_repository():
     sources = [*load_parameter_table().source.astype(str), *population.source.astype(str),
                *targets.source.astype(str), *targets.caveat.astype(str),
                *(tomllib.loads(f.read_text(encoding="utf-8")).get("source", "")
-                 for f in sorted((model_dir() / "scenarios").glob("*.toml")))]
+                 for f in sorted((model_dir() / "scenarios").glob("*.toml"))),
+               *(str(section.get("source", "")) for section in tomllib.loads(
+                   (model_dir() / "data" / "calibration_targets.toml").read_text(encoding="utf-8")).values()
+                 if isinstance(section, dict)),
+               *pd.read_csv(model_dir() / "data" / "clinical_points.tsv", sep="\t").filter(["source", "note"])
+               .astype(str).to_numpy().ravel()]
     assert not {s: found for s in sources if (found := files_outside_the_repository(s))}
     assert files_outside_the_repository("a prior (biology.md 2)") == ["biology.md"]
     assert files_outside_the_repository("see notes_2019.tsv") == ["notes_2019.tsv"]
