@@ -63,7 +63,8 @@ class Design:
     at the scenario's interval to the end of follow-up (then stop at progression)."""
     stop_at_progression: bool = False
     """Stop every treatment at the first PD scan (the patient is resimulated with the doses before
-    it: progression itself is unchanged, what follows it is not)."""
+    it, those a count-guided rule adds included: progression itself is unchanged, what follows it
+    is not)."""
     new_lesions: bool = True
     """New lesions (the model's new-lesion hazard) count as progression."""
 
@@ -183,8 +184,9 @@ def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design =
     if design.stop_at_progression:
         for day in sorted({r["first_pd_day"] for r in rows if np.isfinite(r["first_pd_day"])}):
             members = [i for i, r in enumerate(rows) if r["first_pd_day"] == day]
-            stop = replace(scenario, regimen=stopped(scenario.regimen, day))
-            if stop.regimen == scenario.regimen:
+            # stop_day also cuts what a count-guided rule adds after the PD scan
+            stop = replace(scenario, regimen=stopped(scenario.regimen, day), stop_day=day)
+            if stop.regimen == scenario.regimen and not scenario.rules:
                 continue
             sub_wide, sub_status = _simulate(stop, factors.iloc[members].reset_index(drop=True), endpoints,
                                              None, workers, scheduler, False)
