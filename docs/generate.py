@@ -86,12 +86,15 @@ def _shown(kind: str, model: float, lo: float, hi: float) -> str:
         return f"{model:.0f} ({lo:.0f}–{hi:.0f})"
     if kind == "median":
         return f"{model:.0f} d ({lo:.0f}–{hi:.0f})"
+    if kind == "landmark":
+        return f"{model:.1f} % ({lo:.1f}–{hi:.1f})"
     return f"{model:.0f} % ({lo:.0f} to {hi:.0f})"
 
 
 def _published(kind: str, value: float) -> str:
     return {"rate": f"{value:g} %", "value": f"{value:g}", "change_max": f"≤ {value:g} %",
-            "change_min": f"≥ {value:g} %", "median": f"{value:g} d"}[kind]
+            "change_min": f"≥ {value:g} %", "median": f"{value:g} d",
+            "landmark": f"{value:g} %"}[kind]
 
 
 def calibration_rows() -> list[dict]:
@@ -157,11 +160,15 @@ def validation_page() -> str:
               "reruns it and fails when the file is stale. Model: the population statistic (median count or "
               "percent change; response rate by RECIST 1.1 on 6-weekly scans); interval: the central 95 % of that "
               "statistic over cohorts of the published n resampled with replacement; *inside*: the published number "
-              "falls in the interval (directional rows: the median meets the direction). Median PFS rows (kind "
-              "median, days): Kaplan-Meier median of the arm under the `first_line_nsclc` design of "
-              "`models/data/trial_designs.toml` (scans every 6 weeks to week 18, every 9 weeks to week 45, then "
-              "every 12; Tα1 and PD-1 until progression; treatment stopped at the first PD scan; new lesions are "
-              "progression), follow-up `day`; `thymosim.analysis.clinical_fit.median_pfs_rows`.", "",
+              "falls in the interval (directional rows: the median meets the direction). Survival rows (kind "
+              "median, days, follow-up `day`; kind landmark, % alive at `day`): Kaplan-Meier estimate of the arm "
+              "under the `first_line_nsclc` design of `models/data/trial_designs.toml` (scans every 6 weeks to "
+              "week 18, every 9 weeks to week 45, then every 12; Tα1 and PD-1 until progression; treatment "
+              "stopped at the first PD scan; new lesions are progression; no scan read after death), with overall "
+              "survival from the tumour-size model of `models/data/survival.tsv`. PFS is progression or death "
+              "(as the trials publish it), TTP time to RECIST progression with deaths censored (the source of "
+              "that row reports time to progression), OS death from any cause; "
+              "`thymosim.analysis.clinical_fit.median_pfs_rows`.", "",
               f"{int(inside.sum())} of {len(targets)} inside: train {int(inside[targets.role == 'train'].sum())} of "
               f"{int((targets.role == 'train').sum())}, test {int(inside[targets.role == 'test'].sum())} of "
               f"{int((targets.role == 'test').sum())}.", ""]
@@ -174,7 +181,25 @@ def validation_page() -> str:
                       "" if pd.isna(r.n) else f"{r.n:g}", _published(r.kind, r.value),
                       _shown(r.kind, r.model, r.model_lo, r.model_hi), _yes(bool(r.inside)),
                       _cell(r.note)] for r in targets.itertuples()])
-    lines += ["Sources and caveats of each row: `models/data/clinical_targets.tsv`.", "",
+    lines += ["Sources and caveats of each row: `models/data/clinical_targets.tsv`.", ""]
+    lines += ["### Disease control and survival: train and test side by side", "",
+              "The same rows for disease control (DCR), progression (PFS, TTP) and overall survival (OS): "
+              "published → model (95 % range); train rows were fitted, test rows never were.", ""]
+    survival_rows = []
+    for quantity in ("DCR", "TTP", "PFS", "OS"):
+        for scenario in dict.fromkeys(targets.scenario[targets.quantity == quantity]):
+            cells = []
+            for role in ("train", "test"):
+                picked = targets[(targets.quantity == quantity) & (targets.scenario == scenario)
+                                 & (targets.role == role)]
+                cells.append("; ".join(f"`{r.id}` {_published(r.kind, r.value)} → "
+                                       f"{_shown(r.kind, r.model, r.model_lo, r.model_hi)}"
+                                       f"{'' if r.kind != 'landmark' else f' at day {r.day:g}'}"
+                                       f"{'' if r.inside else ' (**no**)'}" for r in picked.itertuples()))
+            survival_rows.append([quantity, f"`{scenario}`", *cells])
+    lines += _table(["quantity", "arm (scenario)", "train", "test"], survival_rows)
+    lines += [
+
               "## The vendor guide's Tables 1–2", "",
               "Every number of Tables 1–2 of the vendor guide (BenchChem, *Thymalfasin: A Comparative Guide to "
               "Immune Restoration Post-Chemotherapy*, December 2025; primary publications cited per row in "

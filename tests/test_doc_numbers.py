@@ -39,6 +39,10 @@ def shown(kind: str, model: float, lo: float, hi: float) -> str:
         return f"{model:.1f} % ({lo:.1f}–{hi:.1f})"
     if kind == "value":
         return f"{model:.0f} ({lo:.0f}–{hi:.0f})"
+    if kind == "median":
+        return f"{model:.0f} d ({lo:.0f}–{hi:.0f})"
+    if kind == "landmark":
+        return f"{model:.1f} % ({lo:.1f}–{hi:.1f})"
     return f"{model:.0f} % ({lo:.0f} to {hi:.0f})"
 
 
@@ -113,6 +117,18 @@ def test_the_readme_reproduction_table_is_the_committed_reproduction():
         if row.kind == "value" and row.role == "input":
             continue  # the typical patient's baseline and the selection target
         assert shown(row.kind, row.model, row.model_lo, row.model_hi) in section, (row.row, row.quantity)
+
+
+def test_the_readme_survival_paragraph_is_the_committed_reproduction():
+    """The README's paragraph on disease control, progression and survival quotes every DCR, PFS, TTP
+    and OS row of a first-line arm (train and test) as docs/validation/targets.csv holds it."""
+    targets = pd.read_csv(DOCS / "validation" / "targets.csv").set_index("id")
+    section = readme().split("Progression and survival (same 200 patients")[1].split("\n\n")[0].replace("\n", " ")
+    for key in ("vnr_cis_dcr", "vnr_cis_pfs", "navotrial_pfs", "esmo_asia_pfs", "navotrial_os", "goim_os",
+                "goim_os_1y"):
+        t = targets.loc[key]
+        assert shown(t.kind, t.model, t.model_lo, t.model_hi) in section, key
+        assert f"{t.value:g}" in section, key
 
 
 def test_the_calibration_page_quotes_the_table_and_the_validation_page():

@@ -2,6 +2,8 @@
 first PD scan, new lesions read as progression from each patient's uniform draw, and the PD shares
 of the summary. Times in days."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -101,3 +103,30 @@ def test_the_trial_command_names_an_unknown_design_and_a_conflicting_scan_interv
     with pytest.raises(SystemExit, match="remove --scan-every"):
         main(["trial", "prag", "prag_ta1", "--design", "first_line_nsclc", "--scan-every", "21",
               "--out", str(tmp_path), "--quiet"])
+
+
+def test_stopping_at_progression_also_cuts_the_doses_a_count_guided_rule_added():
+    """prag_ta1_guided with its rule made to fire for every patient (switch thymalfasin at day 0 to
+    a loading course running to day 178.5): a new lesion at day 42 stops treatment, the doses the
+    rule added after it included, so the arm's day-126 scan is that of the fixed regimen cut at 42."""
+    import tomllib
+
+    from thymosim.model import model_dir
+    from thymosim.scenario import Scenario
+
+    data = tomllib.loads((model_dir() / "scenarios" / "prag_ta1_guided.toml").read_text(encoding="utf-8"))
+    data["rules"][0]["threshold"] = 1e9  # every baseline CD3 is below it
+    guided = Scenario.from_dict(data)
+    regimen = guided.guided()[0]
+    assert max(t for d in regimen.doses if d.drug == "thymalfasin" for t in d.times) > 126  # the rule's doses
+    pop = sample_population(1, seed=2).assign(u_new_lesion=1 - 1e-12)  # a new lesion at the first scan
+    stop = run_arm(guided, pop, Design(horizon=126, stop_at_progression=True), progress=False)
+    assert stop.first_pd_day[0] == 42.0
+    fixed = replace(guided, regimen=stopped(regimen, 42.0), rules=())
+    cut = run_arm(fixed, pop, Design(horizon=126), progress=False)
+    assert stop["at:tumour_diameter@126"][0] == pytest.approx(cut["at:tumour_diameter@126"][0], rel=1e-6)
+    assert stop["at:CD4@42"][0] == pytest.approx(cut["at:CD4@42"][0], rel=1e-6)
+    # and a scenario's stop_day cuts the rule's doses in its own regimen too (round trip of the data form)
+    cut_here = replace(guided, stop_day=42.0)
+    assert max(t for d in cut_here.guided()[0].doses for t in d.times) < 42
+    assert Scenario.from_dict(cut_here.to_dict(standalone=False), model=guided.model).stop_day == 42.0

@@ -69,7 +69,8 @@ changes the drug's doses from the visit on::
     addl = 6                       # (addl, not until: until is absolute)
 
 ``action = "scale"`` takes ``factor = 0.5`` instead of doses. Rules sharing a visit and a drug must
-not act differently (an error).
+not act differently (an error). ``stop_day = 42`` (optional, top level) removes every
+administration on or after that day, those the rules add included (a trial's stop at progression).
 
 Another SBML model (any flat SBML, e.g. from BioModels) is named by ``model`` and declares its
 drugs and outputs; times are then plain numbers in the model's own time unit::
@@ -107,11 +108,11 @@ from thymosim import units
 from thymosim.model import DomainError, Drug, InfeasibleBaseline, Model, ModelError, Output, default_model, model_dir
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen, lookup_drug, steady_state
-from thymosim.rules import Rule, check, guided
+from thymosim.rules import Rule, before, check, guided
 from thymosim.simulation import SimulationError, over_limits, simulate
 
 TOP_KEYS = ("name", "title", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs",
-            "doses", "rules")
+            "doses", "rules", "stop_day")
 RULE_KEYS = ("name", "output", "visits", "when", "threshold", "action", "drug", "doses", "factor", "once")
 DRUG_KEYS = ("target", "rate", "unit", "routes", "description", "exposure", "exposure_unit")
 MAX_NAME, MAX_TEXT = 200, 5_000  # characters of a scenario's name and of its description/source
@@ -152,6 +153,9 @@ class Scenario:
     title: str = field(default="", compare=False)  # a display label: not part of what is simulated
     rules: tuple[Rule, ...] = ()
     """Count-guided rules (:mod:`thymosim.rules`), applied at their visits when simulated."""
+    stop_day: float | None = None
+    """Treatment stops on this day [days]: every administration on or after it is removed, those a
+    rule adds included (a trial's stop at progression); None: no stop."""
 
     @property
     def label(self) -> str:
@@ -170,14 +174,17 @@ class Scenario:
                 end = float(kwargs["times"][-1]) if kwargs.get("times") is not None else (
                     units.days(horizon) if isinstance(horizon, str) else float(horizon))
                 regimen = guided(self.patient, self.regimen, self.rules, kwargs["model"], end)[0]
+            if self.stop_day is not None:
+                regimen = before(regimen, self.stop_day)
             return simulate(self.patient, regimen, **kwargs)
         except (SimulationError, InfeasibleBaseline) as err:
             raise type(err)(f"scenario {self.name!r}: {err}") from None
 
     def guided(self) -> tuple[Regimen, pd.DataFrame]:
         """The regimen the rules make for this patient, and the log of the visits they read
-        (:func:`thymosim.rules.guided`); without rules, the regimen and an empty log."""
-        return guided(self.patient, self.regimen, self.rules, self.model, self.horizon)
+        (:func:`thymosim.rules.guided`), cut at ``stop_day``; without rules, the regimen and an empty log."""
+        regimen, log = guided(self.patient, self.regimen, self.rules, self.model, self.horizon)
+        return (regimen if self.stop_day is None else before(regimen, self.stop_day)), log
 
     # --- data form -------------------------------------------------------------------
     def to_dict(self, standalone: bool = True) -> dict[str, Any]:
@@ -202,6 +209,8 @@ class Scenario:
                                                 ("drug", r.drug), ("once", r.once), ("factor", r.factor),
                                                 ("doses", _records(r.doses))) if v not in (None, "", [])}
                              for r in self.rules]
+        if self.stop_day is not None:
+            data["stop_day"] = self.stop_day
         return data | ({"outputs": list(self.outputs)} if self.outputs else {})
 
     def _default_with_drugs(self) -> bool:
@@ -254,9 +263,10 @@ class Scenario:
         if twice := sorted({o for o in outputs if outputs.count(o) > 1}):
             raise ScenarioError(f"outputs: {', '.join(twice)} given twice; allowed: each output once")
         rules = _rules(data.get("rules", []), model, horizon)
+        stop_day = _time("stop_day", data["stop_day"]) if "stop_day" in data else None
         return cls(name, regimen, patient, horizon, step, tuple(outputs),
                    data.get("description", ""), data.get("source", ""), model, declared, data.get("title", ""),
-                   rules)
+                   rules, stop_day)
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)

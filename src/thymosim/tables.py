@@ -136,7 +136,7 @@ def calibration_targets() -> dict:
     return tomllib.loads((model_dir() / "data" / "calibration_targets.toml").read_text(encoding="utf-8"))
 
 
-TARGET_KINDS = ("value", "change_max", "change_min", "rate", "median")
+TARGET_KINDS = ("value", "change_max", "change_min", "rate", "median", "landmark")
 
 
 def clinical_targets(directory: Path | None = None) -> pd.DataFrame:

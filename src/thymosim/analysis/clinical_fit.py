@@ -356,47 +356,67 @@ MEDIAN_RESAMPLES = 400
 """Bootstrap cohorts behind the 95 % range of a model median."""
 
 
+SURVIVAL_COLUMNS = {"PFS": ("pfs_day", "pfs_event"), "TTP": ("ttp_day", "ttp_event"), "OS": ("os_day", "os_event")}
+"""Patient-table columns (time [days], event) of each survival quantity of clinical_targets.tsv:
+PFS = progression or death, TTP = RECIST progression only (deaths censored), OS = death."""
+
+
 def median_pfs_rows(population: pd.DataFrame, seed: int = 0, workers: int = 1, progress: bool = False,
                     model: Model | None = None) -> pd.DataFrame:
-    """Every ``median`` row of clinical_targets.tsv (train and test) against ``population``: each
-    arm run under the :data:`NEW_LESION_DESIGN` design with the row's follow-up (``day``), the
-    Kaplan-Meier median PFS of the arm [days] (``model``), its central 95 % range over cohorts of the
-    published n resampled with replacement (``model_lo``, ``model_hi``) and ``inside`` (the published
-    median in that range). Columns as the validation page's targets table, plus ``PD_first_scan`` and
-    ``DCR`` [%] of the arm."""
+    """Every survival row of clinical_targets.tsv (``median`` and ``landmark``, train and test)
+    against ``population``: each arm run under the :data:`NEW_LESION_DESIGN` design with the row's
+    follow-up (``day`` of a median row; a landmark row is read on the longest follow-up of its
+    scenario's median rows that reaches it, else on ``day``), with overall survival and death as a
+    competing event (:func:`~thymosim.analysis.trial.add_overall_survival`); the quantity's
+    columns (:data:`SURVIVAL_COLUMNS`) give the Kaplan-Meier median [days] or the survival at
+    ``day`` [%] (``model``), its central 95 % range over cohorts of the published n resampled with
+    replacement (``model_lo``, ``model_hi``) and ``inside`` (the published value in that range).
+    Columns as the validation page's targets table, plus ``PD_first_scan`` (RECIST progression at
+    the first follow-up scan) and ``DCR`` [%] of the arm."""
     from thymosim.analysis import trialstats
-    from thymosim.analysis.trial import RESPONSE, Design, run_arm
+    from thymosim.analysis.trial import RESPONSE, Design, add_overall_survival, run_arm
 
     model = model or default_model()
     targets = clinical_targets()
-    targets = targets[targets.kind == "median"]
+    targets = targets[targets.kind.isin(("median", "landmark"))]
     rng = np.random.default_rng(seed)
     arms: dict[tuple[str, float], pd.DataFrame] = {}
     rows = []
     for key, row in targets.iterrows():
-        if row.quantity != "PFS":
-            raise ValueError(f"clinical_targets.tsv {key}: median of {row.quantity!r}; allowed: PFS")
-        if (row.scenario, row.day) not in arms:
-            design = Design.named(NEW_LESION_DESIGN, horizon=float(row.day))
-            arms[(row.scenario, row.day)] = run_arm(replace(named(row.scenario), model=model), population, design,
-                                                    workers=workers, progress=progress, seed=seed)
-        arm = arms[(row.scenario, row.day)]
-        ok = arm.pfs_day.notna().to_numpy()
-        days, events = arm.pfs_day.to_numpy(float)[ok], arm.pfs_event.to_numpy(bool)[ok]
+        if row.quantity not in SURVIVAL_COLUMNS:
+            raise ValueError(f"clinical_targets.tsv {key}: {row.kind} of {row.quantity!r}; allowed: "
+                             f"{', '.join(SURVIVAL_COLUMNS)}")
+        follow = float(row.day)
+        if row.kind == "landmark":
+            longer = targets[(targets.kind == "median") & (targets.scenario == row.scenario) & (targets.day >= row.day)]
+            follow = float(longer.day.max()) if len(longer) else follow
+        if (row.scenario, follow) not in arms:
+            design = Design.named(NEW_LESION_DESIGN, horizon=follow)
+            arm = run_arm(replace(named(row.scenario), model=model), population, design, workers=workers,
+                          progress=progress, seed=seed)
+            arms[(row.scenario, follow)] = add_overall_survival(arm, follow, seed, design)
+        arm = arms[(row.scenario, follow)]
+        day_column, event_column = SURVIVAL_COLUMNS[row.quantity]
+        ok = arm[day_column].notna().to_numpy()
+        days, events = arm[day_column].to_numpy(float)[ok], arm[event_column].to_numpy(bool)[ok]
+
+        def statistic(d: np.ndarray, e: np.ndarray, kind: str = row.kind, at: float = float(row.day)) -> float:
+            return trialstats.km_median(d, e) if kind == "median" else 100.0 * trialstats.landmark(d, e, at)[0]
+
         n = int(row.n) if pd.notna(row.n) else len(days)
         draws = []
         for _ in range(MEDIAN_RESAMPLES):
             pick = rng.integers(0, len(days), n)
-            draws.append(trialstats.km_median(days[pick], events[pick]))
-        lo, hi = np.quantile(draws, [0.025, 0.975])
-        median = trialstats.km_median(days, events)
-        first_scan = days[days > 0].min() if (days > 0).any() else np.nan
+            draws.append(statistic(days[pick], events[pick]))
+        lo, hi = np.nanquantile(draws, [0.025, 0.975])
+        ttp, progressed = arm.ttp_day.to_numpy(float)[ok], arm.ttp_event.to_numpy(bool)[ok]
+        first_scan = ttp[ttp > 0].min() if (ttp > 0).any() else np.nan
         rows.append({"id": key, "role": row.role, "scenario": row.scenario, "quantity": row.quantity,
-                     "kind": row.kind, "day": row.day, "value": row.value, "n": row.n, "model": median,
-                     "model_lo": float(lo), "model_hi": float(hi), "n_resampled": n,
-                     "inside": bool(lo <= row.value <= hi),
+                     "kind": row.kind, "day": row.day, "value": row.value, "n": row.n,
+                     "model": statistic(days, events), "model_lo": float(lo), "model_hi": float(hi),
+                     "n_resampled": n, "inside": bool(lo <= row.value <= hi),
                      "note": "same arm as a train row" if row.role == "test" and (
                          (targets.role == "train") & (targets.scenario == row.scenario)).any() else "",
-                     "PD_first_scan": 100.0 * float((events & (days == first_scan)).mean()),
+                     "PD_first_scan": 100.0 * float((progressed & (ttp == first_scan)).mean()),
                      "DCR": 100.0 * float(arm.recist.isin(RESPONSE["DCR"]).mean())})
     return pd.DataFrame(rows)

@@ -117,7 +117,7 @@ def run_paired(arms: Sequence[Scenario | str], n: int | None = None, seed: int =
         arm_out = Path(out) / f"arm-{scenario.name}" if out is not None else None
         frame = run_arm(scenario, population, design, arm_out, workers, scheduler, progress, count_days, seed)
         horizon = scenario.horizon if design.horizon is None else float(design.horizon)
-        frames.append(add_overall_survival(frame, horizon, seed).assign(arm=scenario.name))
+        frames.append(add_overall_survival(frame, horizon, seed, design).assign(arm=scenario.name))
     patients = pd.concat(frames, ignore_index=True)
     patients.insert(0, "arm", patients.pop("arm"))
     effects = individual_effects(patients, count_days)

@@ -63,7 +63,8 @@ class Design:
     at the scenario's interval to the end of follow-up (then stop at progression)."""
     stop_at_progression: bool = False
     """Stop every treatment at the first PD scan (the patient is resimulated with the doses before
-    it: progression itself is unchanged, what follows it is not)."""
+    it, those a count-guided rule adds included: progression itself is unchanged, what follows it
+    is not)."""
     new_lesions: bool = True
     """New lesions (the model's new-lesion hazard) count as progression."""
 
@@ -183,8 +184,9 @@ def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design =
     if design.stop_at_progression:
         for day in sorted({r["first_pd_day"] for r in rows if np.isfinite(r["first_pd_day"])}):
             members = [i for i, r in enumerate(rows) if r["first_pd_day"] == day]
-            stop = replace(scenario, regimen=stopped(scenario.regimen, day))
-            if stop.regimen == scenario.regimen:
+            # stop_day also cuts what a count-guided rule adds after the PD scan
+            stop = replace(scenario, regimen=stopped(scenario.regimen, day), stop_day=day)
+            if stop.regimen == scenario.regimen and not scenario.rules:
                 continue
             sub_wide, sub_status = _simulate(stop, factors.iloc[members].reset_index(drop=True), endpoints,
                                              None, workers, scheduler, False)
@@ -203,24 +205,28 @@ def _simulate(scenario: Scenario, factors: pd.DataFrame, endpoints: list[str], o
     return wide.reindex(columns=endpoints), status
 
 
-def _read(wide: pd.DataFrame, days: np.ndarray, design: Design, uniforms: np.ndarray) -> list[dict[str, Any]]:
+def _read(wide: pd.DataFrame, days: np.ndarray, design: Design, uniforms: np.ndarray,
+          until: np.ndarray | None = None) -> list[dict[str, Any]]:
     """RECIST reading of each patient's scans, with the new lesion seen at the first scan whose
-    cumulative hazard reaches -ln U."""
+    cumulative hazard reaches -ln U; only the scans on or before ``until`` [days, per patient; the
+    day of death] are read (default: all)."""
     scans = wide[[f"at:tumour_diameter@{d:g}" for d in days]].to_numpy(float)
     if design.new_lesions:
         hazard = wide[[f"at:{NEW_LESION}@{d:g}" for d in days[1:]]].to_numpy(float)
     else:
         hazard = np.zeros((len(wide), len(days) - 1))
+    until = np.full(len(wide), np.inf) if until is None else np.asarray(until, dtype=float)
     rules = recist.with_rules(sd_min_day=design.sd_min_day)
     rows = []
-    for diameters, h, u in zip(scans, hazard, uniforms, strict=True):
+    for diameters, h, u, last in zip(scans, hazard, uniforms, until, strict=True):
         if not (np.all(np.isfinite(diameters)) and np.all(np.isfinite(h))):
             rows.append({"recist": "NE", "best_change_pct": np.nan, "pfs_day": np.nan, "pfs_event": False,
                          "confirmed": False, "progression_reason": "", "first_pd_day": np.nan,
                          "new_lesion_day": np.nan})
             continue
-        seen = np.concatenate([[False], h >= -np.log(u)])
-        r = recist.classify(days, diameters, confirm=design.confirm, rules=rules, new_lesion=seen)
+        n = max(int(np.sum(days <= last + 1e-9)), 1)  # the baseline scan is always read
+        seen = np.concatenate([[False], h >= -np.log(u)])[:n]
+        r = recist.classify(days[:n], diameters[:n], confirm=design.confirm, rules=rules, new_lesion=seen)
         rows.append({"recist": r.best, "best_change_pct": r.best_change_pct, "pfs_day": r.pfs_day,
                      "pfs_event": r.pfs_event, "confirmed": r.confirmed, "progression_reason": r.progression,
                      "first_pd_day": r.pfs_day if r.pfs_event else np.nan,
@@ -285,12 +291,29 @@ def summarise(patients: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return summary.merge(extra.drop(columns=[c for c in extra if c in summary and c != "arm"]), on="arm", how="left")
 
 
-def add_overall_survival(patients: pd.DataFrame, horizon: float, seed: int) -> pd.DataFrame:
-    """One arm's patients with overall survival (:func:`thymosim.analysis.survival.overall_survival`:
-    ``os_day``, ``os_event``, the tumour metrics it read) and death as a competing event for PFS:
-    the RECIST progression columns become ``ttp_day``/``ttp_event`` (time to progression) and
-    ``pfs_day``/``pfs_event`` the earlier of progression and death [days]."""
-    out = pd.concat([patients, survival.overall_survival(patients, horizon, seed)], axis=1)
+def add_overall_survival(patients: pd.DataFrame, horizon: float, seed: int,
+                         design: Design = Design()) -> pd.DataFrame:
+    """One arm's patients (as :func:`run_arm` gives them, read with ``design``) with overall
+    survival (:func:`thymosim.analysis.survival.overall_survival`: ``os_day``, ``os_event``, the
+    tumour metrics it read) and death as a competing event for PFS [days].
+
+    Order: the survival link reads the simulated tumour up to its first progression as
+    :func:`run_arm` read it on every scan (a property of the tumour trajectory, whether or not the
+    patient lives to be imaged), which gives the day of death; RECIST is then read again on the
+    scans on or before death only (a dead patient is not imaged), so no response or progression
+    is read after death. The survival fit never depends on this second reading: no circularity.
+    A patient who dies before the first follow-up scan is NE for response. The RECIST progression
+    columns become ``ttp_day``/``ttp_event`` (time to progression) and ``pfs_day``/``pfs_event``
+    the earlier of progression and death (a death before any follow-up scan is a PFS event)."""
+    os_columns = survival.overall_survival(patients, horizon, seed)
+    days, _ = survival.scan_columns(patients)
+    dead = os_columns.os_event.to_numpy(bool)
+    until = np.where(dead, os_columns.os_day.to_numpy(float), np.inf)
+    if dead.any():
+        uniforms = patients["u_new_lesion"].to_numpy(float) if "u_new_lesion" in patients else np.ones(len(patients))
+        rows = pd.DataFrame(_read(patients, days, design, uniforms, until), index=patients.index)
+        patients = patients.assign(**{c: rows[c] for c in rows})
+    out = pd.concat([patients, os_columns], axis=1)
     out["ttp_day"], out["ttp_event"] = out.pfs_day, out.pfs_event.astype(bool)
     day, event = survival.progression_or_death(out.ttp_day, out.ttp_event, out.os_day, out.os_event)
     out["pfs_day"], out["pfs_event"] = day, event
@@ -430,7 +453,7 @@ def run_trial(arms: Sequence[Scenario | str], n_per_arm: int, seed: int = 0, des
         arm_out = Path(out) / f"arm-{name}" if out is not None else None
         frame = run_arm(scenario, members, design, arm_out, workers, scheduler, progress, seed=seed)
         horizon = scenario.horizon if design.horizon is None else float(design.horizon)
-        frames.append(add_overall_survival(frame, horizon, seed).assign(arm=name))
+        frames.append(add_overall_survival(frame, horizon, seed, design).assign(arm=name))
     patients = pd.concat(frames, ignore_index=True)
     patients.insert(0, "arm", patients.pop("arm"))
     trial = Trial(patients, summarise(patients), seed, design)
