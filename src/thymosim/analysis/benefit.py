@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
@@ -71,7 +72,7 @@ class Benefit:
     label: str
 
 
-def prcc(x: pd.DataFrame, y: Sequence[float], level: float = 0.95) -> pd.DataFrame:
+def prcc(x: pd.DataFrame, y: npt.ArrayLike, level: float = 0.95) -> pd.DataFrame:
     """Partial rank correlation of each column of ``x`` with ``y`` given the other columns: the
     correlation of the residuals of the ranks of the column and of ``y``, each regressed linearly
     (with intercept) on the ranks of the other columns. Interval and p from Fisher's z with
@@ -112,7 +113,7 @@ def spearman(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> dic
     return _fisher(r, len(y), stats.norm.ppf(0.5 + level / 2))
 
 
-def auc_ci(y: Sequence[bool], score: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+def auc_ci(y: npt.ArrayLike, score: npt.ArrayLike, level: float = 0.95) -> tuple[float, float, float]:
     """ROC AUC of ``score`` for the binary ``y`` (Mann-Whitney: ties count 1/2) and its Hanley-McNeil
     ``level`` interval, clipped to [0, 1]. NaN without both classes."""
     y, s = np.asarray(y, dtype=bool), np.asarray(score, dtype=float)
@@ -127,7 +128,7 @@ def auc_ci(y: Sequence[bool], score: Sequence[float], level: float = 0.95) -> tu
     return a, max(0.0, a - z * se), min(1.0, a + z * se)
 
 
-def threshold_rule(x: Sequence[float], y: Sequence[bool]) -> dict[str, Any]:
+def threshold_rule(x: npt.ArrayLike, y: npt.ArrayLike) -> dict[str, Any]:
     """The one-covariate rule with the largest Youden J: ``direction`` ">=" (benefit predicted when
     x >= threshold) or "<=", the ``threshold`` (a value of ``x``), ``sensitivity``, ``specificity``
     and ``youden``. The direction is the one whose AUC is >= 1/2."""
@@ -142,6 +143,7 @@ def threshold_rule(x: Sequence[float], y: Sequence[bool]) -> dict[str, Any]:
         sens, spec = float(predicted[y].mean()), float((~predicted[~y]).mean())
         if best is None or sens + spec - 1 > best[0] + 1e-12:
             best = (sens + spec - 1, t, sens, spec)
+    assert best is not None  # y has both classes, so some threshold was tried
     j, t, sens, spec = best
     return {"direction": ">=" if up else "<=", "threshold": float(t if up else -t), "sensitivity": sens,
             "specificity": spec, "youden": j}

@@ -164,12 +164,12 @@ def fit_kinetics(days: Sequence[float], diameters: Sequence[float],
     Stein fit to ``diameters`` [mm] at ``days`` (the first day is the baseline, whose diameter is
     ``TSb``; later ones are the data). Nested grid search (deterministic, no local optimiser)."""
     m = model or load_model()
-    days, y = np.asarray(days, dtype=float), np.asarray(diameters, dtype=float)
-    if days.size < 2 or days[0] != 0.0:
-        raise ValueError(f"fit_kinetics needs a baseline scan at day 0 and at least one later scan, got days {days}")
+    t, y = np.asarray(days, dtype=float), np.asarray(diameters, dtype=float)
+    if t.size < 2 or t[0] != 0.0:
+        raise ValueError(f"fit_kinetics needs a baseline scan at day 0 and at least one later scan, got days {t}")
     if not np.all(np.isfinite(y)) or np.any(y <= 0):
         raise ValueError(f"fit_kinetics needs finite positive diameters, got {y}")
-    eta = _fit_batch(days[1:] / DAYS_PER_WEEK, y[None, 1:], np.ones((1, days.size - 1), bool), y[:1], m)[0]
+    eta = _fit_batch(t[1:] / DAYS_PER_WEEK, y[None, 1:], np.ones((1, t.size - 1), bool), y[:1], m)[0]
     return float(m.c["prior_kg"] * math.exp(eta[0])), float(m.c["prior_ks"] * math.exp(eta[1]))
 
 

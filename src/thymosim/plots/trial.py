@@ -165,7 +165,8 @@ def swimmer(patients: pd.DataFrame, title: str = "", max_patients: int = 25) -> 
         ax.set_xlabel("day")
         ax.set_title(f"{arm} ({len(group)} of {int((patients.arm == arm).sum())} shown)", fontsize=10)
     axes[0][0].set_ylabel("virtual patients (sorted by survival)")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=RECIST_COLOURS[c], ec="k", lw=0.3) for c in ("CR", "PR", "SD", "PD")]
+    handles: list = [plt.Rectangle((0, 0), 1, 1, color=RECIST_COLOURS[c], ec="k", lw=0.3)
+                     for c in ("CR", "PR", "SD", "PD")]
     handles += [plt.Line2D([], [], ls="", marker=m, color=c, mec="k", mew=0.4)
                 for m, c in (("^", "#1b7837"), ("D", "#c51b7d"), ("x", "k"))]
     handles += [plt.Line2D([], [], color="k", lw=0.8, marker=">", ms=4)]
