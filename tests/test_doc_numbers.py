@@ -4,6 +4,8 @@ from the files the named benchmarks write (``benchmarks/results/*.json``, with t
 calibration figures from ``models/parameters.tsv`` and the committed reproduction behind the
 validation page (``docs/validation/*.csv``). User docs speak of the project only: no internal words."""
 
+import functools
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -33,17 +35,17 @@ def user_docs() -> dict[str, str]:
     return {str(p.relative_to(ROOT)): p.read_text(encoding="utf-8") for p in pages}
 
 
+@functools.cache
+def _generator():
+    spec = importlib.util.spec_from_file_location("thymosim_docs_generate_numbers", DOCS / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def shown(kind: str, model: float, lo: float, hi: float) -> str:
-    """A reproduced statistic as the validation page writes it (docs/generate.py ``_shown``)."""
-    if kind == "rate":
-        return f"{model:.1f} % ({lo:.1f}–{hi:.1f})"
-    if kind == "value":
-        return f"{model:.0f} ({lo:.0f}–{hi:.0f})"
-    if kind == "median":
-        return f"{model:.0f} d ({lo:.0f}–{hi:.0f})"
-    if kind == "landmark":
-        return f"{model:.1f} % ({lo:.1f}–{hi:.1f})"
-    return f"{model:.0f} % ({lo:.0f} to {hi:.0f})"
+    """A reproduced statistic as the validation page writes it (the page generator's own formatter)."""
+    return _generator()._shown(kind, model, lo, hi)
 
 
 # --- counts --------------------------------------------------------------------------------------
