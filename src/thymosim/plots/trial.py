@@ -121,7 +121,7 @@ def kaplan_meier(patients: pd.DataFrame, title: str = "", p_value: float | None 
     ax.set_ylim(-2, 102)
     label = f" (log-rank p = {p_value:.3g})" if p_value is not None and np.isfinite(p_value) else ""
     ax.set_title((title or default_title) + label, fontsize=10)
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper right", fontsize=8)  # survival curves fall from the upper left
     table_ax.set_axis_off()
     table_ax.set_title("number at risk", fontsize=8, loc="left")
     for i, (arm, row) in enumerate(zip(arms, risk_rows, strict=True)):
