@@ -648,6 +648,7 @@ def test_a_negative_within_the_solver_tolerance_is_clipped_and_one_beyond_it_fai
 
     df = named("cisplatin_vinorelbine_il2_high").simulate()
     assert df.il2_plasma.min() == 0.0 and (df.drop(columns="time").to_numpy() >= 0).all()
+    assert not np.signbit(df.drop(columns="time").to_numpy()).any()  # no -0.0 either (written as "-0.0")
     data = np.array([[0.0, 1.0, -5.0], [1.0, -1e-12, -6.0]])
     _check_outputs(data, ["time", "a", "b"], [True, False], np.array([1e-9, 1e-9]))
     assert data[1, 1] == 0.0 and data[1, 2] == -6.0  # clipped where it must be non-negative; b may be negative

@@ -79,7 +79,7 @@ def _check_outputs(data: np.ndarray, columns: list[str], nonnegative: list[bool]
         raise SimulationError(f"output {columns[col + 1]} = {outputs[row, col]:.3g} < 0 at t = {data[row, 0]:g}, "
                               f"beyond the solver's tolerance {tolerance[col]:.2g}: a count or concentration cannot "
                               "be negative (check fractions and extreme values)")
-    noise = (outputs < 0) & mask
+    noise = ((outputs < 0) | np.signbit(outputs)) & mask  # -0.0 too: the CSV would read "-0.0"
     if noise.any():
         outputs[noise] = 0.0  # a view of data: clipped in place
 
