@@ -77,14 +77,14 @@ def test_sweep_and_sensitivity_commands(tmp_path):
     assert len(table) == 3 and (table.status == "ok").all()
     assert table.sort_values("factor:doses[3].amt").value.is_monotonic_increasing
     assert (tmp_path / "sweep" / "dose_response.png").exists()
-    main(["sensitivity", "prag_ta1", "--method", "local", "--parameters", "PK_CL,TC_E_thy_TA1",
+    main(["sensitivity", "prag_ta1", "--method", "local", "--parameters", "PK_CL,TC_E_share",
           "--endpoint", "auc_CD4", "--out", str(tmp_path / "local"), "--quiet"])
     local = pd.read_csv(tmp_path / "local" / "local_sensitivity.csv").set_index("parameter")
-    assert local.loc["TC_E_thy_TA1", "sensitivity"] > 0 > local.loc["PK_CL", "sensitivity"]
-    main(["sensitivity", "prag_ta1", "--method", "morris", "--n", "4", "--parameters", "PK_CL,TC_E_thy_TA1",
+    assert local.loc["TC_E_share", "sensitivity"] > 0 > local.loc["PK_CL", "sensitivity"]
+    main(["sensitivity", "prag_ta1", "--method", "morris", "--n", "4", "--parameters", "PK_CL,TC_E_share",
           "--endpoint", "auc_CD4", "--out", str(tmp_path / "morris"), "--quiet"])
     morris = pd.read_csv(tmp_path / "morris" / "morris_auc_CD4.csv", index_col=0)
-    assert set(morris.index) == {"PK_CL", "TC_E_thy_TA1"} and (morris.mu_star >= 0).all()
+    assert set(morris.index) == {"PK_CL", "TC_E_share"} and (morris.mu_star >= 0).all()
 
 
 def test_version_and_list_commands(capsys):

@@ -27,6 +27,7 @@ variant, so differences of log L, AIC and BIC between variants do not depend on 
 from __future__ import annotations
 
 import argparse
+import sys
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -116,7 +117,7 @@ def predictions(model: Model) -> dict[str, float]:
     """What a variant predicts for quantities no train row holds (typical patient):
 
     * ``CD3_d14``, ``CD3_d21`` [cells/uL]: ``prag_ta1_loading`` one and two weeks after the day-9 panel;
-    * ``helper_change_d9`` [points]: CD4 share of CD3 at day 9 minus baseline, same scenario;
+    * ``helper_change_d9`` [points]: CD4 share of CD3 (helper share) at day 9 minus baseline, same scenario;
     * ``swing_maint`` [%]: CD3 peak-to-trough over days 150-180 of twice-weekly maintenance
       (``ta1_loading_maintenance``), in % of the mean;
     * ``CD4_d180``, ``CD4_d365`` [% of baseline]: ``cisplatin_vinorelbine_ta1_stop`` (Ta1 to day 180);
@@ -193,7 +194,7 @@ def fit_variant(name: str, members: Sequence[str], targets: pd.DataFrame, n_star
 
 
 def select(chosen: Sequence[str] | None = None, n_starts: int = 6, points: int = 7,
-           model: Model | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+           model: Model | None = None, progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Fit the ``chosen`` variants (default: all of the TOML) and rank them: the selection table
     (sorted by AIC, with dAIC and Akaike weights), the per-row table and the profiles."""
     model = model or default_model()
@@ -207,6 +208,8 @@ def select(chosen: Sequence[str] | None = None, n_starts: int = 6, points: int =
     rows, per_row, profiles = [], [], []
     for name in chosen:
         row, table, prof = fit_variant(name, all_variants[name], targets, n_starts, points, base)
+        if progress:
+            print(f"{name}: cost {row['cost']:.3f}, AIC {row['AIC']:.2f}", file=sys.stderr, flush=True)
         rows.append(row)
         per_row.append(table)
         profiles.append(prof)
@@ -214,7 +217,26 @@ def select(chosen: Sequence[str] | None = None, n_starts: int = 6, points: int =
     table["dAIC"] = table.AIC - table.AIC.min()
     weights = np.exp(-0.5 * table.dAIC)
     table["akaike_weight"] = weights / weights.sum()
+    table["identifiable"] = [identifiable(row) for _, row in table.iterrows()]
+    table["kept"] = table.variant == kept(table)
     return table, pd.concat(per_row, ignore_index=True), pd.concat(profiles, ignore_index=True)
+
+
+def identifiable(row: pd.Series) -> bool:
+    """Whether every effect size of a variant's row is identifiable: its 95 % profile interval closed on
+    both sides inside the plausible bounds (the null variant, with none, counts as identifiable)."""
+    verdicts = [v for k, v in row.items() if str(k).endswith(":verdict") and isinstance(v, str)]
+    return all(v == "identifiable" for v in verdicts)
+
+
+def kept(table: pd.DataFrame) -> str | None:
+    """The variant the data support: the least AIC among the variants whose effect sizes are all
+    identifiable. An effect that runs to its plausible bound with a profile open on that side is not
+    estimated by the data: the objective would take any larger value, so its AIC gain measures the
+    bound, not the mechanism. None when no variant qualifies (as in a run of one variant whose
+    effect is not identifiable)."""
+    ok = table[[identifiable(row) for _, row in table.iterrows()]]
+    return str(ok.sort_values("AIC").variant.iloc[0]) if len(ok) else None
 
 
 # --- Markdown -------------------------------------------------------------------------------------
@@ -237,9 +259,10 @@ def markdown(table: pd.DataFrame) -> str:
             pid = hyps[h]["parameter"]
             at_bound = " (at its upper bound)" if r[pid] >= 0.999 * r[f"{pid}:bound"] else ""
             fitted.append(f"`{pid}` {_g(r[pid])}{at_bound} [{_g(r[f'{pid}:lo'])}, {_g(r[f'{pid}:hi'])}]")
-        lines.append(f"| {r['hypotheses']} | {'; '.join(fitted) or '—'} | {r['loglik']:.2f} | {r['AIC']:.2f} | "
+        name = f"**{r['hypotheses']}** (kept)" if bool(r.get("kept", False)) else r["hypotheses"]
+        lines.append(f"| {name} | {'; '.join(fitted) or '—'} | {r['loglik']:.2f} | {r['AIC']:.2f} | "
                      f"{r['BIC']:.2f} | {r['dAIC']:.2f} | {r['rows_met']}/{r['rows']} |")
-    lines += ["", "| Variant | CD3 day 14 | CD3 day 21 | helper % change day 9 | swing in maintenance % | "
+    lines += ["", "| Variant | CD3 day 14 | CD3 day 21 | CD4 % of CD3, change day 9 | swing in maintenance % | "
               "CD4 day 180 % | CD4 day 365 % | gain lymphopenic % | gain normal % | Salvati CD4 day 42 % "
               "(without IFN-α) |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples(index=False):
@@ -268,7 +291,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--points", type=int, default=7, help="profile grid points per side")
     args = parser.parse_args(argv)
     chosen = [v for v in args.variants.split(",") if v] or None
-    for path in write(args.out, *select(chosen, args.starts, args.points)):
+    for path in write(args.out, *select(chosen, args.starts, args.points, progress=True)):
         print(f"wrote {path}")
 
 
