@@ -130,3 +130,26 @@ def test_stopping_at_progression_also_cuts_the_doses_a_count_guided_rule_added()
     cut_here = replace(guided, stop_day=42.0)
     assert max(t for d in cut_here.guided()[0].doses for t in d.times) < 42
     assert Scenario.from_dict(cut_here.to_dict(standalone=False), model=guided.model).stop_day == 42.0
+
+
+def test_the_staged_search_for_progression_gives_what_one_full_pass_gives(monkeypatch):
+    """Stopping at progression: patients are simulated to day 42, then 84, and only those still
+    without progression to the end of follow-up (252 days). The patient table must equal that of a
+    single full-length pass (no stages), bitwise, for patients progressing in each stage and after."""
+    from thymosim.analysis import trial
+
+    design = Design.named("first_line_nsclc", horizon=252)
+    assert trial.stage_ends(design.scan_days(252), 252) == [42.0, 84.0, 252.0]
+    # each patient's own cumulative new-lesion hazard, then U set to see a new lesion at day 42, 84, 126, never
+    pop = sample_population(4, seed=3).assign(u_new_lesion=1e-300)
+    hazard = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False)[
+        [f"at:new_lesion_hazard@{d:g}" for d in (42, 84, 126)]].to_numpy()
+    pop["u_new_lesion"] = [1 - 1e-12, np.exp(-(hazard[1, 0] + hazard[1, 1]) / 2),
+                           np.exp(-(hazard[2, 1] + hazard[2, 2]) / 2), 1e-300]
+    staged = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False)
+    first = staged.first_pd_day.to_numpy()
+    assert first[0] == 42.0 and 42 < first[1] <= 84 and (first[2] > 84 or np.isnan(first[2])), first
+    monkeypatch.setattr(trial, "STAGES", ())
+    assert trial.stage_ends(design.scan_days(252), 252) == [252.0]
+    single = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False)
+    pd.testing.assert_frame_equal(staged, single)
