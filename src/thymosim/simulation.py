@@ -14,7 +14,11 @@ from thymosim.model import INITIAL_STEP, DomainError, InfeasibleBaseline, Model,
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
 
-__all__ = ["InfeasibleBaseline", "SimulationError", "Trajectory", "output_grid", "simulate"]
+__all__ = ["Checkpoint", "InfeasibleBaseline", "SimulationError", "Trajectory", "output_grid", "simulate"]
+
+Checkpoint = tuple
+"""(days, factory) of :func:`simulate`: days [time unit] at which ``factory()``'s ``decide(day, read)``
+may return a new Regimen for the administrations from that day on."""
 
 
 class Trajectory(dict):
@@ -140,6 +144,7 @@ def simulate(
     extra: Sequence[str] = (),
     model: Model | None = None,
     frame: bool = True,
+    checkpoint: Checkpoint | None = None,
 ) -> pd.DataFrame | Trajectory:
     """Simulate ``patient`` under ``regimen`` from 0 to ``horizon`` (days; for another model,
     its own time unit) with ``model`` (default: thymosim).
@@ -160,6 +165,13 @@ def simulate(
     whose horizon, step, outputs and model apply unless given here (a patient given with it replaces
     the scenario's). Anything else is a :class:`TypeError` naming the argument. Default horizon
     180 days, step 0.25 day.
+
+    ``checkpoint`` (days, factory): at each of the days the integration stops (before that day's
+    doses) and ``factory()``'s decision function, called as ``decide(day, read)`` with ``read(output)``
+    the output's value then, may return a new :class:`Regimen` for the rest of the course: its
+    administrations on or after the day replace those still to come, and the checks end there (a
+    trial stopping treatment at the first progression read on its scans; doses already given are
+    not changed).
     """
     patient, regimen, scenario = _what_to_simulate(patient, regimen)
     if scenario is not None:
@@ -167,6 +179,8 @@ def simulate(
         given = {k: v for k, v in given.items() if v is not None}
         if patient is not None:
             scenario = replace(scenario, patient=patient)
+        if checkpoint is not None:
+            given["checkpoint"] = checkpoint
         return scenario.simulate(**given, extra=extra, frame=frame)
     horizon = HORIZON if horizon is None else horizon
     step = STEP if step is None else step
@@ -198,15 +212,22 @@ def simulate(
         raise ValueError(problem)
     model.check_values(patient.parameters, warn=True)  # values outside the plausible bounds: one warning each
     solver = model
+    if checkpoint is not None:
+        days, factory = checkpoint
+
+        def dosing(new: Regimen) -> list:
+            return new.actions(patient.bsa, weight=patient.weight, values=values, model=model)
+
+        checkpoint = (days, factory, dosing)
     try:  # a failure is reported below, with when and why (the runner silences CVODE's own log)
-        data = _integrate(model, values, selections, actions, grid)
+        data = _integrate(model, values, selections, actions, grid, checkpoint)
     except RuntimeError as err:
         if model.stiff:
             raise SimulationError.of(err, model, values) from None
         # Adams (non-stiff) failed: this parameter set makes the system stiff; redo with the robust BDF setting
         solver = model.stiff_fallback()
         try:
-            data = _integrate(solver, values, selections, actions, grid)
+            data = _integrate(solver, values, selections, actions, grid, checkpoint)
         except RuntimeError as again:
             raise SimulationError.of(again, solver, values) from None
     columns = ["time"] + names + list(extra)
@@ -272,19 +293,31 @@ def _what_to_simulate(patient, regimen):
 
 
 def _integrate(model: Model, values: Mapping[str, float], selections: list[str], actions: list,
-               grid: np.ndarray) -> np.ndarray:
-    """Outputs at ``grid``: integrate between dose actions, applying each at its exact time."""
+               grid: np.ndarray, checkpoint: tuple | None = None) -> np.ndarray:
+    """Outputs at ``grid``: integrate between dose actions, applying each at its exact time; with a
+    ``checkpoint`` (days, factory, dosing), also stop at its days and let its decision replace the
+    actions still to come (see :func:`simulate`)."""
     horizon = float(grid[-1])
     rr = model.reset(values)
     rr.timeCourseSelections = selections
-    breaks = sorted({a[0] for a in actions if a[0] > 0} | {horizon})
-    rows, t0, next_action = [], 0.0, 0  # linear in actions and grid points (20 000 doses: no quadratic scans)
+    checks: list[float] = []
+    if checkpoint is not None:
+        days, factory, dosing = checkpoint
+        decide = factory()
+        checks = sorted({float(d) for d in days if 0 < d < horizon})
+        read = _reader(model, rr)
+        if 0 in days:
+            decide(0.0, read)
+    rows, t0, next_action, next_check = [], 0.0, 0, 0  # linear in actions and grid points (no quadratic scans)
     quiet = False
     try:
-        for t1 in breaks:
+        while True:
             while next_action < len(actions) and actions[next_action][0] <= t0:  # doses due at t0, first
                 _apply(rr, actions[next_action])
                 next_action += 1
+            t1 = min(actions[next_action][0] if next_action < len(actions) else horizon, horizon)
+            if next_check < len(checks) and checks[next_check] < t1:
+                t1 = checks[next_check]
             if not model.stiff and (t1 - t0 >= QUIET_SEGMENT) != quiet:  # a long dose-free stretch: BDF
                 quiet = not quiet
                 _method(model, rr, quiet)
@@ -294,6 +327,14 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
             result = np.asarray(rr.simulate(times=seg_times))
             rows.append(result[first:first + inside.size])
             t0 = t1
+            if next_check < len(checks) and checks[next_check] == t1:
+                next_check += 1
+                new = decide(t1, read)
+                if new is not None:  # the administrations from t1 on are the new regimen's; no more checks
+                    actions = actions[:next_action] + [a for a in dosing(new) if a[0] >= t1 and a[0] <= horizon]
+                    next_check = len(checks)
+            if t0 >= horizon:
+                break
     finally:
         if quiet:  # the cached runner keeps the model's own method for the next run
             _method(model, rr, False)
@@ -308,6 +349,14 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
             error.args = (f"an event of the model set {error} (by day {horizon:g})",)
             raise error
     return np.vstack(rows)
+
+
+def _reader(model: Model, rr):
+    """``read(output)``: the named output's current value in ``rr``."""
+    def read(name: str) -> float:
+        return float(rr.getValue(model.outputs[name].id))
+
+    return read
 
 
 def _method(model: Model, rr, stiff: bool) -> None:

@@ -185,6 +185,13 @@ def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design =
         rows = _read(wide, days, design, uniforms)
         patients = pd.concat([population, wide[endpoints], status], axis=1)
         return pd.concat([patients, pd.DataFrame(rows)], axis=1)
+    if ONE_PASS and not scenario.rules:  # one pass: each course stops its treatment at its own first PD scan
+        check = ProgressionCheck(tuple(float(d) for d in days), design.confirm, float(design.sd_min_day),
+                                 design.new_lesions, tuple(float(u) for u in uniforms))
+        wide, status = _simulate(scenario, factors, endpoints, out, workers, scheduler, progress, check)
+        rows = _read(wide, days, design, uniforms)
+        patients = pd.concat([population, wide[endpoints], status], axis=1)
+        return pd.concat([patients, pd.DataFrame(rows)], axis=1)
     wide, status, first_pd = _until_progression(scenario, factors, endpoints, days, design, uniforms, count_days,
                                                 out, workers, scheduler, progress)
     for day in sorted({float(d) for d in first_pd if np.isfinite(d)}):
@@ -202,6 +209,53 @@ def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design =
     rows = _read(wide, days, design, uniforms)
     patients = pd.concat([population, wide[endpoints], status], axis=1)
     return pd.concat([patients, pd.DataFrame(rows)], axis=1)
+
+
+ONE_PASS = True
+"""Stop at progression within each patient's simulation (:class:`ProgressionCheck`); a scenario with
+count-guided rules, or ``ONE_PASS = False``, takes the staged search then a second simulation with
+treatment stopped (:func:`_until_progression`)."""
+
+
+@dataclass(frozen=True)
+class ProgressionCheck:
+    """Treatment stopped at the first PD scan within one simulation (a sweep ``checkpoint``, see
+    :func:`thymosim.simulation.simulate`): at each scan day the course so far is read by RECIST
+    (:func:`thymosim.analysis.recist.classify`, with the patient's new-lesion draw ``uniforms[run]``)
+    and, at the first PD, every administration on or after that day is removed (:func:`stopped`).
+    What comes before the PD scan is the course under full treatment, so the PD day is the one a
+    simulation under full treatment gives (up to the solver's tolerance: the integration also
+    restarts at each scan day), and the patient is simulated once instead of twice. Days in days."""
+
+    days: tuple[float, ...]
+    confirm: bool
+    sd_min_day: float
+    new_lesions: bool
+    uniforms: tuple[float, ...]
+
+    def for_run(self, run: int, scenario: Scenario) -> tuple:
+        rules = recist.with_rules(sd_min_day=self.sd_min_day)
+        threshold = -np.log(self.uniforms[run])
+        days = np.asarray(self.days)
+
+        def factory():
+            diameters: list[float] = []
+            seen: list[bool] = []
+
+            def decide(day: float, read) -> Regimen | None:
+                diameters.append(read("tumour_diameter"))
+                seen.append(bool(day > 0 and self.new_lesions and read(NEW_LESION) >= threshold))
+                if day == 0:
+                    return None
+                r = recist.classify(days[:len(diameters)], diameters, confirm=self.confirm, rules=rules,
+                                    new_lesion=seen)
+                if r.pfs_event and r.pfs_day == day:
+                    return stopped(scenario.regimen, day)
+                return None
+
+            return decide
+
+        return (self.days, factory)
 
 
 STAGES = (1 / 6, 1 / 3)
@@ -266,9 +320,9 @@ def _shortened(scenario: Scenario, end: float) -> Scenario:
 
 
 def _simulate(scenario: Scenario, factors: pd.DataFrame, endpoints: list[str], out, workers, scheduler,
-              progress) -> tuple[pd.DataFrame, pd.DataFrame]:
+              progress, checkpoint: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = run_sweep(scenario, factors, endpoints, out=out, workers=workers, scheduler=scheduler,
-                      progress=progress, overwrite=True)
+                      progress=progress, overwrite=True, checkpoint=checkpoint)
     wide = table.pivot(index="run", columns="endpoint", values="value").reindex(range(len(factors)))
     status = table.groupby("run")[["status", "error"]].first().reindex(range(len(factors)))
     return wide.reindex(columns=endpoints), status
