@@ -62,9 +62,10 @@ class Design:
     """Drugs (names of models/drugs.tsv) given "until progression": their repeated doses continue
     at the scenario's interval to the end of follow-up (then stop at progression)."""
     stop_at_progression: bool = False
-    """Stop every treatment at the first PD scan (the patient is resimulated with the doses before
-    it, those a count-guided rule adds included: progression itself is unchanged, what follows it
-    is not)."""
+    """Stop every treatment at the first PD scan: progression itself is unchanged, what follows it
+    is not. Within each patient's one simulation (:class:`ProgressionCheck`), or, for a scenario with
+    count-guided rules, by simulating the patient again with the doses before the PD scan, those a
+    rule adds included (:func:`_until_progression`)."""
     new_lesions: bool = True
     """New lesions (the model's new-lesion hazard) count as progression."""
 
