@@ -249,3 +249,13 @@ def test_the_readme_layout_names_every_module_and_data_file_and_nothing_that_is_
         assert list(ROOT.glob(named.rstrip("/"))) , f"README Layout names {named}, which does not exist"
     for name in re.findall(r"\b(\w+\.py)\b", blocks.get("benchmarks/", "")):
         assert (ROOT / "benchmarks" / name).exists(), f"README Layout: benchmarks/{name} does not exist"
+
+
+def test_the_speed_page_states_the_long_follow_up_solver_settings():
+    from thymosim import simulation
+
+    text = " ".join(page("guide/speed.md").split("**Long follow-up.**", 1)[1].split("**Fast path.**")[0].split())
+    rtol = re.search(r"relative tolerance ([0-9.e-]+),", text)
+    days = re.search(r"from (\d+) dose-free days on", text)
+    assert rtol and float(rtol.group(1)) == simulation.QUIET_RTOL, rtol
+    assert days and float(days.group(1)) == simulation.QUIET_SEGMENT, days
