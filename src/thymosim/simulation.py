@@ -121,11 +121,12 @@ def output_grid(horizon: float, step: float) -> np.ndarray:
 
 
 QUIET_SEGMENT = 14.0
-"""[time unit] Dose-free stretches at least this long (follow-up after the last dose, gaps between
-courses) are integrated with CVODE's BDF method at :data:`QUIET_RTOL` when the model's method is
-Adams. Adams is held to steps of about 0.02 day by the model's fastest decays (unbound cisplatin
-~40/day, IFN-gamma clearance 33/day, MyD88 25/day) even when nothing changes; BDF is not, and takes
-days-long steps there (the post-progression follow-up of a 24-month trial patient: 141 -> 81 ms CPU).
+"""[day] Dose-free stretches at least this long (follow-up after the last dose, gaps between
+courses) are integrated with CVODE's BDF method at :data:`QUIET_RTOL` when the model is thymosim's
+(or an edited copy) with its Adams method; another model keeps the method it was given. Adams is
+held to steps of about 0.02 day by the model's fastest decays (unbound cisplatin ~40/day, IFN-gamma
+clearance 33/day, MyD88 25/day) even when nothing changes; BDF is not, and takes days-long steps
+there (the post-progression follow-up of a 24-month trial patient: 141 -> 81 ms CPU).
 Every named scenario stays inside the accuracy budget (tests/test_accuracy.py): with BDF at the
 Adams rtol 1e-6 the PRaG arm's IL-12 left it (2.6e-4 of its range), at 1e-7 it is 4.4e-5."""
 QUIET_RTOL = 1e-7
@@ -220,14 +221,15 @@ def simulate(
 
         checkpoint = (days, factory, dosing)
     try:  # a failure is reported below, with when and why (the runner silences CVODE's own log)
-        data = _integrate(model, values, selections, actions, grid, checkpoint)
+        data, stretches = _integrate(model, values, selections, actions, grid, checkpoint, not model.stiff and
+                                     model.is_thymosim)
     except RuntimeError as err:
         if model.stiff:
             raise SimulationError.of(err, model, values) from None
         # Adams (non-stiff) failed: this parameter set makes the system stiff; redo with the robust BDF setting
         solver = model.stiff_fallback()
         try:
-            data = _integrate(solver, values, selections, actions, grid, checkpoint)
+            data, stretches = _integrate(solver, values, selections, actions, grid, checkpoint)
         except RuntimeError as again:
             raise SimulationError.of(again, solver, values) from None
     columns = ["time"] + names + list(extra)
@@ -236,6 +238,7 @@ def simulate(
     units = {"time": model.info.time_unit or "time unit (undeclared)"} | {n: model.outputs[n].unit for n in names}
     method = f"{'BDF' if solver.stiff else 'Adams'} rtol {solver.rtol:g}"
     method += " (stiff fallback)" if solver is not model else ""
+    method += f" (BDF rtol {QUIET_RTOL:g} over dose-free stretches)" if stretches else ""
     if not frame:
         trajectory = Trajectory({c: data[:, i] for i, c in enumerate(columns)})
         trajectory.units, trajectory.solver = units, method
@@ -293,10 +296,11 @@ def _what_to_simulate(patient, regimen):
 
 
 def _integrate(model: Model, values: Mapping[str, float], selections: list[str], actions: list,
-               grid: np.ndarray, checkpoint: tuple | None = None) -> np.ndarray:
-    """Outputs at ``grid``: integrate between dose actions, applying each at its exact time; with a
-    ``checkpoint`` (days, factory, dosing), also stop at its days and let its decision replace the
-    actions still to come (see :func:`simulate`)."""
+               grid: np.ndarray, checkpoint: tuple | None = None, stretches: bool = False) -> tuple[np.ndarray, bool]:
+    """Outputs at ``grid`` and whether a dose-free stretch was integrated with BDF: integrate
+    between dose actions, applying each at its exact time; with ``stretches``, dose-free stretches
+    of :data:`QUIET_SEGMENT` or more with BDF; with a ``checkpoint`` (days, factory, dosing), also
+    stop at its days and let its decision replace the actions still to come (see :func:`simulate`)."""
     horizon = float(grid[-1])
     rr = model.reset(values)
     rr.timeCourseSelections = selections
@@ -309,7 +313,7 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
         if 0 in days:
             decide(0.0, read)
     rows, t0, next_action, next_check = [], 0.0, 0, 0  # linear in actions and grid points (no quadratic scans)
-    quiet = False
+    quiet = used = False
     try:
         while True:
             while next_action < len(actions) and actions[next_action][0] <= t0:  # doses due at t0, first
@@ -318,8 +322,9 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
             t1 = min(actions[next_action][0] if next_action < len(actions) else horizon, horizon)
             if next_check < len(checks) and checks[next_check] < t1:
                 t1 = checks[next_check]
-            if not model.stiff and (t1 - t0 >= QUIET_SEGMENT) != quiet:  # a long dose-free stretch: BDF
+            if stretches and (t1 - t0 >= QUIET_SEGMENT) != quiet:  # a long dose-free stretch: BDF
                 quiet = not quiet
+                used = True
                 _method(model, rr, quiet)
             inside = grid[np.searchsorted(grid, t0, "left"):np.searchsorted(grid, t1, "left")]  # t0 <= t < t1
             first = 0 if inside.size and inside[0] == t0 else 1  # row of the first output time
@@ -348,7 +353,7 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
             error = DomainError(pid, rr.getValue(pid), domain, lower, upper)
             error.args = (f"an event of the model set {error} (by day {horizon:g})",)
             raise error
-    return np.vstack(rows)
+    return np.vstack(rows), used
 
 
 def _reader(model: Model, rr):
