@@ -163,3 +163,18 @@ def test_stopping_at_progression_in_one_pass_or_in_stages_gives_what_one_full_pa
     assert not np.array_equal(one[numbers].to_numpy(), single[numbers].to_numpy(), equal_nan=True)  # two paths
     for column in ("recist", "first_pd_day", "pfs_day", "progression_reason", "new_lesion_day", "confirmed"):
         pd.testing.assert_series_equal(one[column], single[column])
+
+
+@pytest.mark.slow
+def test_stopping_at_progression_is_identical_serial_with_two_workers_and_read_back(tmp_path):
+    """The one-pass stop at progression (each run's ProgressionCheck, sent to the workers with the
+    sweep) gives the same table serially, on two local processes and when read back from disk."""
+    design = Design.named("first_line_nsclc", horizon=252)
+    pop = sample_population(6, seed=4)
+    serial = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False, seed=2)
+    assert serial.first_pd_day.notna().any()  # some patients stop treatment at a PD scan
+    parallel = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False, seed=2, workers=2,
+                       out=tmp_path / "arm")
+    pd.testing.assert_frame_equal(serial, parallel)
+    resumed = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False, seed=2, out=tmp_path / "arm")
+    pd.testing.assert_frame_equal(serial, resumed)
