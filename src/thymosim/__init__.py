@@ -4,6 +4,7 @@ immune function after chemotherapy, and a driver that doses any SBML model.
 Layers, each importing only the ones before it (checked by ``tests/test_architecture.py``):
 
 1. core, in this order (each imports only those before it): :mod:`~thymosim.units` ->
+   :mod:`~thymosim.recist` (RECIST 1.1, the one classifier; ``thymosim.analysis.recist`` re-exports it) ->
    :mod:`~thymosim.model` (the Model object: SBML, compiled runner, drug/output/covariate maps;
    its ``default_model()`` reads the tables when first called, an exception) ->
    :mod:`~thymosim.tables` (``models/*.tsv``) -> :mod:`~thymosim.patient`, :mod:`~thymosim.regimen`
