@@ -101,3 +101,19 @@ def test_the_files_and_the_tradeoff_figure_are_written(tmp_path):
 
 def test_the_typical_patient_is_below_the_base_threshold():
     assert Patient().cd3 < named("prag_ta1_guided").rules[0].threshold  # precondition of the first test
+
+
+def test_the_cli_writes_the_tables_figure_and_report(tmp_path, monkeypatch, capsys):
+    import thymosim.analysis.dosefinding as dosefinding
+    from thymosim.cli import main
+
+    # the plausibility-filtered population draws pools of 200 patients: a plain sample keeps this fast
+    monkeypatch.setattr(dosefinding, "virtual_population", lambda n, seed, **_: sample_population(n, seed=seed))
+    main(["dosefind", "--out", str(tmp_path), "--n", "2", "--seeds", "2", "--doses", "1.6",
+          "--every", "3.5,7", "--thresholds", "450", "--quiet"])
+    table = pd.read_csv(tmp_path / "dosefinding.csv")
+    assert len(table) == 4 and set(table.seed) == {0, 1} and (table.threshold == 450).all()
+    assert (tmp_path / "dosefinding.png").stat().st_size > 0
+    assert capsys.readouterr().out.startswith("recommended: ")
+    with pytest.raises(SystemExit):
+        main(["dosefind", "--out", str(tmp_path), "--every", "0"])

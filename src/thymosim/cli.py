@@ -14,6 +14,8 @@
                                                 model vs published
     thymosim trial ARM_A ARM_B --paired --n N --out DIR   every patient in every arm: individual effects
     thymosim benefit DIR [--label pfs|os|response|best_change]   who benefits in a paired trial's folder
+    thymosim dosefind --out DIR [--base S] [--n N] [--seeds K] [--doses ...] [--every ...] [--thresholds ...]
+                                                dose finding of a count-guided regimen: benefit vs total drug
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
     thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
     thymosim export omex --scenario S ... --out F.omex   COMBINE archive: SBML per scenario, SED-ML L1V4, table
@@ -380,6 +382,27 @@ def build_parser() -> argparse.ArgumentParser:
     benefit.add_argument("--margin", type=float, default=10.0, help="percentage points, for --label best_change")
     benefit.add_argument("--seed", type=int, default=0, help="random seed of the cross-validation folds")
     benefit.add_argument("--quiet", action="store_true", help="no 'wrote PATH' lines on stderr")
+    dosefind = command("dosefind", "dose finding of a count-guided regimen: every dose x interval x threshold on "
+                                   "the same virtual patients, against them without the drug, over several "
+                                   "populations: dosefinding.csv, dosefinding_summary.csv, dosefinding.png, report.md")
+    dosefind.add_argument("--out", type=Path, required=True, help="output folder")
+    dosefind.add_argument("--base", default="prag_ta1_guided", help=f"{scenario}: the guided arm to rewrite "
+                          "(default: prag_ta1_guided)")
+    dosefind.add_argument("--drug", default="thymalfasin", help="the drug whose dose is searched")
+    dosefind.add_argument("--n", type=_positive_int("--n"), default=40, help="virtual patients per population "
+                          "(default: 40)")
+    dosefind.add_argument("--seeds", type=_positive_int("--seeds", maximum=100), default=3,
+                          help="populations (seeds 0, 1, ...; default: 3)")
+    dosefind.add_argument("--doses", type=_numbers("--doses"), default=[0.8, 1.6, 3.2],
+                          help="mg per maintenance administration, comma-separated (default: 0.8,1.6,3.2)")
+    dosefind.add_argument("--every", type=_numbers("--every"), default=[3.5, 7.0],
+                          help="days between maintenance administrations (default: 3.5,7)")
+    dosefind.add_argument("--thresholds", type=_numbers("--thresholds"), default=None,
+                          help="the rules' count thresholds (default: the base's)")
+    dosefind.add_argument("--share", type=float, default=0.9,
+                          help="recommend the least drug reaching this share of the best benefit (default: 0.9)")
+    dosefind.add_argument("--workers", type=int, default=1, help="local processes")
+    dosefind.add_argument("--quiet", action="store_true", help="no 'wrote PATH' lines on stderr")
     export = command("export", "export the model: SBML, comp SBML, COMBINE/OMEX, PEtab")
     export.add_argument("format", choices=["sbml", "sbml-comp", "omex", "petab"],
                         help="sbml: flat SBML L3V2; sbml-comp: hierarchical (comp) SBML; omex: COMBINE archive "
@@ -421,6 +444,8 @@ def main(argv: list[str] | None = None) -> None:
 
             return _wrote(benefit_report(args.folder, args.out, args.arm, args.effect, args.label, args.margin,
                                          args.seed), args.quiet)
+        if args.command == "dosefind":
+            return _dosefind(args)
         if args.command == "sensitivity":
             return _sensitivity(args)
         if args.command == "list":
@@ -556,6 +581,30 @@ def _positive_int(option: str, minimum: int = 1, maximum: int = MAX_N):
                                              f"{maximum} (thymosim.cli.MAX_N)")
         return value
     return parse
+
+
+def _numbers(option: str):
+    """A comma-separated list of finite numbers > 0 (``--doses 0.8,1.6``)."""
+    def parse(text: str) -> list[float]:
+        try:
+            values = [float(x) for x in str(text).split(",") if x.strip()]
+        except ValueError:
+            values = []
+        if not values or not all(0 < v < float("inf") for v in values):
+            raise argparse.ArgumentTypeError(f"{option}: {text!r}; allowed: comma-separated numbers > 0")
+        return values
+    return parse
+
+
+def _dosefind(args) -> None:
+    from thymosim.analysis.dosefinding import find_dose, grid
+    from thymosim.plots.dosefinding import write_dosefinding
+
+    candidates = grid(args.doses, args.every, args.thresholds or [None])
+    result = find_dose(candidates, n=args.n, seeds=range(args.seeds), base=_scenario(args.base), drug=args.drug,
+                       share=args.share, workers=args.workers, progress=not args.quiet)
+    _wrote(write_dosefinding(result, args.out), args.quiet)
+    print(f"recommended: {result.recommended or 'none'} ({100 * result.agreement:.0f} % of {args.seeds} populations)")
 
 
 def _sizes(text: str) -> list[int]:
