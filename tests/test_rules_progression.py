@@ -171,3 +171,17 @@ def test_copasi_reproduces_a_consecutive_visits_rule_from_the_exported_sbml():
     flags = [f"rule_0_visit_{k}" for k in range(5)] + [f"rule_1_visit_{k}" for k in range(3)]
     assert [copasi[f].iloc[-1] for f in flags] == _fired_flags(scenario, log)
     basico.remove_datamodel(model)
+
+
+def test_the_user_guide_examples_of_both_rules_load_and_run():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "guide" / "who-benefits.md").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "progression" in b)
+    rules = tomllib.loads(block)["rules"]
+    assert [r.get("on", "count") for r in rules] == ["count", "progression"] and rules[0]["consecutive"] == 2
+    log = _scenario(*rules, horizon=180).guided()[1]
+    assert log[log.rule == 1].fired.tolist() == [False, False, False, True]  # regrowth seen at the day-168 scan
+    assert not log[log.rule == 0].fired.any()  # the typical patient's CD4 stays below 400/uL
