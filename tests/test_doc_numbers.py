@@ -249,3 +249,24 @@ def test_the_readme_layout_names_every_module_and_data_file_and_nothing_that_is_
         assert list(ROOT.glob(named.rstrip("/"))) , f"README Layout names {named}, which does not exist"
     for name in re.findall(r"\b(\w+\.py)\b", blocks.get("benchmarks/", "")):
         assert (ROOT / "benchmarks" / name).exists(), f"README Layout: benchmarks/{name} does not exist"
+
+
+def test_the_guided_arm_paragraph_is_the_committed_paired_run():
+    """docs/guide/who-benefits.md quotes docs/guide/guided/*.csv, written by
+    ``thymosim trial prag prag_ta1 prag_ta1_guided --paired --n 50 --seed 0 --out guided/``."""
+    text = " ".join(page("guide/who-benefits.md").split())
+    summary = pd.read_csv(DOCS / "guide" / "guided" / "summary.csv").set_index("arm")
+    effects = pd.read_csv(DOCS / "guide" / "guided" / "effects_summary.csv").set_index(["arm", "effect"])
+    match = re.search(r"On these (\d+) virtual patients.*?ORR ([\d.]+) % on PRaG alone, ([\d.]+) % with the fixed "
+                      r"dose \((\d+) responders gained, (\d+) lost\) and ([\d.]+) % with the guided dose \((\d+) "
+                      r"gained, (\d+) lost\); over PRaG alone, the mean CD3 gain at day 9 is \+(\d+) cells/µL with the "
+                      r"fixed dose and \+(\d+) with the guided one, and the mean best change is ([\d.]+) and ([\d.]+) "
+                      r"percentage points lower", text)
+    assert match, "who-benefits.md: the guided-arm paragraph was not found"
+    n, orr0, orr1, g1, l1, orr2, g2, l2, cd1, cd2, bc1, bc2 = match.groups()
+    assert int(n) == summary.loc["prag", "n"] == summary.loc["prag_ta1_guided", "n"]
+    assert [orr0, orr1, orr2] == [f"{summary.loc[a, 'ORR']:.1f}" for a in ("prag", "prag_ta1", "prag_ta1_guided")]
+    for arm, gained, lost in (("prag_ta1", g1, l1), ("prag_ta1_guided", g2, l2)):
+        assert (int(gained), int(lost)) == (summary.loc[arm, "ORR_gained"], summary.loc[arm, "ORR_lost"])
+    assert [cd1, cd2] == [f"{effects.loc[(a, 'gain:CD3@9'), 'mean']:.0f}" for a in ("prag_ta1", "prag_ta1_guided")]
+    assert [bc1, bc2] == [f"{-effects.loc[(a, 'd_best_change'), 'mean']:.1f}" for a in ("prag_ta1", "prag_ta1_guided")]
