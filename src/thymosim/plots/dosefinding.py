@@ -42,7 +42,7 @@ def tradeoff_figure(result: DoseFinding) -> plt.Figure:
         ax.scatter([], [], color="0.6", marker=MARKERS[k % len(MARKERS)], s=40, label=f"every {every:g} days")
     if result.recommended:
         ax.scatter([], [], s=120, facecolor="none", edgecolor="tab:red", linewidth=1.6,
-                   label=f"recommended: {result.recommended} ({100 * result.agreement:.0f} % of seeds)")
+                   label=f"recommended: {result.recommended} ({100 * result.agreement:.0f} % of populations)")
     ax.axhline(0, color="0.4", lw=0.8)
     ax.set_xlabel("total drug per patient [mg] (mean over seeds; bars: seed range)")
     ax.set_ylabel("extra tumour shrinkage vs no drug [percentage points]")
