@@ -141,8 +141,9 @@ def drug_given(arm: Scenario, population: pd.DataFrame, until: Sequence[float] |
         except (ValueError, RuntimeError):
             continue  # the patient's simulation failed: no total (its row says why)
         patient = scenario.patient
-        total[i] = sum(d.amt * (patient.bsa if d.per_bsa else patient.weight if d.per_weight else 1.0)
-                       * len(d.times) for d in _records(regimen, drug))
+        amounts = [float(d.amt) * (patient.bsa if d.per_bsa else patient.weight if d.per_weight else 1.0)
+                   * len(d.times) for d in _records(regimen, drug)]
+        total[i] = float(np.sum(amounts))
     return total
 
 
