@@ -185,3 +185,23 @@ def test_the_user_guide_examples_of_both_rules_load_and_run():
     log = _scenario(*rules, horizon=180).guided()[1]
     assert log[log.rule == 1].fired.tolist() == [False, False, False, True]  # regrowth seen at the day-168 scan
     assert not log[log.rule == 0].fired.any()  # the typical patient's CD4 stays below 400/uL
+
+
+def test_a_progression_rule_acts_per_patient_in_a_sweep():
+    """Each virtual patient's own scans decide: a faster-growing tumour progresses at an earlier scan,
+    and the rule stops its thymalfasin there (less exposure than the slower tumour's)."""
+    import pandas as pd
+
+    from thymosim.analysis.sweep import apply_point, run_sweep
+
+    scenario = _scenario(_progression(SCANS[:-1]), horizon=180)
+    from thymosim.tables import parameter_value
+
+    points = pd.DataFrame({"TUM_g_net": [parameter_value("TUM_g_net") * f for f in (1.0, 2.0)]})
+    result = run_sweep(scenario, points, ["auc:ta1_plasma"], progress=False)
+    assert (result.status == "ok").all()
+    slow, fast = result.sort_values("run").value.to_numpy(float)
+    assert fast < 0.9 * slow
+    days = [apply_point(scenario.to_dict(standalone=False), p, scenario.model).guided()[1].query("fired").day.tolist()
+            for p in points.to_dict("records")]
+    assert days == [[168.0], [105.0]]  # each patient's own progression scan
