@@ -29,6 +29,7 @@ API = {  # page -> (title, the package's modules it documents)
     "api/sbml.md": ("SBML and export", "sbml"),
     "api/analysis.md": ("Analysis", "analysis"),
     "api/plots.md": ("Figures", "plots"),
+    "api/workflows.md": ("Workflows", "workflows"),
 }
 
 

@@ -188,7 +188,7 @@ def test_mkdocs_nav_names_pages_that_exist():
             yield entry
 
     written = {"changelog.md", *(hooks.API if hooks else ("api/core.md", "api/sbml.md", "api/analysis.md",
-                                                          "api/plots.md"))}
+                                                          "api/plots.md", "api/workflows.md"))}
     for page in walk(config["nav"]):
         assert page in written or (DOCS / page).exists() or (ROOT / page).exists(), page
 

@@ -13,8 +13,10 @@ Layers, each importing only the ones before it (checked by ``tests/test_architec
 2. :mod:`thymosim.sbml` (build, units, comp, export: SBML, OMEX/SED-ML, PEtab) and
    :mod:`thymosim.analysis` (endpoints, sweeps, sensitivity, calibration), which never import
    each other;
-3. :mod:`thymosim.plots` (figures of simulations and analyses);
-4. :mod:`thymosim.cli`.
+3. :mod:`thymosim.plots` (figures of simulations and analyses; they draw, never run);
+4. :mod:`thymosim.workflows` (what a command does: runs scenarios, sweeps, sensitivity, trials,
+   reproductions and agents, returns their tables and writes their output folders);
+5. :mod:`thymosim.cli` (the command line: a thin table of commands over the workflows).
 
 Time is in days everywhere (another SBML model: its own time unit); blood counts are cells/uL.
 """
