@@ -22,7 +22,7 @@ def _generate():
     return module
 
 
-CORE_ORDER = ["units", "model", "tables", "patient", "regimen", "simulation", "rules", "scenario"]
+CORE_ORDER = ["units", "model", "tables", "pk_steady_state", "patient", "regimen", "simulation", "rules", "scenario"]
 """The core modules in the order they import each other (thymosim/__init__.py)."""
 API = {  # page -> (title, the package's modules it documents)
     "api/core.md": ("Core API", "core"),

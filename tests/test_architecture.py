@@ -31,7 +31,8 @@ def layer(module: str) -> str:
     return "cli" if parts[-1] == "cli" else "core"
 
 
-CORE_ORDER = ["units", "runner_cache", "model", "tables", "patient", "regimen", "simulation", "rules", "scenario"]
+CORE_ORDER = ["units", "runner_cache", "model", "tables", "pk_steady_state", "patient", "regimen", "simulation",
+              "rules", "scenario"]
 LAZY = {("model", "tables"), ("simulation", "scenario")}
 """The documented exceptions: model.default_model() reads the tables (models/*.tsv) when first called;
 simulation.simulate("name") resolves a named scenario when given one."""

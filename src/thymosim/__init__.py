@@ -6,7 +6,8 @@ Layers, each importing only the ones before it (checked by ``tests/test_architec
 1. core, in this order (each imports only those before it): :mod:`~thymosim.units` ->
    :mod:`~thymosim.model` (the Model object: SBML, compiled runner, drug/output/covariate maps;
    its ``default_model()`` reads the tables when first called, an exception) ->
-   :mod:`~thymosim.tables` (``models/*.tsv``) -> :mod:`~thymosim.patient`, :mod:`~thymosim.regimen`
+   :mod:`~thymosim.tables` (``models/*.tsv``) -> :mod:`~thymosim.pk_steady_state` (periodic steady
+   state of a drug's PK, numerically) -> :mod:`~thymosim.patient`, :mod:`~thymosim.regimen`
    -> :mod:`~thymosim.simulation` (``simulate("name")`` resolves a named scenario when called, the
    other exception) -> :mod:`~thymosim.rules` (count-guided rules) -> :mod:`~thymosim.scenario` (TOML
    scenarios, named scenarios);
