@@ -55,7 +55,7 @@ def api_page(title: str, layer: str) -> str:
 
 
 def on_config(config):
-    from thymosim.sbml.reference import modules
+    from thymosim.sbml.wiring import modules
 
     pages = ["model/index.md", *(f"model/{m.name}.md" for m in modules())]
     for i, entry in enumerate(config.nav or []):
