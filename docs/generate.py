@@ -260,7 +260,7 @@ def reproduce() -> list[Path]:
 
 def pages() -> dict[Path, str]:
     """Every generated Markdown page, by path."""
-    from thymosim.sbml.reference import pages as model_pages
+    from thymosim.sbml.pages import pages as model_pages
 
     out = {DOCS / "model" / name: text for name, text in model_pages().items()}
     out[DOCS / "cli.md"] = cli_page()
@@ -270,7 +270,7 @@ def pages() -> dict[Path, str]:
 
 def write(figure: bool = True) -> list[Path]:
     """Write the pages that changed (and the network diagram); returns what was written."""
-    from thymosim.sbml.reference import draw_network
+    from thymosim.sbml.network import draw_network
 
     written = []
     texts = pages()
