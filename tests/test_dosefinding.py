@@ -89,7 +89,7 @@ def test_the_recommendation_is_the_least_drug_reaching_the_share_of_the_best_ben
 
 
 def test_the_files_and_the_tradeoff_figure_are_written(tmp_path):
-    from thymosim.plots.dosefinding import DOSEFINDING_FILES, write_dosefinding
+    from thymosim.workflows.dosefinding import DOSEFINDING_FILES, write_dosefinding
 
     pop = sample_population(3, seed=2)
     result = find_dose(grid([0.8, 1.6], [3.5, 7.0], [500.0]), seeds=(0, 1), populations=[pop, pop])

@@ -101,7 +101,8 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -200,10 +201,7 @@ class Scenario:
                 and not self._default_with_drugs():
             raise ScenarioError(f"scenario {self.name!r}: its model {self.model.name!r} was not read from a file; "
                                 "save the SBML and name it in the scenario (model = \"file.xml\")")
-        patient = {k: getattr(self.patient, k) for k in PATIENT_KEYS
-                   if k != "parameters" and (k in self.model.covariates or k in DRIVER_KEYS)}
-        if self.patient.parameters:
-            patient["parameters"] = dict(self.patient.parameters)
+        patient = self._patient_table()
         data = {"name": self.name, **({"title": self.title} if self.title else {}),
                 "description": self.description, "source": self.source,
                 **self.declared, "horizon": self.horizon, "step": self.step, "patient": patient,
@@ -219,6 +217,32 @@ class Scenario:
         if self.stop_day is not None:
             data["stop_day"] = self.stop_day
         return data | ({"outputs": list(self.outputs)} if self.outputs else {})
+
+    def _patient_table(self) -> dict[str, Any]:
+        """The data form of the patient: the fields the model takes (covariates, bsa, weight) and any
+        parameters."""
+        patient: dict[str, Any] = {k: getattr(self.patient, k) for k in PATIENT_KEYS
+                                   if k != "parameters" and (k in self.model.covariates or k in DRIVER_KEYS)}
+        if self.patient.parameters:
+            patient["parameters"] = dict(self.patient.parameters)
+        return patient
+
+    def with_patient(self, values: Mapping[str, Any] | None = None,
+                     parameters: Mapping[str, Any] | None = None) -> Scenario:
+        """A copy with patient fields ``values`` (``cd4``, ``bsa`` ...: :data:`PATIENT_KEYS`) and ``parameters``
+        (id -> value) changed. The new patient table is validated as in a scenario file (raises
+        :class:`ScenarioError` naming the field), and so are the doses' amounts for its body surface
+        area and weight; the rest of the scenario, validated when it was made, is kept as it is (what a
+        sweep of patient values needs, once per virtual patient)."""
+        table = self._patient_table() | dict(values or {})
+        if parameters:
+            table["parameters"] = {**table.get("parameters", {}), **parameters}
+        patient = _patient(table, self.model)
+        try:
+            self.regimen.check_amounts(patient.bsa, patient.weight)
+        except ValueError as err:
+            raise ScenarioError(str(err)) from None
+        return replace(self, patient=patient)
 
     def _default_with_drugs(self) -> bool:
         base = default_model()

@@ -1,16 +1,14 @@
-"""Files of a dose finding (:mod:`~thymosim.analysis.dosefinding`): the per-seed table, the
-per-candidate summary, the trade-off figure (benefit against total drug) and a short report."""
+"""Figure and report of a dose finding (:mod:`~thymosim.analysis.dosefinding`): the trade-off of
+benefit against total drug per candidate, and a short Markdown report (written by
+:mod:`thymosim.workflows.dosefinding`)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from thymosim.analysis.dosefinding import DoseFinding
 
-DOSEFINDING_FILES = ("dosefinding.csv", "dosefinding_summary.csv", "dosefinding.png", "report.md")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
@@ -71,17 +69,3 @@ def report(result: DoseFinding) -> str:
         lines += ["", "Failures (kept in dosefinding.csv):", ""]
         lines += [f"- seed {r.seed}, {r.candidate}: {r.failed} patients; {r.error}" for r in failed.itertuples()]
     return "\n".join(lines) + "\n"
-
-
-def write_dosefinding(result: DoseFinding, out: str | Path) -> list[Path]:
-    """:data:`DOSEFINDING_FILES` in ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files = [out / name for name in DOSEFINDING_FILES]
-    result.table.to_csv(files[0], index=False)
-    result.summary.to_csv(files[1], index=False)
-    fig = tradeoff_figure(result)
-    fig.savefig(files[2], dpi=130)
-    plt.close(fig)
-    files[3].write_text(report(result), encoding="utf-8")
-    return files
