@@ -60,3 +60,74 @@ def test_phenotype_outputs_add_up_and_match_the_baseline_shares():
 def test_bad_age_is_refused_naming_the_field(age):
     with pytest.raises(ValueError, match="Patient.age"):
         Patient(age=age)
+
+
+def hakim_course(age: float):
+    """The typical patient of ``age`` through the Hakim setting (calibration_targets.toml hakim_1997), and the
+    targets: time [day] indexed course, the end of chemotherapy [day] and the section."""
+    from dataclasses import replace
+
+    from thymosim.scenario import named
+    from thymosim.tables import calibration_targets
+
+    targets = calibration_targets()["hakim_1997"]
+    course = replace(named(targets["scenario"]), patient=Patient(age=age)).simulate().set_index("time")
+    return course, float(targets["end_of_chemotherapy_day"]), targets
+
+
+def change(course, column: str, day: float) -> float:
+    """Percent change of ``column`` from its baseline at ``day``."""
+    return 100.0 * (float(course.loc[day, column]) / float(course[column].iloc[0]) - 1.0)
+
+
+def test_dose_intense_chemotherapy_lowers_the_naive_share_of_cd4_more_than_the_memory_share():
+    """After dose-intense chemotherapy the naive share of CD4 falls and the memory share rises (Hakim 1997:
+    naive cells lost more than total CD4), and the naive count falls by more than the memory count."""
+    course, end, _ = hakim_course(63.0)
+    base = course.iloc[0]
+    after = course.loc[end]
+    assert after.CD4_naive_share < base.CD4_naive_share - 0.1
+    assert after.CD4_memory_share > base.CD4_memory_share + 0.1
+    assert change(course, "CD4_naive", end) < change(course, "CD4_memory", end) - 20
+
+
+def test_memory_cd4_expands_to_a_peak_at_3_to_6_months_then_declines():
+    """Train rows of the hand-set lymphopenia parameters (TC_E_LIP_M, TC_k_act)."""
+    course, end, targets = hakim_course(63.0)
+    memory = course.CD4_memory.loc[end:]
+    peak = (memory.idxmax() - end) / 30.4375
+    lo, hi = targets["memory_peak_months"]
+    assert lo <= peak <= hi
+    first, later = (end + m * 30.4375 for m in targets["memory_decline_months"])
+    assert memory.loc[round(later)] < memory.loc[round(first)]
+    assert memory.max() > 1.2 * memory.loc[end]  # an expansion, not a plateau
+
+
+def test_naive_cd4_recovers_faster_in_a_30_than_in_a_70_year_old():
+    young, end, _ = hakim_course(30.0)
+    old, _, _ = hakim_course(70.0)
+    for day in (end + 365, end + 730):
+        assert change(young, "CD4_naive", day) > change(old, "CD4_naive", day) + 5
+    assert change(old, "CD4_naive", end + 730) < -50  # months to years in adults: below half at 2 years
+
+
+def test_hakim_naive_cd4_still_below_half_at_24_months():
+    course, end, targets = hakim_course(63.0)
+    assert change(course, "CD4_naive", end + 730) <= targets["naive_24mo_change_max"]
+
+
+@pytest.mark.xfail(strict=True, reason="known model failure: the stand-in regimen (ifosfamide 2 g/m2 x 3 days, 4 "
+                   "cycles) lowers CD4 by 52 % and naive CD4 by 73 % in the typical patient, Hakim 1997 > 60 % and "
+                   "> 90 %: the naive selectivity of the kill (TC_f_kill_M = 1, no sourced value) is not modelled")
+def test_hakim_depletion_at_the_end_of_chemotherapy():
+    course, end, targets = hakim_course(63.0)
+    assert change(course, "CD4", end) <= targets["cd4_change_max"]
+    assert change(course, "CD4_naive", end) <= targets["naive_change_max"]
+
+
+@pytest.mark.xfail(strict=True, reason="known model failure: CD4 is back to 64 % of baseline 13 months after "
+                   "chemotherapy in the typical patient, Hakim 1997 < 50 %: the depletion is too shallow (see the "
+                   "test above) and the memory expansion refills CD4 too far")
+def test_hakim_cd4_below_half_at_13_months():
+    course, end, targets = hakim_course(63.0)
+    assert change(course, "CD4", 480.0) <= targets["cd4_13mo_change_max"]
