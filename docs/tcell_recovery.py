@@ -48,7 +48,8 @@ def main() -> Path:
                      label=f"Hakim 1997: total CD4 < {100 + targets['cd4_13mo_change_max']:g} % at 12-14 months")
     axes[0].set_ylabel("% of the patient's baseline")
     for ax in axes:
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=8, loc="lower right")
+        ax.set_ylim(0, 110)
     fig.suptitle("Dose-intense chemotherapy (hakim_dose_intense, ifosfamide stand-in, 4 cycles): typical patient",
                  fontsize=10)
     fig.tight_layout()
