@@ -42,7 +42,7 @@ def test_age_moves_thymic_output_not_the_baseline():
 
 
 def test_phenotype_outputs_add_up_and_match_the_baseline_shares():
-    """Naive + memory = CD4 (and CD8); the baseline shares are the table's; CD4/CD8 ratio and helper share
+    """Naive + memory = CD4 (and CD8); the baseline shares are the table's; CD4/CD8 ratio and CD4 share of CD3
     are the counts' ratios."""
     table = load_parameter_table().value
     df = simulate(Patient(), horizon=10, step=5)
@@ -52,7 +52,7 @@ def test_phenotype_outputs_add_up_and_match_the_baseline_shares():
     assert df.CD8_naive_share.iloc[0] == pytest.approx(table.TC_f_naive8)
     np.testing.assert_allclose(df.CD4_naive_share + df.CD4_memory_share, 1.0, rtol=1e-9)
     np.testing.assert_allclose(df.CD4_CD8_ratio, df.CD4 / df.CD8, rtol=1e-9)
-    np.testing.assert_allclose(df.helper_share, df.CD4 / df.CD3, rtol=1e-9)
+    np.testing.assert_allclose(df.CD4_CD3_share, df.CD4 / df.CD3, rtol=1e-9)
     assert df.CD4_CD8_ratio.iloc[0] == pytest.approx(244.5 / 159.0)
 
 
