@@ -135,6 +135,30 @@ class Job:
     model: Model
     endpoints: tuple
     timecourses: bool = False
+    scenario: Scenario | None = field(default=None, compare=False, repr=False)
+    """``base`` validated once (:meth:`of` sets it; None when it does not validate): a point that changes
+    only patient values is applied to it directly (:meth:`apply`); None: every point rebuilds the scenario."""
+
+    def apply(self, point: Mapping[str, Any]) -> Scenario:
+        """The scenario of one point ``{factor: value}``. A point of patient fields and parameters only
+        (a virtual patient) changes the validated scenario's patient, its values validated as in a
+        scenario file (:meth:`thymosim.scenario.Scenario.with_patient`); any other point (doses, horizon
+        ...) rebuilds and validates the whole scenario (:func:`apply_point`). Either way a bad value
+        raises :class:`ScenarioError` naming it."""
+        if self.scenario is not None:
+            values: dict[str, Any] = {}
+            parameters: dict[str, Any] = {}
+            for name, value in point.items():
+                path = factor_path(name, self.model)
+                value = value.item() if isinstance(value, np.generic) else value
+                if len(path) == 2 and path[0] == "patient" and path[1] != "parameters":
+                    values[str(path[1])] = value
+                elif len(path) == 3 and path[:2] == ["patient", "parameters"]:
+                    parameters[str(path[2])] = value
+                else:
+                    return apply_point(self.base, point, self.model)
+            return self.scenario.with_patient(values, parameters)
+        return apply_point(self.base, point, self.model)
 
     @property
     def fast(self) -> bool:
@@ -150,7 +174,12 @@ class Job:
             if lacking:
                 raise KeyError(f"endpoint {endpoint_label(name)!r}: {lacking[0]!r} is not an output of scenario "
                                f"{scenario.name!r}; allowed: {', '.join(outputs)}")
-        return cls(scenario.to_dict(standalone=False), scenario.model, tuple(endpoints), timecourses)
+        base = scenario.to_dict(standalone=False)
+        try:  # validated once, as every run's scenario was before; a base that fails fails each run (slow path)
+            validated: Scenario | None = Scenario.from_dict(copy.deepcopy(base), model=scenario.model)
+        except ScenarioError:
+            validated = None
+        return cls(base, scenario.model, tuple(endpoints), timecourses, validated)
 
 
 @dataclass(frozen=True)
@@ -169,7 +198,7 @@ def run_task(job: Job, task: tuple[int, Mapping[str, Any]]) -> Outcome:
     """Simulate one point ``(run id, {factor: value})`` of ``job``; never raises."""
     run_id, point = task
     try:
-        scenario = apply_point(job.base, point, job.model)
+        scenario = job.apply(point)
         course = scenario.simulate(frame=not job.fast)  # fails loudly on non-finite or negative outputs
         results = {endpoint_label(name): evaluate(name, course, scenario) for name in job.endpoints}
         return Outcome(run_id, results, timecourse=course if job.timecourses else None)
