@@ -131,3 +131,12 @@ def test_hakim_depletion_at_the_end_of_chemotherapy():
 def test_hakim_cd4_below_half_at_13_months():
     course, end, targets = hakim_course(63.0)
     assert change(course, "CD4", 480.0) <= targets["cd4_13mo_change_max"]
+
+
+def test_a_scenario_file_sets_the_age_and_refuses_a_bad_one():
+    from thymosim.scenario import Scenario, ScenarioError
+
+    data = {"name": "aged", "horizon": 10, "doses": [{"drug": "thymalfasin", "amt": "1.6 mg"}]}
+    assert Scenario.from_dict(data | {"patient": {"age": 70}}).patient.age == 70.0
+    with pytest.raises(ScenarioError, match=r"Patient.age = 200 year; allowed: > 0 and at most 120 year"):
+        Scenario.from_dict(data | {"patient": {"age": 200}})
