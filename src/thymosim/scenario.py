@@ -290,7 +290,8 @@ class Scenario:
         outputs = data.get("outputs", [])
         if not isinstance(outputs, list) or ("outputs" in data and not outputs) or any(
                 not isinstance(o, str) or o not in model.outputs for o in outputs):
-            raise ScenarioError(f"outputs: {str(outputs)[:200]}; allowed: a non-empty list from {list(model.outputs)}")
+            raise ScenarioError(f"outputs: {str(outputs)[:100]}; allowed: a non-empty list from "
+                                f"{', '.join(model.outputs)}")
         if twice := sorted({o for o in outputs if outputs.count(o) > 1}):
             raise ScenarioError(f"outputs: {', '.join(twice)} given twice; allowed: each output once")
         rules = _rules(data.get("rules", []), model, horizon)
