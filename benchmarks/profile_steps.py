@@ -23,8 +23,9 @@ from thymosim.sbml.export import scenario_sbml
 from thymosim.scenario import named
 
 
-def steps(scenario) -> list[tuple[float, float, int]]:
-    """(start, end, internal steps) of every segment between dose actions."""
+def steps(scenario, sizes: list | None = None) -> list[tuple[float, float, int]]:
+    """(start, end, internal steps) of every segment between dose actions; ``sizes`` collects
+    (time since the segment's start, step size) of every step [day]."""
     model = scenario.model
     rr = model.reset(model.values(scenario.patient))
     integrator = rr.getIntegrator()
@@ -37,7 +38,10 @@ def steps(scenario) -> list[tuple[float, float, int]]:
             while pending and pending[0][0] <= t0:
                 _, target, increment = pending.pop(0)
                 rr.setValue(target, rr.getValue(target) + increment)
-            out.append((t0, t1, np.asarray(rr.simulate(t0, t1)).shape[0] - 1))
+            t = np.asarray(rr.simulate(t0, t1))[:, 0]
+            out.append((t0, t1, t.size - 1))
+            if sizes is not None:
+                sizes.extend(zip(t[1:] - t0, np.diff(t), strict=True))
             t0 = t1
         return out
     finally:
@@ -73,6 +77,15 @@ def main() -> None:
         scale = {k: v * (1e6 if k.startswith(prefix) else 1) for k, v in bdf.atol_scale.items()}
         n = sum(n for *_, n in steps(replace(arm, model=bdf.with_tolerances(bdf.rtol, bdf.atol, scale))))
         print(f"    {prefix:7s} {n:6d} ({n / reference:.2f} of all)")
+    sizes: list = []
+    steps(arm, sizes)
+    since, h = np.array(sizes).T
+    looser = base.with_tolerances(base.rtol, base.atol, {k: 1e4 * v for k, v in base.atol_scale.items()})
+    n_looser = sum(n for *_, n in steps(replace(arm, model=looser)))
+    n_rtol = sum(n for *_, n in steps(replace(arm, model=base.with_tolerances(1e-5, base.atol))))
+    print(f"(2b) Adams step size [day], median: first day after a dose {np.median(h[since <= 1]):.2g}, later "
+          f"{np.median(h[since > 1]):.2g}; steps with every state's absolute tolerance 1e4x looser: {n_looser}, "
+          f"with rtol 1e-5: {n_rtol}")
     events = roadrunner.RoadRunner(scenario_sbml(arm))
     integrator = events.getIntegrator()
     for key, value in (("relative_tolerance", base.rtol), ("stiff", base.stiff)):

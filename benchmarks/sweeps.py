@@ -8,20 +8,26 @@ endpoints take the endpoint-only fast path (no DataFrame per run).
     python benchmarks/sweeps.py sobol [--n 512]        # (d) Sobol, 20 parameters, 2 workers: wall time,
                                                        #     target <= 240 s, and its ratio to the yardstick
                                                        #     model's cost x simulations / 2
+    python benchmarks/sweeps.py prepare [--n 100]      # (e) virtual patients applied to the validated scenario
+                                                       #     vs the whole scenario rebuilt and validated per run:
+                                                       #     per-point cost and a 28-day sweep's wall-time ratio
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import statistics
 import time
+import warnings
 
 import numpy as np
 
 from thymosim import Dose, Regimen
 from thymosim.analysis import sensitivity as sa
+from thymosim.analysis import sweep
 from thymosim.analysis.endpoints import ENDPOINTS
-from thymosim.analysis.sweep import run_sweep, sample
+from thymosim.analysis.sweep import Job, apply_point, run_sweep, sample
 from thymosim.model import default_model
 from thymosim.scenario import Scenario, named
 from thymosim.simulation import output_grid
@@ -133,15 +139,54 @@ def sobol(n: int) -> None:
           f"{1e3 * one:.1f} ms/simulation -> ratio wall / (yardstick x simulations / 2) = {wall / budget:.2f}")
 
 
+def prepare(n: int, repeats: int = 6) -> None:
+    """Per run, a sweep of patient values (a virtual population) either changes the patient of the scenario
+    validated once (Job.apply) or, as before, rebuilds and validates the whole scenario from its data form
+    (apply_point). Both in this process, alternating; identical tables."""
+    s = scenario(horizon=28.0, step=1.0)
+    points = sample(FACTORS, n, seed=4).assign(**{"patient.cd4": np.linspace(120.0, 260.0, n)})
+    job = Job.of(s, ["auc_CD4"])
+    rows = points.to_dict("records")
+    assert all(job.apply(p) == apply_point(job.base, p, job.model) for p in rows[:20])
+    per_point = {}
+    for label, prepare_one in (("rebuilt", lambda p: apply_point(job.base, p, job.model)), ("applied", job.apply)):
+        start = time.perf_counter()
+        for p in rows:
+            prepare_one(p)
+        per_point[label] = (time.perf_counter() - start) / n
+    fast = Job.apply
+
+    def rebuilt(self, point):
+        return apply_point(self.base, point, self.model)
+
+    warnings.simplefilter("ignore", UserWarning)  # PK_CL below its plausible range: the same in both
+    run_sweep(s, points.iloc[:2], endpoints=["auc_CD4"], progress=False)  # warm up
+    times: dict[str, list[float]] = {"applied": [], "rebuilt": []}
+    tables = {}
+    for k in range(repeats):  # alternate, each first in turn, to share machine noise
+        for label, method in (("applied", fast), ("rebuilt", rebuilt))[::1 if k % 2 else -1]:
+            sweep.Job.apply = method  # type: ignore[method-assign]
+            start = time.perf_counter()
+            tables[label] = run_sweep(s, points, endpoints=["auc_CD4"], progress=False)
+            times[label].append(time.perf_counter() - start)
+    sweep.Job.apply = fast  # type: ignore[method-assign]
+    assert tables["applied"].equals(tables["rebuilt"])
+    ratio = statistics.median(times["applied"]) / statistics.median(times["rebuilt"])
+    print(f"(e) {n} virtual patients: scenario per run {1e3 * per_point['rebuilt']:.2f} ms rebuilt and validated -> "
+          f"{1e3 * per_point['applied']:.2f} ms applied ({per_point['rebuilt'] / per_point['applied']:.1f}x); "
+          f"28-day sweep wall time applied / rebuilt = {ratio:.3f} (median of {repeats}; identical tables)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("which", choices=["throughput", "workers", "memory", "sobol"])
+    parser.add_argument("which", choices=["throughput", "workers", "memory", "sobol", "prepare"])
     parser.add_argument("--n", type=int)
     parser.add_argument("--out", help="memory: stream to this directory")
     args = parser.parse_args()
-    defaults = {"throughput": 40, "workers": 80, "memory": 20000, "sobol": 512}
+    defaults = {"throughput": 40, "workers": 80, "memory": 20000, "sobol": 512, "prepare": 100}
     n = args.n or defaults[args.which]
-    {"throughput": throughput, "workers": workers, "sobol": sobol}.get(args.which, lambda k: memory(k, args.out))(n)
+    {"throughput": throughput, "workers": workers, "sobol": sobol, "prepare": prepare}.get(
+        args.which, lambda k: memory(k, args.out))(n)
 
 
 if __name__ == "__main__":

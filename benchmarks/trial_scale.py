@@ -52,7 +52,7 @@ def main() -> None:
             start = time.perf_counter()
             arm = run_arm(SCENARIO, population, design, out=Path(out) / "arm", **kwargs)
             wall = time.perf_counter() - start
-            parts = len(list((Path(out) / "arm").glob("part-*.parquet")))
+            parts = len(list((Path(out) / "arm").rglob("part-*.parquet")))
         budget = one * args.n / args.workers
         print(f"{name}: {args.n} patients on {SCENARIO}, design {args.design}, {args.workers} workers: {wall:.1f} s "
               f"(target <= {target} s for 10,000); "

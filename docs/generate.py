@@ -88,13 +88,20 @@ def _shown(kind: str, model: float, lo: float, hi: float) -> str:
         return f"{model:.0f} d ({lo:.0f}–{hi:.0f})"
     if kind == "landmark":
         return f"{model:.1f} % ({lo:.1f}–{hi:.1f})"
+    if kind == "ratio":
+        return f"{model:.2f} ({lo:.2f}–{hi:.2f})"
     return f"{model:.0f} % ({lo:.0f} to {hi:.0f})"
+
+
+def _arm(scenario: str, versus: object = None) -> str:
+    """A target's arm, or for a two-arm (ratio) row, the arm against its comparator."""
+    return f"`{scenario}`" if pd.isna(versus) else f"`{scenario}` vs `{versus}`"
 
 
 def _published(kind: str, value: float) -> str:
     return {"rate": f"{value:g} %", "value": f"{value:g}", "change_max": f"≤ {value:g} %",
             "change_min": f"≥ {value:g} %", "median": f"{value:g} d",
-            "landmark": f"{value:g} %"}[kind]
+            "landmark": f"{value:g} %", "ratio": f"{value:g}"}[kind]
 
 
 def calibration_rows() -> list[dict]:
@@ -177,7 +184,7 @@ def validation_page() -> str:
                   f"`{REPRODUCE_COMMAND}`.", ""]
     lines += _table(["id", "role", "arm (scenario)", "quantity", "day", "n", "published", "model (95 % range)",
                      "inside", "note"],
-                    [[f"`{r.id}`", r.role, f"`{r.scenario}`", r.quantity, f"{r.day:g}",
+                    [[f"`{r.id}`", r.role, _arm(r.scenario, declared.versus.get(r.id)), r.quantity, f"{r.day:g}",
                       "" if pd.isna(r.n) else f"{r.n:g}", _published(r.kind, r.value),
                       _shown(r.kind, r.model, r.model_lo, r.model_hi), _yes(bool(r.inside)),
                       _cell(r.note)] for r in targets.itertuples()])
@@ -186,18 +193,31 @@ def validation_page() -> str:
               "The same rows for disease control (DCR), progression (PFS, TTP) and overall survival (OS): "
               "published → model (95 % range); train rows were fitted, test rows never were.", ""]
     survival_rows = []
+    one_arm = targets[targets.kind != "ratio"]
     for quantity in ("DCR", "TTP", "PFS", "OS"):
-        for scenario in dict.fromkeys(targets.scenario[targets.quantity == quantity]):
+        for scenario in dict.fromkeys(one_arm.scenario[one_arm.quantity == quantity]):
             cells = []
             for role in ("train", "test"):
-                picked = targets[(targets.quantity == quantity) & (targets.scenario == scenario)
-                                 & (targets.role == role)]
+                picked = one_arm[(one_arm.quantity == quantity) & (one_arm.scenario == scenario)
+                                 & (one_arm.role == role)]
                 cells.append("; ".join(f"`{r.id}` {_published(r.kind, r.value)} → "
                                        f"{_shown(r.kind, r.model, r.model_lo, r.model_hi)}"
                                        f"{'' if r.kind != 'landmark' else f' at day {r.day:g}'}"
                                        f"{'' if r.inside else ' (**no**)'}" for r in picked.itertuples()))
             survival_rows.append([quantity, f"`{scenario}`", *cells])
     lines += _table(["quantity", "arm (scenario)", "train", "test"], survival_rows)
+    ratios = targets[targets.kind == "ratio"]
+    if len(ratios):
+        lines += ["### Thymalfasin's effect: two arms on the same patients", "",
+                  "Rows of kind ratio: the quantity with thymalfasin over the same quantity without it (response "
+                  "rates over the follow-up, overall survival at `day`), both arms run on the same virtual patients "
+                  "under the same design; the interval resamples each arm to the published size. These are test "
+                  "rows: no thymalfasin parameter was fitted to an outcome.", ""]
+        lines += _table(["id", "arms", "quantity", "published", "model (95 % range)", "inside"],
+                        [[f"`{r.id}`", _arm(r.scenario, declared.versus.get(r.id)),
+                          r.quantity + ("" if r.quantity in ("ORR", "DCR") else f" at day {r.day:g}"),
+                          _published(r.kind, r.value), _shown(r.kind, r.model, r.model_lo, r.model_hi),
+                          _yes(bool(r.inside))] for r in ratios.itertuples()])
     lines += [
 
               "## The vendor guide's Tables 1–2", "",
@@ -240,7 +260,7 @@ def reproduce() -> list[Path]:
 
 def pages() -> dict[Path, str]:
     """Every generated Markdown page, by path."""
-    from thymosim.sbml.reference import pages as model_pages
+    from thymosim.sbml.pages import pages as model_pages
 
     out = {DOCS / "model" / name: text for name, text in model_pages().items()}
     out[DOCS / "cli.md"] = cli_page()
@@ -250,7 +270,7 @@ def pages() -> dict[Path, str]:
 
 def write(figure: bool = True) -> list[Path]:
     """Write the pages that changed (and the network diagram); returns what was written."""
-    from thymosim.sbml.reference import draw_network
+    from thymosim.sbml.network import draw_network
 
     written = []
     texts = pages()

@@ -22,13 +22,14 @@ def _generate():
     return module
 
 
-CORE_ORDER = ["units", "model", "tables", "patient", "regimen", "simulation", "rules", "scenario"]
+CORE_ORDER = ["units", "model", "tables", "pk_steady_state", "patient", "regimen", "simulation", "rules", "scenario"]
 """The core modules in the order they import each other (thymosim/__init__.py)."""
 API = {  # page -> (title, the package's modules it documents)
     "api/core.md": ("Core API", "core"),
     "api/sbml.md": ("SBML and export", "sbml"),
     "api/analysis.md": ("Analysis", "analysis"),
     "api/plots.md": ("Figures", "plots"),
+    "api/workflows.md": ("Workflows", "workflows"),
 }
 
 
@@ -54,7 +55,7 @@ def api_page(title: str, layer: str) -> str:
 
 
 def on_config(config):
-    from thymosim.sbml.reference import modules
+    from thymosim.sbml.wiring import modules
 
     pages = ["model/index.md", *(f"model/{m.name}.md" for m in modules())]
     for i, entry in enumerate(config.nav or []):

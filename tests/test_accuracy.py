@@ -32,3 +32,19 @@ def test_the_budget_check_can_fail():
     loose = scenario.model.with_tolerances(1e-4, 1e-6)
     result = deviation(evaluate(scenario, reference_model(scenario.model)), evaluate(scenario, loose))
     assert not result.inside and result.output > BUDGET
+
+
+@pytest.mark.slow
+def test_a_24_month_course_with_a_long_follow_up_after_treatment_is_inside_the_budget():
+    """The default Ta1 arm continued to day 126 then followed to 24 months without treatment (a
+    trial patient stopped at progression): its 600-day dose-free follow-up is integrated with BDF
+    (simulation.QUIET_SEGMENT). With Adams alone the new-lesion hazard was 3.4e-4 of its range off
+    the reference (the diameter 1.5e-4), outside the budget."""
+    from dataclasses import replace
+
+    from thymosim.analysis.trial import continued, stopped
+
+    arm = named("cisplatin_vinorelbine_ta1")
+    course = replace(arm, horizon=730.0, regimen=stopped(continued(arm.regimen, ["thymalfasin"], 730.0), 126.0))
+    result = deviation(evaluate(course, reference_model(course.model)), evaluate(course))
+    assert result.inside, result

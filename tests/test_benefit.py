@@ -113,6 +113,21 @@ def test_the_tree_and_roc_pipeline_recover_a_planted_biomarker():
     assert abs(result.ranking.set_index("covariate").loc["TUM_g_net", "prcc"]) < 0.2
 
 
+def test_a_patient_without_a_best_change_leaves_the_correlations_defined():
+    """A patient with no follow-up scan has no best change (NaN): the rank correlations use the
+    others (the same numbers as without that patient), the label's AUCs every patient."""
+    patients, effects = _synthetic()
+    gap = effects.copy()
+    gap.loc[7, "d_best_change"] = np.nan
+    ranked = analyse(patients, gap, label="response").ranking.set_index("covariate")
+    without = analyse(patients[patients.vp != 7], effects[effects.vp != 7], label="response").ranking
+    without = without.set_index("covariate")
+    assert ranked.prcc.notna().all()
+    np.testing.assert_allclose(ranked.prcc, without.loc[ranked.index, "prcc"], rtol=1e-12)
+    assert ranked.loc["at:CD4@0", "auc"] == analyse(patients, effects, label="response").ranking.set_index(
+        "covariate").loc["at:CD4@0", "auc"]
+
+
 def test_without_a_planted_biomarker_the_cross_validated_auc_holds_one_half():
     patients, effects = _synthetic(seed=1)
     effects["response_effect"] = (np.random.default_rng(9).random(len(effects)) < 0.3).astype(int)

@@ -133,12 +133,24 @@ def test_the_readme_survival_paragraph_is_the_committed_reproduction():
         assert f"{t.value:g}" in section, key
 
 
+def test_the_readme_quotes_the_two_arm_rows_as_the_committed_reproduction():
+    """The README's list of what the model does not reproduce quotes every ratio row (thymalfasin's effect on
+    the same patients) as docs/validation/targets.csv holds it, with the published value."""
+    targets = pd.read_csv(DOCS / "validation" / "targets.csv").set_index("id")
+    section = " ".join(readme().split("What the model does **not** reproduce")[1].split("\n\n")[0].split())
+    ratios = targets[targets.kind == "ratio"]
+    assert len(ratios) == 3
+    for key, t in ratios.iterrows():
+        assert shown(t.kind, t.model, t.model_lo, t.model_hi).replace("–", "-") in section.replace("–", "-"), key
+        assert f"{t.value:g}" in section, key
+
+
 def test_the_calibration_page_quotes_the_table_and_the_validation_page():
     from thymosim.tables import load_parameter_table
 
     text = page("guide/calibration.md")
     values = load_parameter_table().value
-    for pid, quoted in (("TC_E_share", "5.094"), ("TC_E_NK_TA1", "16.1"), ("RT_alpha_tumour", "0.112/Gy")):
+    for pid, quoted in (("TC_E_share", "4.911"), ("TC_E_NK_TA1", "16.4"), ("RT_alpha_tumour", "0.112/Gy")):
         row = next(line for line in text.splitlines() if f"`{pid}`" in line)
         assert quoted in row and float(quoted.split("/")[0]) == pytest.approx(values[pid], rel=1e-3), pid
     targets = pd.read_csv(DOCS / "validation" / "targets.csv").set_index("id")
@@ -249,3 +261,83 @@ def test_the_readme_layout_names_every_module_and_data_file_and_nothing_that_is_
         assert list(ROOT.glob(named.rstrip("/"))) , f"README Layout names {named}, which does not exist"
     for name in re.findall(r"\b(\w+\.py)\b", blocks.get("benchmarks/", "")):
         assert (ROOT / "benchmarks" / name).exists(), f"README Layout: benchmarks/{name} does not exist"
+
+
+def test_the_guided_arm_paragraph_is_the_committed_paired_run():
+    """docs/guide/who-benefits.md quotes docs/guide/guided/*.csv, written by
+    ``thymosim trial prag prag_ta1 prag_ta1_guided --paired --n 50 --seed 0 --out guided/``."""
+    text = " ".join(page("guide/who-benefits.md").split())
+    summary = pd.read_csv(DOCS / "guide" / "guided" / "summary.csv").set_index("arm")
+    effects = pd.read_csv(DOCS / "guide" / "guided" / "effects_summary.csv").set_index(["arm", "effect"])
+    match = re.search(r"On these (\d+) virtual patients.*?ORR ([\d.]+) % on PRaG alone, ([\d.]+) % with the fixed "
+                      r"dose \((\d+) responders gained, (\d+) lost\) and ([\d.]+) % with the guided dose \((\d+) "
+                      r"gained, (\d+) lost\); over PRaG alone, the mean CD3 gain at day 9 is \+(\d+) cells/µL with the "
+                      r"fixed dose and \+(\d+) with the guided one, and the mean best change is ([\d.]+) and ([\d.]+) "
+                      r"percentage points lower", text)
+    assert match, "who-benefits.md: the guided-arm paragraph was not found"
+    n, orr0, orr1, g1, l1, orr2, g2, l2, cd1, cd2, bc1, bc2 = match.groups()
+    assert int(n) == summary.loc["prag", "n"] == summary.loc["prag_ta1_guided", "n"]
+    assert [orr0, orr1, orr2] == [f"{summary.loc[a, 'ORR']:.1f}" for a in ("prag", "prag_ta1", "prag_ta1_guided")]
+    for arm, gained, lost in (("prag_ta1", g1, l1), ("prag_ta1_guided", g2, l2)):
+        assert (int(gained), int(lost)) == (summary.loc[arm, "ORR_gained"], summary.loc[arm, "ORR_lost"])
+    assert [cd1, cd2] == [f"{effects.loc[(a, 'gain:CD3@9'), 'mean']:.0f}" for a in ("prag_ta1", "prag_ta1_guided")]
+    assert [bc1, bc2] == [f"{-effects.loc[(a, 'd_best_change'), 'mean']:.1f}" for a in ("prag_ta1", "prag_ta1_guided")]
+
+
+def test_the_dose_finding_paragraph_is_the_committed_sweep():
+    """docs/guide/who-benefits.md quotes docs/guide/dosefinding/*.csv, written by the ``thymosim dosefind``
+    command the page shows (the figure beside them was drawn from the same run)."""
+    text = " ".join(page("guide/who-benefits.md").split())
+    folder = DOCS / "guide" / "dosefinding"
+    table = pd.read_csv(folder / "dosefinding.csv", keep_default_na=False, na_values=[""])
+    summary = pd.read_csv(folder / "dosefinding_summary.csv").set_index("candidate")
+    command = re.search(r"thymosim dosefind --n (\d+) --seeds (\d+) --doses ([\d.,]+) --every ([\d.,]+) "
+                        r"--thresholds ([\d,]+)", text)
+    n, seeds, doses, every, thresholds = command.groups()
+    assert sorted(table.n.unique()) == [int(n)] and table.seed.nunique() == int(seeds)
+    assert sorted(summary.dose.unique()) == [float(x) for x in doses.split(",")]
+    assert sorted(summary.every.unique()) == [float(x) for x in every.split(",")]
+    assert sorted(summary.threshold.unique()) == [float(x) for x in thresholds.split(",")]
+    match = re.search(r"\((\d+) candidates, (\d+) populations of (\d+) virtual patients, no failure\)", text)
+    assert [int(x) for x in match.groups()] == [len(summary), int(seeds), int(n)]
+    assert (table.status == "ok").all() and table.failed.sum() == 0
+
+    def label(dose, every, threshold):
+        return f"{float(dose):g} mg q{float(every):g}d, threshold {float(threshold):g}"
+
+    low, high = summary.benefit.idxmin(), summary.benefit.idxmax()
+    match = re.search(r"from ([\d.]+) percentage points \(([\d.]+) mg every ([\d.]+) days, threshold (\d+); (\d+) mg "
+                      r"per patient\) to ([\d.]+) \(([\d.]+) mg every ([\d.]+) days, threshold (\d+); (\d+) mg\)", text)
+    b0, d0, e0, t0, m0, b1, d1, e1, t1, m1 = match.groups()
+    assert label(d0, e0, t0) == low and label(d1, e1, t1) == high
+    assert (b0, m0, b1, m1) == (f"{summary.benefit[low]:.1f}", f"{summary.drug_mg[low]:.0f}",
+                                f"{summary.benefit[high]:.1f}", f"{summary.drug_mg[high]:.0f}")
+    match = re.search(r"The recommended regimen is ([\d.]+) mg every ([\d.]+) days with a threshold of (\d+) CD3/µL, "
+                      r"in (\d+) of (\d+) populations \(mean benefit ([\d.]+) points, (\d+) mg per patient\)", text)
+    d, e, t, k, of, b, m = match.groups()
+    chosen = label(d, e, t)
+    assert summary.recommended.idxmax() == chosen and summary.recommended[chosen] == int(k) and int(of) == int(seeds)
+    assert (b, m) == (f"{summary.benefit[chosen]:.1f}", f"{summary.drug_mg[chosen]:.0f}")
+    match = re.search(r"([\d.]+) mg every ([\d.]+) days gives ([\d.]+) points for (\d+) mg, ([\d.]+) mg every ([\d.]+) "
+                      r"days ([\d.]+) points for (\d+) mg \(threshold (\d+)\)", text)
+    da, ea, ba, ma, db, eb, bb, mb, t = match.groups()
+    for dose, every_, benefit, drug in ((da, ea, ba, ma), (db, eb, bb, mb)):
+        row = summary.loc[label(dose, every_, t)]
+        assert (benefit, drug) == (f"{row.benefit:.1f}", f"{row.drug_mg:.0f}")
+    assert float(ba) > float(bb) and abs(float(ma) - float(mb)) < 0.25 * float(mb)  # similar drug, more benefit
+    for _, group in table.groupby("seed"):  # the orderings the paragraph states, in every population
+        benefit = group.set_index(["dose", "every", "threshold"]).benefit.sort_index()
+        for level in ("dose", "threshold"):
+            others = [x for x in ("dose", "every", "threshold") if x != level]
+            assert all((x.diff().dropna() > 0).all() for _, x in benefit.groupby(level=others)), level
+        assert all(x.iloc[0] > x.iloc[-1] for _, x in benefit.groupby(level=["dose", "threshold"]))
+
+
+def test_the_speed_page_states_the_long_follow_up_solver_settings():
+    from thymosim import simulation
+
+    text = " ".join(page("guide/speed.md").split("**Long follow-up.**", 1)[1].split("**Fast path.**")[0].split())
+    rtol = re.search(r"relative tolerance ([0-9.e-]+),", text)
+    days = re.search(r"from (\d+) dose-free days on", text)
+    assert rtol and float(rtol.group(1)) == simulation.QUIET_RTOL, rtol
+    assert days and float(days.group(1)) == simulation.QUIET_SEGMENT, days

@@ -45,17 +45,18 @@ def test_every_generated_page_says_how_it_was_made_and_not_to_edit_it(pages):
 
 def test_the_stale_check_catches_a_changed_parameter(monkeypatch, pages):
     """A value edited in parameters.tsv without regenerating makes the module's page stale."""
-    from thymosim.sbml import reference
+    from thymosim.sbml import pages as model_pages
+    from thymosim.sbml import wiring
     from thymosim.tables import load_parameter_table
 
     table = load_parameter_table()
     table.loc["PK_CL", "value"] = table.value["PK_CL"] * 1.01
-    monkeypatch.setattr(reference, "load_parameter_table", lambda: table)
-    assert reference.pages()["ta1_pk.md"] != pages[DOCS / "model" / "ta1_pk.md"]
+    monkeypatch.setattr(wiring, "load_parameter_table", lambda: table)
+    assert model_pages.pages()["ta1_pk.md"] != pages[DOCS / "model" / "ta1_pk.md"]
 
 
 def test_one_page_per_module_with_its_prose_states_equations_and_parameters(pages):
-    from thymosim.sbml.reference import modules
+    from thymosim.sbml.wiring import modules
     from thymosim.tables import load_parameter_table
 
     found = modules()
@@ -95,7 +96,7 @@ def test_every_equation_is_balanced_latex(pages):
     ("2e-6*TC_k_mem", r"2 \times 10^{-6} \cdot \mathrm{TC\_k\_mem}"),
 ])
 def test_mathml_to_latex(formula, latex):
-    from thymosim.sbml.reference import to_latex
+    from thymosim.sbml.mathml import to_latex
 
     assert to_latex(formula) == latex
 
@@ -106,16 +107,16 @@ def test_the_network_is_the_wiring():
     import libsbml
 
     from thymosim.model import sbml_path
-    from thymosim.sbml import reference
+    from thymosim.sbml import wiring
 
     flat = libsbml.readSBMLFromFile(str(sbml_path())).getModel()
-    found = reference.modules()
-    edges = {(e.source, e.target): set(e.signals) for e in reference.wiring(found, flat)}
+    found = wiring.modules()
+    edges = {(e.source, e.target): set(e.signals) for e in wiring.wiring(found, flat)}
     assert edges[("PK", "DC")] == {"C_TA1"}
     assert {"kill_T_chemo", "marrow"} <= edges[("CHEMO", "TC")] and edges[("RT", "TC")] == {"kill_T_rt"}
     assert {"IL2", "IL7"} <= edges[("CK", "TC")] and "CD4_lymphoid" in edges[("TC", "CK")]
     assert "CD4_0" in edges[("patient", "TC")]
-    entries = reference.drug_entries(flat, found, reference._drug_table())
+    entries = wiring.drug_entries(flat, found, wiring.drug_table())
     assert entries["PK"] == ["thymalfasin"] and {"cisplatin", "vinorelbine", "ifosfamide"} <= set(entries["CHEMO"])
     assert "radiotherapy" in entries["RT"]
 
@@ -188,7 +189,7 @@ def test_mkdocs_nav_names_pages_that_exist():
             yield entry
 
     written = {"changelog.md", *(hooks.API if hooks else ("api/core.md", "api/sbml.md", "api/analysis.md",
-                                                          "api/plots.md"))}
+                                                          "api/plots.md", "api/workflows.md"))}
     for page in walk(config["nav"]):
         assert page in written or (DOCS / page).exists() or (ROOT / page).exists(), page
 

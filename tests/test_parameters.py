@@ -75,9 +75,9 @@ def test_patient_defaults_and_healthy_read_the_table():
 
 
 PREFIXES = ("k", "ka", "d", "p", "g", "K", "E", "CL", "V", "C", "f", "w", "s", "alpha", "slope", "F", "Vmax", "Km",
-            "beta", "r", "conv")
+            "beta", "r", "conv", "age")
 SUFFIXES = ("0", "set", "ref", "rate")
-CONVENTION = {"MTT", "gam", "BSA", "BW"}
+CONVENTION = {"MTT", "gam", "BSA", "BW", "AGE"}
 MODULES = ("PK", "DC", "CK", "TC", "MAC", "CHEMO", "GCSF", "TUM", "IT", "RT")
 
 

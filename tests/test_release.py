@@ -63,7 +63,7 @@ def test_the_model_release_holds_model_scenarios_sedml_tables_and_reference(rele
     import libsedml
 
     from thymosim.model import sbml_path
-    from thymosim.sbml.reference import pages
+    from thymosim.sbml.pages import pages
     from thymosim.scenario import names
 
     with zipfile.ZipFile(release) as archive:

@@ -116,3 +116,19 @@ def test_public_names_are_listed_for_tab_completion():
     code = "import sys, thymosim; dir(thymosim); print('pandas' in sys.modules, 'roadrunner' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]  # dir() imports nothing heavy
+
+
+def test_a_run_after_a_long_dose_free_stretch_equals_a_fresh_runner_s():
+    """Long dose-free stretches are integrated with BDF (simulation.QUIET_SEGMENT), then the cached
+    runner goes back to the model's Adams settings: the next run must be the one a freshly loaded
+    runner gives, to the last bit (roadrunner rebuilds CVODE on a change of method; a setting left
+    behind once moved a later run by 1e-4 of an output's range)."""
+    from thymosim.model import forget_runners
+    from thymosim.scenario import named
+
+    named("prag").simulate(frame=False)  # PRaG ends its doses long before day 180: a BDF stretch
+    after = named("prag_ta1_loading").simulate(frame=False)
+    forget_runners()
+    fresh = named("prag_ta1_loading").simulate(frame=False)
+    for column in fresh:
+        np.testing.assert_array_equal(after[column], fresh[column], err_msg=column)

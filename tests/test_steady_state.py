@@ -54,7 +54,7 @@ def test_the_untreated_virtual_population_is_at_steady_state():
     population = sample_population(60, seed=3).drop(columns="vp")
     for n, (_, row) in enumerate(population.iterrows()):
         patient = Patient(cd3=row.CD3_0, cd4=row.CD4_0, cd8=row.CD8_0, nk=row.NK_0, tumour_diameter=row.D_0,
-                          parameters={k: v for k, v in row.items() if not k.endswith("_0")})
+                          age=row.AGE, parameters={k: v for k, v in row.items() if not k.endswith("_0") and k != "AGE"})
         rr = model.reset(model.values(patient))
         rates = rr.getRatesOfChangeNamedArray()
         ids = [c.rstrip("'") for c in rates.colnames]
@@ -94,3 +94,33 @@ def test_untreated_drift_is_the_adams_solver_noise_and_vanishes_with_bdf():
     model = default_model()
     assert drift(model) < 5e-5            # inside the default solver's accuracy budget (benchmarks/accuracy.py)
     assert drift(model.with_tolerances(model.rtol, model.atol, stiff=True)) < 1e-12
+
+
+AGES = (18.0, 30.0, 45.0, 63.0, 70.0, 90.0, 120.0)
+"""Ages across the covariate's range: the population's bounds (18-90 years), the break of the thymic decline
+(45), and the sanity limit (120)."""
+
+
+@pytest.mark.parametrize("age", AGES)
+def test_untreated_steady_state_at_every_age(age):
+    """Every virtual patient (the 60 sampled patients of the test above, their own age replaced) is at its
+    untreated steady state at each age: the thymic share of naive production changes with age, naive division
+    makes up the rest."""
+    from thymosim.analysis.population import sample_population
+
+    model = default_model()
+    population = sample_population(60, seed=3).drop(columns="vp")
+    for _, row in population.iterrows():
+        patient = Patient(cd3=row.CD3_0, cd4=row.CD4_0, cd8=row.CD8_0, nk=row.NK_0, tumour_diameter=row.D_0, age=age,
+                          parameters={k: v for k, v in row.items() if not k.endswith("_0") and k != "AGE"})
+        rr = model.reset(model.values(patient))
+        rates = rr.getRatesOfChangeNamedArray()
+        ids = [c.rstrip("'") for c in rates.colnames]
+        dx, x = np.asarray(rates).ravel(), np.array([rr.getValue(i) for i in ids])
+        rel = np.where(x != 0, np.abs(dx) / np.where(x != 0, np.abs(x), 1), np.abs(dx) * 1e6)
+        worst = max((i for i, s in enumerate(ids) if not s.startswith(("TUM_V_", "TUM_H_"))), key=lambda i: rel[i])
+        assert rel[worst] < 1e-6, f"age {age}: {ids[worst]}: |dx/dt|/x = {rel[worst]:.2e}"
+        assert 0 < rr["TC_q_thy4"] and 0 < rr["TC_p_N4"], f"age {age}: thymic output and naive division are positive"
+    df = simulate(Patient(age=age), horizon=365, step=73)
+    for col in ("CD4", "CD8", "CD4_naive", "CD4_memory", "CD8_naive", "CD8_memory"):
+        np.testing.assert_allclose(df[col], df[col].iloc[0], rtol=1e-5, err_msg=f"age {age}: {col}")

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from thymosim import Regimen
-from thymosim.analysis.sweep import apply_point, grid, run_sweep, sample
+from thymosim import Dose, Regimen
+from thymosim.analysis.sweep import Job, apply_point, grid, run_sweep, sample
 from thymosim.model import default_model
 from thymosim.scenario import Scenario, named
 
@@ -33,6 +33,43 @@ def test_points_are_validated_like_scenario_files(scenario):
     assert s.regimen.doses[4].amt == 3.2
     with pytest.raises(ValueError, match="PK_nope|not a scenario path"):
         apply_point(scenario.to_dict(), {"PK nope": 1.0})
+
+
+PATIENT_POINTS = [
+    {"PK_CL": 90.0, "patient.cd4": 100.0, "patient.bsa": 2.1},  # valid
+    {"CD4_0": 100.0, "patient.parameters.TC_E_thy_TA1": 5.0, "patient.weight": np.float64(90.0)},  # valid
+    {"PK_CL": -1.0}, {"PK_CL": float("nan")}, {"patient.cd4": 400.0}, {"patient.cd4": "x"},  # refused ...
+    {"patient.bsa": 4.9}, {"patient.weight": 0.0}, {"patient.nosuch": 1.0}, {"CHEMO_cis_rate": 5.0},
+    {"patient.weight": 300.0},  # 0.5 mg/kg thymalfasin: 150 mg per dose, over its 100 mg limit
+]
+
+
+@pytest.mark.parametrize("point", PATIENT_POINTS, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))
+def test_a_virtual_patient_is_applied_without_rebuilding_the_scenario_and_validated_the_same(point):
+    """A point of patient values changes the patient of the scenario validated once (Job.apply); the
+    scenario, or the refusal and its message, is the one a full rebuild from the data form gives."""
+    base = named("cisplatin_vinorelbine_ta1")
+    scenario = Scenario("per_kg", base.regimen + Dose("thymalfasin", "0.5 mg/kg", time=1, ii=3.5, addl=3),
+                        base.patient, horizon=180, step=2.0)
+    job = Job.of(scenario, ["auc_CD4"])
+    assert job.scenario is not None
+    try:
+        expected = apply_point(job.base, point, job.model)
+    except ValueError as err:
+        with pytest.raises(type(err)) as refused:
+            job.apply(point)
+        assert str(refused.value) == str(err) and str(err).startswith(("patient", "doses[5].amt: 0.5 mg/kg x 300 kg"))
+        return
+    assert job.apply(point) == expected
+
+
+def test_a_sweep_records_a_bad_virtual_patient_with_its_reason_and_keeps_the_others(scenario):
+    points = pd.DataFrame({"PK_CL": [90.0, -1.0, 120.0], "patient.cd4": [150.0, 150.0, 400.0]})
+    table = run_sweep(scenario, points, endpoints=["auc_CD4"], progress=False)
+    runs = table.set_index("run")
+    assert runs.status.tolist() == ["ok", "failed", "failed"]
+    assert "patient.parameters.PK_CL: -1.0; allowed: a finite number >= 0" in runs.error[1]
+    assert "Patient.cd3 (422.5) must be >= cd4 + cd8" in runs.error[2] and np.isfinite(runs.value[0])
 
 
 def test_sample_is_seeded_and_log_uniform_over_decades():

@@ -159,7 +159,7 @@ def test_reproduce_seed_refuses_options_it_would_ignore(tmp_path):
 def test_a_median_never_reached_is_written_as_not_reached():
     import pandas as pd
 
-    from thymosim.plots.trial_report import readable
+    from thymosim.workflows.trials import readable
 
     summary = pd.DataFrame({"arm": ["a", "b"], "median_PFS": [float("inf"), 84.0], "ORR": [10.0, 20.0]})
     written = readable(summary)

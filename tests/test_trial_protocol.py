@@ -130,3 +130,51 @@ def test_stopping_at_progression_also_cuts_the_doses_a_count_guided_rule_added()
     cut_here = replace(guided, stop_day=42.0)
     assert max(t for d in cut_here.guided()[0].doses for t in d.times) < 42
     assert Scenario.from_dict(cut_here.to_dict(standalone=False), model=guided.model).stop_day == 42.0
+
+
+def test_stopping_at_progression_in_one_pass_or_in_stages_gives_what_one_full_pass_gives(monkeypatch):
+    """Stopping at progression three ways: (1) one simulation per patient, treatment stopped at the
+    PD scan read during it (the default); (2) patients simulated to day 42, then 84, and only those
+    still without progression to the end of follow-up (252 days), then again with treatment
+    stopped; (3) everyone to the end under full treatment, then again with treatment stopped. (2)
+    must equal (3) bitwise; (1) the same PD days and classes, and values within 1e-5 (its integration
+    restarts at each scan day), for patients progressing in each stage and after."""
+    from thymosim.analysis import trial
+
+    design = Design.named("first_line_nsclc", horizon=252)
+    assert trial.stage_ends(design.scan_days(252), 252) == [42.0, 84.0, 252.0]
+    # each patient's own cumulative new-lesion hazard, then U set to see a new lesion at day 42, 84, 126, never
+    pop = sample_population(4, seed=3).assign(u_new_lesion=1e-300)
+    hazard = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False)[
+        [f"at:new_lesion_hazard@{d:g}" for d in (42, 84, 126)]].to_numpy()
+    pop["u_new_lesion"] = [1 - 1e-12, np.exp(-(hazard[1, 0] + hazard[1, 1]) / 2),
+                           np.exp(-(hazard[2, 1] + hazard[2, 2]) / 2), 1e-300]
+    one = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False)
+    first = one.first_pd_day.to_numpy()
+    assert first[0] == 42.0 and 42 < first[1] <= 84 and (first[2] > 84 or np.isnan(first[2])), first
+    monkeypatch.setattr(trial, "ONE_PASS", False)
+    staged = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False)
+    monkeypatch.setattr(trial, "STAGES", ())
+    assert trial.stage_ends(design.scan_days(252), 252) == [252.0]
+    single = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False)
+    pd.testing.assert_frame_equal(staged, single)
+    pd.testing.assert_frame_equal(one, single, check_exact=False, rtol=1e-5)
+    numbers = single.select_dtypes("number").columns
+    assert not np.array_equal(one[numbers].to_numpy(), single[numbers].to_numpy(), equal_nan=True)  # two paths
+    for column in ("recist", "first_pd_day", "pfs_day", "progression_reason", "new_lesion_day", "confirmed"):
+        pd.testing.assert_series_equal(one[column], single[column])
+
+
+@pytest.mark.slow
+def test_stopping_at_progression_is_identical_serial_with_two_workers_and_read_back(tmp_path):
+    """The one-pass stop at progression (each run's ProgressionCheck, sent to the workers with the
+    sweep) gives the same table serially, on two local processes and when read back from disk."""
+    design = Design.named("first_line_nsclc", horizon=252)
+    pop = sample_population(6, seed=4)
+    serial = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False, seed=2)
+    assert serial.first_pd_day.notna().any()  # some patients stop treatment at a PD scan
+    parallel = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False, seed=2, workers=2,
+                       out=tmp_path / "arm")
+    pd.testing.assert_frame_equal(serial, parallel)
+    resumed = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False, seed=2, out=tmp_path / "arm")
+    pd.testing.assert_frame_equal(serial, resumed)

@@ -4,17 +4,21 @@ immune function after chemotherapy, and a driver that doses any SBML model.
 Layers, each importing only the ones before it (checked by ``tests/test_architecture.py``):
 
 1. core, in this order (each imports only those before it): :mod:`~thymosim.units` ->
+   :mod:`~thymosim.recist` (RECIST 1.1, the one classifier; ``thymosim.analysis.recist`` re-exports it) ->
    :mod:`~thymosim.model` (the Model object: SBML, compiled runner, drug/output/covariate maps;
    its ``default_model()`` reads the tables when first called, an exception) ->
-   :mod:`~thymosim.tables` (``models/*.tsv``) -> :mod:`~thymosim.patient`, :mod:`~thymosim.regimen`
+   :mod:`~thymosim.tables` (``models/*.tsv``) -> :mod:`~thymosim.pk_steady_state` (periodic steady
+   state of a drug's PK, numerically) -> :mod:`~thymosim.patient`, :mod:`~thymosim.regimen`
    -> :mod:`~thymosim.simulation` (``simulate("name")`` resolves a named scenario when called, the
    other exception) -> :mod:`~thymosim.rules` (count-guided rules) -> :mod:`~thymosim.scenario` (TOML
    scenarios, named scenarios);
 2. :mod:`thymosim.sbml` (build, units, comp, export: SBML, OMEX/SED-ML, PEtab) and
    :mod:`thymosim.analysis` (endpoints, sweeps, sensitivity, calibration), which never import
    each other;
-3. :mod:`thymosim.plots` (figures of simulations and analyses);
-4. :mod:`thymosim.cli`.
+3. :mod:`thymosim.plots` (figures of simulations and analyses; they draw, never run);
+4. :mod:`thymosim.workflows` (what a command does: runs scenarios, sweeps, sensitivity, trials,
+   reproductions and agents, returns their tables and writes their output folders);
+5. :mod:`thymosim.cli` (the command line: a thin table of commands over the workflows).
 
 Time is in days everywhere (another SBML model: its own time unit); blood counts are cells/uL.
 """

@@ -14,6 +14,8 @@
                                                 model vs published
     thymosim trial ARM_A ARM_B --paired --n N --out DIR   every patient in every arm: individual effects
     thymosim benefit DIR [--label pfs|os|response|best_change]   who benefits in a paired trial's folder
+    thymosim dosefind --out DIR [--base S] [--n N] [--seeds K] [--doses ...] [--every ...] [--thresholds ...]
+                                                dose finding of a count-guided regimen: benefit vs total drug
     thymosim export sbml --out FILE.xml [--scenario S]   flat SBML L3V2; with a scenario, its doses as events
     thymosim export sbml-comp --out FILE.xml             hierarchical (comp) SBML, one model definition per module
     thymosim export omex --scenario S ... --out F.omex   COMBINE archive: SBML per scenario, SED-ML L1V4, table
@@ -27,7 +29,7 @@ import difflib
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +38,6 @@ from typing import TYPE_CHECKING
 from thymosim import __version__
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from thymosim.scenario import Scenario
 
@@ -104,14 +105,6 @@ class _TopHelpFormatter(argparse.RawDescriptionHelpFormatter, _HelpFormatter):
     """The top-level help: the module's overview as written."""
 
 
-def _progress(items, quiet: bool, desc: str):
-    if quiet:
-        return items
-    from tqdm import tqdm
-
-    return tqdm(items, desc=desc, unit="scenario", file=sys.stderr)
-
-
 def _wrote(paths: Iterable[Path | str], quiet: bool) -> None:
     """One ``wrote PATH`` line per file on stderr, unless ``quiet``."""
     if not quiet:
@@ -124,14 +117,6 @@ def _stamps(folder: Path) -> dict[Path, tuple[int, int]]:
     if not folder.is_dir():
         return {}
     return {p: (s.st_mtime_ns, s.st_size) for p in sorted(folder.rglob("*")) if p.is_file() for s in (p.stat(),)}
-
-
-def _save_figure(fig, path: Path) -> None:
-    """Write a figure and close it (a command run many times in one process leaks no figures)."""
-    import matplotlib.pyplot as plt
-
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def _scenario(name_or_file: str | Path) -> Scenario:
@@ -186,67 +171,6 @@ def _check_factors(scenario: Scenario, factors: list[str]) -> None:
         missing = [f for f in named if (i := re.match(r"doses\[(\d+)\]", f)) and int(i.group(1)) >= len(doses)]
         _suggest(err, [f for f in named if f not in missing], allowed)
         raise
-
-
-def run_scenarios(scenarios: list[str], out: Path, step: float | None = None, parquet: bool = False,
-                  quiet: bool = True, title: str = "") -> pd.DataFrame:
-    """Simulate scenarios (names or TOML paths); write timecourse.csv (+ .parquet), endpoints.csv (one
-    row per scenario: every registered endpoint its outputs allow, ``auc:`` of the outputs of another
-    model; thymalfasin exposure event-exact, as in exposure.csv),
-    exposure.csv (event-exact exposure per dosing interval of each drug with a concentration, a
-    ``scenario`` column first; none without such a drug) and timecourse.png (its thymalfasin panel from
-    a dense re-simulation). A timecourse.parquet or exposure.csv left by an earlier run is removed when
-    not written."""
-    import pandas as pd
-
-    from thymosim.analysis.endpoints import available, defaults_for, evaluate
-    from thymosim.analysis.exposure import NoExposure, exposure, pk_course
-    from thymosim.plots.timecourse import plot_arms
-
-    loaded = [_scenario(s) for s in scenarios]
-    out.mkdir(parents=True, exist_ok=True)
-    arms = {}
-    for scenario in _progress(loaded, quiet, "simulating"):
-        arms[scenario.name] = scenario.simulate(**({"step": step} if step else {}))
-    table = pd.concat([df.assign(scenario=name) for name, df in arms.items()], ignore_index=True)
-    table.to_csv(out / "timecourse.csv", index=False)
-    if parquet:
-        table.to_parquet(out / "timecourse.parquet", index=False)
-    else:
-        (out / "timecourse.parquet").unlink(missing_ok=True)  # a stale file from an earlier run
-    rows = []
-    for scenario in loaded:
-        df = arms[scenario.name]
-        outputs = [c for c in df.columns if c != "time"]
-        names = available(outputs) or list(defaults_for(outputs))
-        rows.append({"scenario": scenario.name, **{n: evaluate(n, df, scenario) for n in names}})
-    pd.DataFrame(rows).to_csv(out / "endpoints.csv", index=False)
-    exposures, pk = [], {}
-    for scenario in loaded:
-        try:  # a scenario without a drug that has a concentration (or of another model) has none
-            exposures.append(exposure(scenario).assign(scenario=scenario.name))
-        except NoExposure:
-            continue
-        if "thymalfasin" in set(exposures[-1].drug):
-            pk[scenario.name] = pk_course(scenario, "thymalfasin", days=21.0)
-    if exposures:
-        table_ = pd.concat(exposures, ignore_index=True)
-        table_[["scenario", *table_.columns[:-1]]].to_csv(out / "exposure.csv", index=False)
-    else:
-        (out / "exposure.csv").unlink(missing_ok=True)  # a stale file from an earlier run
-    regimens = {s.name: s.regimen for s in loaded}
-    labels = {s.name: s.label for s in loaded}
-    fig = plot_arms(arms, title or " vs ".join(labels.values()), regimens=regimens, pk=pk or None, labels=labels)
-    _save_figure(fig, out / "timecourse.png")
-    return table
-
-
-def run_default(out: Path, step: float = 1 / 24, quiet: bool = True, parquet: bool = False) -> pd.DataFrame:
-    """The main job: cisplatin + vinorelbine x4 with and without thymalfasin 1.6 mg SC twice weekly."""
-    from thymosim.scenario import DEFAULT
-
-    return run_scenarios(list(DEFAULT), out, step=step, parquet=parquet, quiet=quiet,
-                         title="Cisplatin + vinorelbine x4 (q21d) with and without thymalfasin 1.6 mg SC BIW")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -380,6 +304,27 @@ def build_parser() -> argparse.ArgumentParser:
     benefit.add_argument("--margin", type=float, default=10.0, help="percentage points, for --label best_change")
     benefit.add_argument("--seed", type=int, default=0, help="random seed of the cross-validation folds")
     benefit.add_argument("--quiet", action="store_true", help="no 'wrote PATH' lines on stderr")
+    dosefind = command("dosefind", "dose finding of a count-guided regimen: every dose x interval x threshold on "
+                                   "the same virtual patients, against them without the drug, over several "
+                                   "populations: dosefinding.csv, dosefinding_summary.csv, dosefinding.png, report.md")
+    dosefind.add_argument("--out", type=Path, required=True, help="output folder")
+    dosefind.add_argument("--base", default="prag_ta1_guided", help=f"{scenario}: the guided arm to rewrite "
+                          "(default: prag_ta1_guided)")
+    dosefind.add_argument("--drug", default="thymalfasin", help="the drug whose dose is searched")
+    dosefind.add_argument("--n", type=_positive_int("--n"), default=40, help="virtual patients per population "
+                          "(default: 40)")
+    dosefind.add_argument("--seeds", type=_positive_int("--seeds", maximum=100), default=3,
+                          help="populations (seeds 0, 1, ...; default: 3)")
+    dosefind.add_argument("--doses", type=_numbers("--doses"), default=[0.8, 1.6, 3.2],
+                          help="mg per maintenance administration, comma-separated (default: 0.8,1.6,3.2)")
+    dosefind.add_argument("--every", type=_numbers("--every"), default=[3.5, 7.0],
+                          help="days between maintenance administrations (default: 3.5,7)")
+    dosefind.add_argument("--thresholds", type=_numbers("--thresholds"), default=None,
+                          help="the rules' count thresholds (default: the base's)")
+    dosefind.add_argument("--share", type=float, default=0.9,
+                          help="recommend the least drug reaching this share of the best benefit (default: 0.9)")
+    dosefind.add_argument("--workers", type=int, default=1, help="local processes")
+    dosefind.add_argument("--quiet", action="store_true", help="no 'wrote PATH' lines on stderr")
     export = command("export", "export the model: SBML, comp SBML, COMBINE/OMEX, PEtab")
     export.add_argument("format", choices=["sbml", "sbml-comp", "omex", "petab"],
                         help="sbml: flat SBML L3V2; sbml-comp: hierarchical (comp) SBML; omex: COMBINE archive "
@@ -395,6 +340,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MAX_N = 100_000
+"""Largest --n (virtual patients, Morris trajectories, Sobol base samples): a sanity limit on memory and time."""
+
+
+def _positive_int(option: str, minimum: int = 1, maximum: int = MAX_N):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"{option}: {text!r}; allowed: a whole number from {minimum} to "
+                                             f"{maximum} (thymosim.cli.MAX_N)")
+        return value
+    return parse
+
+
+def _numbers(option: str):
+    """A comma-separated list of finite numbers > 0 (``--doses 0.8,1.6``)."""
+    def parse(text: str) -> list[float]:
+        try:
+            values = [float(x) for x in str(text).split(",") if x.strip()]
+        except ValueError:
+            values = []
+        if not values or not all(0 < v < float("inf") for v in values):
+            raise argparse.ArgumentTypeError(f"{option}: {text!r}; allowed: comma-separated numbers > 0")
+        return values
+    return parse
+
+
+def _sizes(text: str) -> list[int]:
+    """``--power``: comma-separated whole numbers >= 1 (per-arm sizes)."""
+    parse = _positive_int("--power")
+    return [parse(x.strip()) for x in str(text).split(",") if x.strip()]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
@@ -404,38 +385,7 @@ def main(argv: list[str] | None = None) -> None:
         (parser.commands[args.command] if all(u in after for u in unknown) else parser).error(
             f"unrecognized arguments: {' '.join(unknown)}")
     try:
-        if args.command == "export":
-            return _export(args)
-        if args.command == "calibrate":
-            return _calibrate(args)
-        if args.command == "sweep":
-            return _sweep(args)
-        if args.command == "exposure":
-            return _exposure(args)
-        if args.command == "trial":
-            return _trial(args)
-        if args.command == "agents":
-            return _agents(args)
-        if args.command == "benefit":
-            from thymosim.plots.benefit import benefit_report
-
-            return _wrote(benefit_report(args.folder, args.out, args.arm, args.effect, args.label, args.margin,
-                                         args.seed), args.quiet)
-        if args.command == "sensitivity":
-            return _sensitivity(args)
-        if args.command == "list":
-            return _list(args.what)
-        if args.command == "scenarios":
-            from thymosim.scenario import named, names
-
-            for name in names():
-                print(f"{name:28s} {named(name).description}")
-            return
-        if args.command == "run" and args.scenario is None:
-            run_default(args.out, step=args.step or 1 / 24, quiet=args.quiet, parquet=args.parquet)
-        else:
-            chosen = [args.scenario] if args.command == "run" else args.scenarios
-            run_scenarios(chosen, args.out, args.step, args.parquet, args.quiet)
+        COMMANDS[args.command](args)
     except BrokenPipeError:  # output piped into a command that stopped reading (e.g. head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(1) from None
@@ -457,36 +407,33 @@ def main(argv: list[str] | None = None) -> None:
         if not isinstance(err, known):
             message = f"internal error ({type(err).__name__}: {message}); rerun with --debug for the traceback"
         raise SystemExit(f"thymosim: {message}") from None
-    _wrote([args.out / "timecourse.csv", *([args.out / "timecourse.parquet"] if args.parquet else []),
-            args.out / "endpoints.csv", *([args.out / "exposure.csv"] if (args.out / "exposure.csv").is_file() else []),
-            args.out / "timecourse.png"], args.quiet)
+
+
+def _run(args) -> None:
+    """``thymosim run`` and ``thymosim compare``: time course, endpoints, exposure and figure in ``--out``."""
+    from thymosim.workflows.scenarios import DEFAULT_STEP, default_files, scenario_files
+
+    if args.command == "run" and args.scenario is None:
+        files = default_files(args.out, step=args.step or DEFAULT_STEP, quiet=args.quiet, parquet=args.parquet)
+    else:
+        chosen = [args.scenario] if args.command == "run" else args.scenarios
+        files = scenario_files([_scenario(s) for s in chosen], args.out, args.step, args.parquet, args.quiet)
+    _wrote(files, args.quiet)
+
+
+def _scenarios(args) -> None:
+    """``thymosim scenarios``: one line per named scenario, with its description."""
+    from thymosim.scenario import named, names
+
+    for name in names():
+        print(f"{name:28s} {named(name).description}")
 
 
 def _agents(args) -> None:
     """``thymosim agents``: agents.csv, claims.csv and agents.png in ``--out``."""
-    from thymosim.analysis.agents import claims, compare_agents
-    from thymosim.plots.agents import plot_agents
+    from thymosim.workflows.agents import agent_files
 
-    population = None
-    if args.n < 0:
-        raise ValueError(f"--n: {args.n}; allowed: 0 (no virtual population) or a positive number of patients")
-    if args.n:
-        from thymosim.analysis.population import virtual_population
-
-        population = virtual_population(args.n, seed=args.seed, workers=args.workers)
-    table, courses = compare_agents(population=population, workers=args.workers, progress=not args.quiet)
-    args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / "agents.csv", index=False)
-    claims(table).to_csv(args.out / "claims.csv", index=False)
-    for stale in args.out.glob("agents_*.png"):
-        stale.unlink()
-    files = [args.out / "agents.csv", args.out / "claims.csv"]
-    for who, arms in courses.items():
-        path = args.out / ("agents.png" if who == "typical" else f"agents_{who}.png")
-        fig = plot_agents(arms, f"{who} patient: cisplatin + vinorelbine x 4 with each agent")
-        _save_figure(fig, path)
-        files.append(path)
-    _wrote(files, args.quiet)
+    _wrote(agent_files(args.out, args.n, args.seed, args.workers, progress=not args.quiet), args.quiet)
 
 
 def _exposure(args) -> None:
@@ -500,6 +447,25 @@ def _exposure(args) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / "exposure.csv", index=False)
     _wrote([args.out / "exposure.csv"], args.quiet)
+
+
+def _dosefind(args) -> None:
+    """``thymosim dosefind``: dose finding of a count-guided regimen, its tables, figure and report."""
+    from thymosim.workflows.dosefinding import dosefinding_files
+
+    files, result = dosefinding_files(args.out, args.doses, args.every, args.thresholds, n=args.n,
+                                      seeds=range(args.seeds), base=_scenario(args.base), drug=args.drug,
+                                      share=args.share, workers=args.workers, progress=not args.quiet)
+    _wrote(files, args.quiet)
+    print(f"recommended: {result.recommended or 'none'} ({100 * result.agreement:.0f} % of {args.seeds} populations)")
+
+
+def _benefit(args) -> None:
+    """``thymosim benefit``: who benefits, in the paired trial's folder or ``--out``."""
+    from thymosim.workflows.benefit import benefit_files
+
+    _wrote(benefit_files(args.folder, args.out, args.arm, args.effect, args.label, args.margin, args.seed),
+           args.quiet)
 
 
 def _export(args) -> None:
@@ -541,32 +507,10 @@ def _calibrate(args) -> None:
         _wrote(written or [model_dir() / "parameters.tsv"], args.quiet)
 
 
-MAX_N = 100_000
-"""Largest --n (virtual patients, Morris trajectories, Sobol base samples): a sanity limit on memory and time."""
-
-
-def _positive_int(option: str, minimum: int = 1, maximum: int = MAX_N):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = minimum - 1
-        if not minimum <= value <= maximum:
-            raise argparse.ArgumentTypeError(f"{option}: {text!r}; allowed: a whole number from {minimum} to "
-                                             f"{maximum} (thymosim.cli.MAX_N)")
-        return value
-    return parse
-
-
-def _sizes(text: str) -> list[int]:
-    """``--power``: comma-separated whole numbers >= 1 (per-arm sizes)."""
-    parse = _positive_int("--power")
-    return [parse(x.strip()) for x in str(text).split(",") if x.strip()]
-
-
 def _trial(args) -> None:
-    from thymosim.plots.trial_report import reproduce_seed, run_trial_report
+    """``thymosim trial``: a randomised or paired trial of the arms, or the reproduction (--reproduce-seed)."""
     from thymosim.scenario import ScenarioError
+    from thymosim.workflows.trials import paired_files, reproduction_files, trial_files
 
     if args.reproduce_seed:
         ignored = [name for name, given in (("arms", args.arms), ("--paired", args.paired),
@@ -576,8 +520,8 @@ def _trial(args) -> None:
         if ignored:
             raise ScenarioError(f"trial --reproduce-seed runs its own arms on scans every 42 days with local "
                                 f"processes; remove {', '.join(ignored)}")
-        files = reproduce_seed(args.out, n=args.n or 200, seed=args.seed, workers=args.workers,
-                               progress=not args.quiet)
+        files = reproduction_files(args.out, n=args.n or 200, seed=args.seed, workers=args.workers,
+                                   progress=not args.quiet)
     else:
         if len(args.arms) < 2:
             raise ScenarioError("trial: give two or more arms (scenario names or TOML files), or --reproduce-seed")
@@ -586,29 +530,14 @@ def _trial(args) -> None:
         from thymosim.analysis.trial import Design
 
         design = Design.named(args.design) if args.design is not None else Design(scan_every=args.scan_every)
+        arms = [_scenario(a) for a in args.arms]
         if args.paired:
-            return _wrote(_paired(args, design), quiet=False)
-        files = run_trial_report([_scenario(a) for a in args.arms], args.out, args.n or 100, args.seed,
-                                 args.scan_every, args.power, args.workers, args.scheduler, not args.quiet,
-                                 design=design)
+            files = paired_files(arms, args.out, args.n or 100, args.seed, design, workers=args.workers,
+                                 scheduler=args.scheduler, progress=not args.quiet)
+        else:
+            files = trial_files(arms, args.out, args.n or 100, args.seed, args.scan_every, args.power, args.workers,
+                                args.scheduler, not args.quiet, design=design)
     _wrote(files, quiet=False)  # also with --quiet (only the progress bars): tests/test_trial.py relies on it
-
-
-def _paired(args, design) -> list[Path]:
-    """``trial --paired``: the paired run's files and the randomised trial drawn from it."""
-    from thymosim.analysis.paired import PAIRED_FILES, run_paired
-    from thymosim.plots.trial_report import readable
-
-    n = args.n or 100
-    args.out.mkdir(parents=True, exist_ok=True)
-    for name in (*PAIRED_FILES, "randomised_summary.csv"):
-        (args.out / name).unlink(missing_ok=True)
-    paired = run_paired([_scenario(a) for a in args.arms], len(args.arms) * n, args.seed,
-                        design, out=args.out, workers=args.workers,
-                        scheduler=args.scheduler, progress=not args.quiet)
-    readable(paired.summary).to_csv(args.out / "summary.csv", index=False)
-    readable(paired.randomised(n).summary).to_csv(args.out / "randomised_summary.csv", index=False)
-    return [args.out / name for name in (*PAIRED_FILES, "randomised_summary.csv")]
 
 
 def _list(what: str) -> None:
@@ -637,11 +566,6 @@ def _list(what: str) -> None:
         print(f"{name}\t{text}")
 
 
-def _slug(name: str) -> str:
-    """A file-name-safe form of an endpoint name (``auc:[C_dopa]`` -> ``auc_C_dopa``)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")
-
-
 def _parse_value(text: str):
     try:
         return float(text)
@@ -650,10 +574,11 @@ def _parse_value(text: str):
 
 
 def _sweep(args) -> None:
+    """``thymosim sweep``: sweep.csv, each run's results and the figures in ``--out``."""
     from thymosim.analysis.endpoints import defaults_for
-    from thymosim.analysis.sweep import grid, run_sweep
-    from thymosim.plots.sensitivity import dose_response, heatmap
+    from thymosim.analysis.sweep import Failures
     from thymosim.scenario import ScenarioError
+    from thymosim.workflows.sweeps import sweep_files
 
     factors = {}
     for spec in args.factor:
@@ -665,22 +590,8 @@ def _sweep(args) -> None:
     endpoints = args.endpoint or list(defaults_for(list(scenario.outputs or scenario.model.outputs)))
     _check_endpoints(scenario, endpoints)  # what run_sweep checks first, with "did you mean X?"
     _check_factors(scenario, list(factors))
-    table = run_sweep(scenario, grid(factors), endpoints=endpoints, out=args.out / "runs",
-                      workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
-                      overwrite=args.overwrite)
-    from thymosim.analysis.sweep import write_atomically
-
-    write_atomically(args.out / "sweep.csv", lambda tmp: table.to_csv(tmp, index=False))
-    written = [args.out / "runs", args.out / "sweep.csv"]
-    names_ = list(factors)
-    if len(names_) == 1 and all(isinstance(v, float) for v in factors[names_[0]]):
-        written.append(args.out / "dose_response.png")
-        _save_figure(dose_response(table, names_[0], endpoints, scenario), written[-1])
-    elif len(names_) == 2:
-        written.append(args.out / "heatmap.png")
-        _save_figure(heatmap(table, names_[0], names_[1], endpoints[0], scenario), written[-1])
-    from thymosim.analysis.sweep import Failures
-
+    table, written = sweep_files(scenario, factors, endpoints, args.out, workers=args.workers,
+                                 scheduler=args.scheduler, progress=not args.quiet, overwrite=args.overwrite)
     failures = Failures.of_table(table)
     detail = failures.summary().partition(" failed ")[2]  # "(10.0 %): 2 x reason"
     print(f"{failures.runs} runs, {failures.failed} failed{' ' + detail if detail else ''}", file=sys.stderr)
@@ -703,64 +614,45 @@ def _bounds(specs: list[str]) -> dict[str, tuple[float, float]]:
 
 
 def _sensitivity(args) -> None:
-    from thymosim.analysis import sensitivity as sa
-    from thymosim.plots.sensitivity import morris_plot, sobol_plot, tornado
+    """``thymosim sensitivity``: local, Morris or Sobol indices and figures in ``--out``."""
+    from thymosim.analysis.sensitivity import default_endpoints
+    from thymosim.workflows.sensitivity import sensitivity_files
 
     scenario = _scenario(args.scenario)
-    endpoints = args.endpoint or list(sa.default_endpoints(scenario))
+    endpoints = args.endpoint or list(default_endpoints(scenario))
     _check_endpoints(scenario, endpoints)
     bounds = _bounds(args.bounds)
-    args.out.mkdir(parents=True, exist_ok=True)
     chosen = args.parameters.split(",") if args.parameters else None
+    written: list[Path] = []
     try:
-        local = sa.local_sensitivity(scenario, chosen, endpoints, workers=args.workers, scheduler=args.scheduler,
-                                     progress=not args.quiet)
+        sensitivity_files(scenario, args.method, endpoints, args.out, chosen, bounds, n=args.n, seed=args.seed,
+                          workers=args.workers, scheduler=args.scheduler, progress=not args.quiet,
+                          accept_imputation=args.accept_imputation, say=lambda line: print(line, file=sys.stderr),
+                          written=written)
     except KeyError as err:
         if chosen and "unknown parameter" in str(err):
             _suggest(err, chosen, [*scenario.model.defaults, *scenario.model.covariates.values()])
         raise
-    if line := local.attrs["failures"].summary("local sensitivity"):
-        print(line, file=sys.stderr)
-    written: list[Path] = []
-    try:
-        if args.method == "local":
-            local.to_csv(args.out / "local_sensitivity.csv", index=False)
-            written.append(args.out / "local_sensitivity.csv")
-            for endpoint in endpoints:
-                path = args.out / f"tornado_{_slug(endpoint)}.png"
-                _save_figure(tornado(local, endpoint), path)
-                written.append(path)
-            return
-        for endpoint in endpoints:
-            ranked = (local[local.endpoint == endpoint].assign(a=lambda d: d.sensitivity.abs())
-                      .sort_values("a", ascending=False).parameter)
-            params = chosen or list(ranked[:20])
-            extra = sorted(set(bounds) - set(params))
-            if extra:
-                raise ValueError(f"--bounds {', '.join(extra)}: not among the parameters analysed; allowed: "
-                                 f"{', '.join(params)}")
-            problem = sa.problem(params, bounds, model=scenario.model)
-            f = sa.model_function(scenario, params, endpoint, workers=args.workers, scheduler=args.scheduler,
-                                  progress=not args.quiet, impute=args.accept_imputation)
-            png, csv = (args.out / f"{args.method}_{_slug(endpoint)}{ext}" for ext in (".png", ".csv"))
-            failures = args.out / f"{args.method}_{_slug(endpoint)}_failures.csv"
-            try:
-                if args.method == "morris":
-                    result = sa.morris_indices(f, problem, trajectories=args.n, seed=args.seed)
-                    _save_figure(morris_plot(result, endpoint), png)
-                else:
-                    result = sa.sobol_indices(f, problem, n=args.n, seed=args.seed)
-                    _save_figure(sobol_plot(result, endpoint), png)
-            finally:
-                if len(f.failures):  # also when too many failed: what failed and why
-                    f.failures.to_csv(failures, index=False)
-                    written.append(failures)
-            result.to_csv(csv)
-            written += [png, csv]
-            if line := result.attrs["failures"].summary(f"{args.method} {endpoint}"):
-                print(f"{line} (details: {failures})", file=sys.stderr)
     finally:  # also what was written before an error
         _wrote(written, args.quiet)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "scenarios": _scenarios,
+    "list": lambda args: _list(args.what),
+    "run": _run,
+    "compare": _run,
+    "exposure": _exposure,
+    "sweep": _sweep,
+    "sensitivity": _sensitivity,
+    "calibrate": _calibrate,
+    "trial": _trial,
+    "agents": _agents,
+    "benefit": _benefit,
+    "dosefind": _dosefind,
+    "export": _export,
+}
+"""What each command of :func:`build_parser` runs (:func:`main` calls it with the parsed options)."""
 
 
 if __name__ == "__main__":

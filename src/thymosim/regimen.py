@@ -50,6 +50,7 @@ import pandas as pd
 
 from thymosim import units
 from thymosim.model import Drug, Model, default_model
+from thymosim.pk_steady_state import pk_system
 from thymosim.tables import parameter_value
 
 WEIGHT = parameter_value("BW")
@@ -462,138 +463,26 @@ def _given(dose: Dose, bsa: float | None, weight: float | None) -> tuple[float, 
     return dose.amt, dose.per_bsa, dose.per_weight
 
 
-def _pk_system(model: Model, drug: Drug, values: Mapping[str, float]):
-    """The drug's PK sub-system in ``model`` with parameter ``values``, found and checked numerically
-    from the compiled model (no rate law here): ``(states, J, entry)``. ``states``: the state ids
-    connected by mass flow through reactions (stoichiometry) to the drug's bolus target or to the
-    states its infusion input feeds (an SC depot and the central amount, whichever route doses), less
-    pure accumulators (cumulative eliminated amounts, which nothing depends on and which never
-    decay); ``J`` [1/day]: their Jacobian, by finite differences
-    of roadrunner's rates of change (exact for a linear system up to rounding); ``entry``: d(states)/dt
-    per unit infusion rate (None without an infusion input). Raises ValueError (field ``ss``) unless
-    the sub-system is linear and independent of the rest of the model: its rates depend on no
-    other state, and are affine in its own states over a dose-sized range."""
-    import numpy as np
-
-    rr = model.reset(values)
-    mod = rr.model
-    rates = lambda: np.asarray(rr.getRatesOfChange(), float)  # noqa: E731
-    f0 = rates()
-    ids = [mod.getStateVectorId(i) for i in range(len(f0))]
-    x0 = np.array([rr.getValue(i) for i in ids])
-    allowed = "allowed: ss only for a drug whose PK is linear and independent of the rest of the model (e.g. " \
-              "thymalfasin, cisplatin)"
-    entries: set[str] = set()
-    if drug.target in ids:
-        entries.add(drug.target)
-    elif drug.target:
-        raise ValueError(f"ss: {drug.name} is dosed into {drug.target}, not a state of the model; {allowed}")
-    entry = None
-    if drug.rate:
-        base = rr.getValue(drug.rate)
-        rr.setValue(drug.rate, base + 1.0)
-        entry = rates() - f0
-        rr.setValue(drug.rate, base)
-        entries |= {ids[i] for i in np.flatnonzero(entry)}
-    stoich = rr.getFullStoichiometryMatrix()
-    n = np.asarray(stoich)
-    row = {s: i for i, s in enumerate(stoich.rownames)}
-    reached, frontier = set(entries), list(entries)
-    while frontier:
-        s = frontier.pop()
-        if s not in row:
-            continue
-        for r in np.flatnonzero(n[row[s]]):
-            for p in np.flatnonzero(n[:, r]):
-                if stoich.rownames[p] not in reached:
-                    reached.add(stoich.rownames[p])
-                    frontier.append(stoich.rownames[p])
-    def jacobian(x: np.ndarray) -> np.ndarray:
-        for sid, v in zip(ids, x, strict=True):
-            rr.setValue(sid, v)
-        f, out = rates(), np.empty((len(ids), len(ids)))
-        for j, sid in enumerate(ids):
-            h = 1e-3 * max(abs(x[j]), 1.0)
-            rr.setValue(sid, x[j] + h)
-            out[:, j] = (rates() - f) / h
-            rr.setValue(sid, x[j])
-        return out
-
-    jac = jacobian(x0)
-    index = {s: i for i, s in enumerate(ids)}
-    pk = [index[s] for s in ids if s in reached and (jac[:, index[s]].any())]
-    if not pk or not entries <= {ids[i] for i in pk}:
-        raise ValueError(f"ss: {drug.name} enters no decaying state of the model; {allowed}")
-    rest = [i for i in range(len(ids)) if i not in pk]
-    block = jac[np.ix_(pk, pk)]
-    scale = np.abs(block).max()
-    loaded = x0.copy()
-    loaded[pk] += 1e2 * np.maximum(np.abs(x0[pk]), 1.0)
-    for at in (jac, jacobian(loaded)):  # with and without drug: a coupling such as clearance x ANC is 0 at 0
-        coupling = np.abs(at[np.ix_(pk, rest)])
-        if coupling.max(initial=0.0) > 1e-9 * scale:
-            others = sorted({ids[rest[j]] for j in np.flatnonzero(coupling.max(axis=0) > 1e-9 * scale)})
-            raise ValueError(f"ss: the states {drug.name} feeds ({', '.join(ids[i] for i in pk)}) depend on other "
-                             f"states ({', '.join(others[:5])}); {allowed}")
-    for sid, v in zip(ids, x0, strict=True):
-        rr.setValue(sid, v)
-    for amplitude in (1e-2, 1e4):  # affine over a dose-sized range: no saturable step
-        step = amplitude * np.maximum(np.abs(x0[pk]), 1.0)
-        for k, i in enumerate(pk):
-            rr.setValue(ids[i], x0[i] + step[k])
-        change = rates()[pk] - f0[pk]
-        for i in pk:
-            rr.setValue(ids[i], x0[i])
-        expected = block @ step
-        if not np.allclose(change, expected, rtol=1e-6, atol=1e-9 * scale * np.abs(step).max()):
-            raise ValueError(f"ss: the PK of {drug.name} ({', '.join(ids[i] for i in pk)}) is not linear in its "
-                             f"amounts (saturable); {allowed}")
-    return [ids[i] for i in pk], block, None if entry is None else entry[pk]
-
-
 def steady_state(dose: Dose, bsa: float, weight: float = WEIGHT, values: Mapping[str, float] | None = None,
                  model: Model | None = None) -> list[tuple[float, str, float]]:
     """Actions ``(time, state, amount)`` that put the drug's PK states at the periodic steady state of
     ``dose`` (every ``dose.ii`` days) just before its first administration (a cycled record: just before
-    day 1 of its first cycle), in model amounts.
-
-    For a linear, autonomous PK sub-system dx/dt = J x + input (:func:`_pk_system`: ``J`` from the
-    compiled model, numerically), the state a time ``theta`` after one administration is z(theta) =
-    exp(J (theta - dur)) * (bolus: the amount into its target; infusion: the integral over dur of
-    exp(J s) entry rate, from an augmented matrix exponential), and at steady state the state at that
-    phase is the sum over all earlier administrations, sum_m Phi^m z(theta) = (I - Phi)^-1 z(theta),
-    Phi = exp(J ii) the transition matrix over one interval; theta = ii (a cycled record: ii minus its
-    offset from day 1). Matrix exponentials rather than simulated intervals: exact for a linear system,
-    independent of the solver's tolerances (a trough of 1e-10 of the dose stays accurate), and about a
-    millisecond. ``values``: the parameter values of the simulation (default: ``model``'s defaults);
-    ``model``: default the default model (the dose's drug must belong to it)."""
-    import numpy as np
-    from scipy.linalg import expm, solve
-
+    day 1 of its first cycle), in model amounts: :meth:`thymosim.pk_steady_state.PKSystem.periodic_state`
+    of the drug's PK sub-system (:func:`thymosim.pk_steady_state.pk_system`) at the phase theta = ii (a
+    cycled record: ii minus its offset from day 1). ``values``: the parameter values
+    of the simulation (default: ``model``'s defaults); ``model``: default the default model (the dose's
+    drug must belong to it)."""
     if model is None:
         model = default_model()
         if model.drugs.get(dose.drug) != dose.spec:
             raise ValueError(f"ss: {dose.drug} is not a drug of the default model; pass the model of its drug map")
     values = model.values() if values is None else values
-    states, jac, entry = _pk_system(model, dose.spec, values)
-    amount = dose.model_amount(bsa, weight)
+    system = pk_system(model, dose.spec, values)
     offset = dose.in_cycle[0] if dose.in_cycle is not None else 0.0
     theta = dose.ii - offset
     if theta < dose.dur:
         raise ValueError(f"ss: {dose.drug} on cycle day {offset + 1:g} with dur {dose.dur:g} day: the infusion of the "
                          "previous cycle would still run on day 1; allowed: ss records whose infusion ends by then")
-    k = len(states)
-    if dose.dur > 0:
-        if entry is None:
-            raise ValueError(f"dur: {dose.drug} has no infusion input; allowed: dur = 0 with ss")
-        augmented = np.zeros((k + 1, k + 1))
-        augmented[:k, :k], augmented[:k, k] = jac, entry * amount / dose.dur
-        start = expm(augmented * dose.dur)[:k, k]  # state at the end of one infusion, from zero
-    else:
-        start = np.zeros(k)
-        start[states.index(dose.spec.target)] = amount
-    z = expm(jac * (theta - dose.dur)) @ start
-    phi = expm(jac * dose.ii)
-    state = solve(np.eye(k) - phi, z)
+    state = system.periodic_state(dose.model_amount(bsa, weight), dose.ii, dose.dur, theta)
     begin = dose.time - offset
-    return [(begin, sid, float(x)) for sid, x in zip(states, state, strict=True) if x != 0]
+    return [(begin, sid, x) for sid, x in state.items() if x != 0]

@@ -68,6 +68,10 @@ changes the drug's doses from the visit on::
     ii = "1 day"
     addl = 6                       # (addl, not until: until is absolute)
 
+``consecutive = 2`` makes the comparison hold on two visits in a row before the rule fires (at the
+second). A rule on progression names no comparison: ``on = "progression"``, ``visits`` the
+follow-up scan days (> 0; day 0 is the baseline scan), ``action``, ``drug`` (and ``output``, default
+``tumour_diameter``); it fires at the first scan RECIST 1.1 reads as progression.
 ``action = "scale"`` takes ``factor = 0.5`` instead of doses. Rules sharing a visit and a drug must
 not act differently (an error). ``stop_day = 42`` (optional, top level) removes every
 administration on or after that day, those the rules add included (a trial's stop at progression).
@@ -97,7 +101,8 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,12 +113,13 @@ from thymosim import units
 from thymosim.model import DomainError, Drug, InfeasibleBaseline, Model, ModelError, Output, default_model, model_dir
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen, lookup_drug, steady_state
-from thymosim.rules import Rule, before, check, guided
+from thymosim.rules import CONDITIONS, PROGRESSION_OUTPUT, Rule, before, check, guided
 from thymosim.simulation import SimulationError, over_limits, simulate
 
 TOP_KEYS = ("name", "title", "description", "source", "model", "horizon", "step", "outputs", "patient", "drugs",
             "doses", "rules", "stop_day")
-RULE_KEYS = ("name", "output", "visits", "when", "threshold", "action", "drug", "doses", "factor", "once")
+RULE_KEYS = ("name", "on", "output", "visits", "when", "threshold", "consecutive", "action", "drug", "doses", "factor",
+             "once")
 DRUG_KEYS = ("target", "rate", "unit", "routes", "description", "exposure", "exposure_unit")
 MAX_NAME, MAX_TEXT = 200, 5_000  # characters of a scenario's name and of its description/source
 PATIENT_KEYS = tuple(f.name for f in fields(Patient))
@@ -195,23 +201,48 @@ class Scenario:
                 and not self._default_with_drugs():
             raise ScenarioError(f"scenario {self.name!r}: its model {self.model.name!r} was not read from a file; "
                                 "save the SBML and name it in the scenario (model = \"file.xml\")")
-        patient = {k: getattr(self.patient, k) for k in PATIENT_KEYS
-                   if k != "parameters" and (k in self.model.covariates or k in DRIVER_KEYS)}
-        if self.patient.parameters:
-            patient["parameters"] = dict(self.patient.parameters)
+        patient = self._patient_table()
         data = {"name": self.name, **({"title": self.title} if self.title else {}),
                 "description": self.description, "source": self.source,
                 **self.declared, "horizon": self.horizon, "step": self.step, "patient": patient,
                 "doses": _records(self.regimen)}
         if self.rules:
-            data["rules"] = [{k: v for k, v in (("name", r.name), ("output", r.output), ("visits", list(r.visits)),
-                                                ("when", r.when), ("threshold", r.threshold), ("action", r.action),
-                                                ("drug", r.drug), ("once", r.once), ("factor", r.factor),
-                                                ("doses", _records(r.doses))) if v not in (None, "", [])}
-                             for r in self.rules]
+            data["rules"] = [{k: v for k, v in (("name", r.name), ("on", r.on if r.on != "count" else None),
+                                                ("output", r.output), ("visits", list(r.visits)),
+                                                ("when", r.when), ("threshold", r.threshold),
+                                                ("consecutive", r.consecutive if r.consecutive != 1 else None),
+                                                ("action", r.action), ("drug", r.drug), ("once", r.once),
+                                                ("factor", r.factor), ("doses", _records(r.doses)))
+                              if v not in (None, "", [])} for r in self.rules]
         if self.stop_day is not None:
             data["stop_day"] = self.stop_day
         return data | ({"outputs": list(self.outputs)} if self.outputs else {})
+
+    def _patient_table(self) -> dict[str, Any]:
+        """The data form of the patient: the fields the model takes (covariates, bsa, weight) and any
+        parameters."""
+        patient: dict[str, Any] = {k: getattr(self.patient, k) for k in PATIENT_KEYS
+                                   if k != "parameters" and (k in self.model.covariates or k in DRIVER_KEYS)}
+        if self.patient.parameters:
+            patient["parameters"] = dict(self.patient.parameters)
+        return patient
+
+    def with_patient(self, values: Mapping[str, Any] | None = None,
+                     parameters: Mapping[str, Any] | None = None) -> Scenario:
+        """A copy with patient fields ``values`` (``cd4``, ``bsa`` ...: :data:`PATIENT_KEYS`) and ``parameters``
+        (id -> value) changed. The new patient table is validated as in a scenario file (raises
+        :class:`ScenarioError` naming the field), and so are the doses' amounts for its body surface
+        area and weight; the rest of the scenario, validated when it was made, is kept as it is (what a
+        sweep of patient values needs, once per virtual patient)."""
+        table = self._patient_table() | dict(values or {})
+        if parameters:
+            table["parameters"] = {**table.get("parameters", {}), **parameters}
+        patient = _patient(table, self.model)
+        try:
+            self.regimen.check_amounts(patient.bsa, patient.weight)
+        except ValueError as err:
+            raise ScenarioError(str(err)) from None
+        return replace(self, patient=patient)
 
     def _default_with_drugs(self) -> bool:
         base = default_model()
@@ -259,7 +290,8 @@ class Scenario:
         outputs = data.get("outputs", [])
         if not isinstance(outputs, list) or ("outputs" in data and not outputs) or any(
                 not isinstance(o, str) or o not in model.outputs for o in outputs):
-            raise ScenarioError(f"outputs: {str(outputs)[:200]}; allowed: a non-empty list from {list(model.outputs)}")
+            raise ScenarioError(f"outputs: {str(outputs)[:100]}; allowed: a non-empty list from "
+                                f"{', '.join(model.outputs)}")
         if twice := sorted({o for o in outputs if outputs.count(o) > 1}):
             raise ScenarioError(f"outputs: {', '.join(twice)} given twice; allowed: each output once")
         rules = _rules(data.get("rules", []), model, horizon)
@@ -491,10 +523,15 @@ def _rules(tables: Any, model: Model, horizon: float) -> tuple[Rule, ...]:
     for i, table in enumerate(tables):
         prefix = f"rules[{i}]."
         _check_keys(prefix, table, RULE_KEYS)
-        missing = [k for k in ("output", "visits", "when", "threshold", "action", "drug") if k not in table]
+        on = table.get("on", "count")
+        if on not in CONDITIONS:
+            raise ScenarioError(f"{prefix}on: {str(on)[:50]!r}; allowed: {', '.join(CONDITIONS)}")
+        needed = ("visits", "action", "drug") if on == "progression" else (
+            "output", "visits", "when", "threshold", "action", "drug")
+        missing = [k for k in needed if k not in table]
         if missing:
-            raise ScenarioError(f"{prefix}{missing[0]}: required; a rule needs output, visits, when, threshold, "
-                                "action and drug")
+            raise ScenarioError(f"{prefix}{missing[0]}: required; a rule {'on progression ' * (on != 'count')}"
+                                f"needs {', '.join(needed[:-1])} and {needed[-1]}")
         if not isinstance(table["drug"], str):
             raise ScenarioError(f"{prefix}drug: {table['drug']!r}; allowed: a drug name ({', '.join(model.drugs)})")
         try:
@@ -515,10 +552,11 @@ def _rules(tables: Any, model: Model, horizon: float) -> tuple[Rule, ...]:
                                                for v in visits):
             raise ScenarioError(f"{prefix}visits: {str(visits)[:100]}; allowed: a list of days")
         try:
-            rules.append(Rule(output=table["output"], visits=tuple(_time(f"{prefix}visits", v) for v in visits),
-                              when=table["when"], threshold=table["threshold"], action=table["action"], drug=drug,
-                              doses=regimen, factor=table.get("factor"), once=table.get("once", True),
-                              name=str(table.get("name", ""))))
+            rules.append(Rule(output=table.get("output", PROGRESSION_OUTPUT),
+                              visits=tuple(_time(f"{prefix}visits", v) for v in visits),
+                              when=table.get("when", ""), threshold=table.get("threshold"), action=table["action"],
+                              drug=drug, doses=regimen, factor=table.get("factor"), once=table.get("once", True),
+                              name=str(table.get("name", "")), on=on, consecutive=table.get("consecutive", 1)))
         except ValueError as err:
             raise ScenarioError(f"{prefix}{err}") from None
     try:

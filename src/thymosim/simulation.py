@@ -10,11 +10,15 @@ import numpy as np
 import pandas as pd
 
 from thymosim import units
-from thymosim.model import DomainError, InfeasibleBaseline, Model, default_model, in_domain, within
+from thymosim.model import INITIAL_STEP, DomainError, InfeasibleBaseline, Model, default_model, in_domain, within
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
 
-__all__ = ["InfeasibleBaseline", "SimulationError", "Trajectory", "output_grid", "simulate"]
+__all__ = ["Checkpoint", "InfeasibleBaseline", "SimulationError", "Trajectory", "output_grid", "simulate"]
+
+Checkpoint = tuple
+"""(days, factory) of :func:`simulate`: days [time unit] at which ``factory()``'s ``decide(day, read)``
+may return a new Regimen for the administrations from that day on."""
 
 
 class Trajectory(dict):
@@ -116,6 +120,17 @@ def output_grid(horizon: float, step: float) -> np.ndarray:
     return grid if np.isclose(grid[-1], horizon) else np.append(grid, horizon)
 
 
+QUIET_SEGMENT = 14.0
+"""[day] Dose-free stretches at least this long (follow-up after the last dose, gaps between
+courses) are integrated with CVODE's BDF method at :data:`QUIET_RTOL` when the model is thymosim's
+(or an edited copy) with its Adams method; another model keeps the method it was given. Adams is
+held to steps of about 0.02 day by the model's fastest decays (unbound cisplatin ~40/day, IFN-gamma
+clearance 33/day, MyD88 25/day) even when nothing changes; BDF is not, and takes days-long steps
+there (the post-progression follow-up of a 24-month trial patient: 141 -> 81 ms CPU).
+Every named scenario stays inside the accuracy budget (tests/test_accuracy.py): with BDF at the
+Adams rtol 1e-6 the PRaG arm's IL-12 left it (2.6e-4 of its range), at 1e-7 it is 4.4e-5."""
+QUIET_RTOL = 1e-7
+
 HORIZON, STEP = 180.0, 0.25
 """Defaults of :func:`simulate` [day]: horizon and output grid step (a scenario brings its own)."""
 
@@ -130,6 +145,7 @@ def simulate(
     extra: Sequence[str] = (),
     model: Model | None = None,
     frame: bool = True,
+    checkpoint: Checkpoint | None = None,
 ) -> pd.DataFrame | Trajectory:
     """Simulate ``patient`` under ``regimen`` from 0 to ``horizon`` (days; for another model,
     its own time unit) with ``model`` (default: thymosim).
@@ -150,6 +166,13 @@ def simulate(
     whose horizon, step, outputs and model apply unless given here (a patient given with it replaces
     the scenario's). Anything else is a :class:`TypeError` naming the argument. Default horizon
     180 days, step 0.25 day.
+
+    ``checkpoint`` (days, factory): at each of the days the integration stops (before that day's
+    doses) and ``factory()``'s decision function, called as ``decide(day, read)`` with ``read(output)``
+    the output's value then, may return a new :class:`Regimen` for the rest of the course: its
+    administrations on or after the day replace those still to come, and the checks end there (a
+    trial stopping treatment at the first progression read on its scans; doses already given are
+    not changed).
     """
     patient, regimen, scenario = _what_to_simulate(patient, regimen)
     if scenario is not None:
@@ -157,6 +180,8 @@ def simulate(
         given = {k: v for k, v in given.items() if v is not None}
         if patient is not None:
             scenario = replace(scenario, patient=patient)
+        if checkpoint is not None:
+            given["checkpoint"] = checkpoint
         return scenario.simulate(**given, extra=extra, frame=frame)
     horizon = HORIZON if horizon is None else horizon
     step = STEP if step is None else step
@@ -188,15 +213,23 @@ def simulate(
         raise ValueError(problem)
     model.check_values(patient.parameters, warn=True)  # values outside the plausible bounds: one warning each
     solver = model
+    if checkpoint is not None:
+        days, factory = checkpoint
+
+        def dosing(new: Regimen) -> list:
+            return new.actions(patient.bsa, weight=patient.weight, values=values, model=model)
+
+        checkpoint = (days, factory, dosing)
     try:  # a failure is reported below, with when and why (the runner silences CVODE's own log)
-        data = _integrate(model, values, selections, actions, grid)
+        data, stretches = _integrate(model, values, selections, actions, grid, checkpoint, not model.stiff and
+                                     model.is_thymosim)
     except RuntimeError as err:
         if model.stiff:
             raise SimulationError.of(err, model, values) from None
         # Adams (non-stiff) failed: this parameter set makes the system stiff; redo with the robust BDF setting
         solver = model.stiff_fallback()
         try:
-            data = _integrate(solver, values, selections, actions, grid)
+            data, stretches = _integrate(solver, values, selections, actions, grid, checkpoint)
         except RuntimeError as again:
             raise SimulationError.of(again, solver, values) from None
     columns = ["time"] + names + list(extra)
@@ -205,6 +238,7 @@ def simulate(
     units = {"time": model.info.time_unit or "time unit (undeclared)"} | {n: model.outputs[n].unit for n in names}
     method = f"{'BDF' if solver.stiff else 'Adams'} rtol {solver.rtol:g}"
     method += " (stiff fallback)" if solver is not model else ""
+    method += f" (BDF rtol {QUIET_RTOL:g} over dose-free stretches)" if stretches else ""
     if not frame:
         trajectory = Trajectory({c: data[:, i] for i, c in enumerate(columns)})
         trajectory.units, trajectory.solver = units, method
@@ -262,23 +296,53 @@ def _what_to_simulate(patient, regimen):
 
 
 def _integrate(model: Model, values: Mapping[str, float], selections: list[str], actions: list,
-               grid: np.ndarray) -> np.ndarray:
-    """Outputs at ``grid``: integrate between dose actions, applying each at its exact time."""
+               grid: np.ndarray, checkpoint: tuple | None = None, stretches: bool = False) -> tuple[np.ndarray, bool]:
+    """Outputs at ``grid`` and whether a dose-free stretch was integrated with BDF: integrate
+    between dose actions, applying each at its exact time; with ``stretches``, dose-free stretches
+    of :data:`QUIET_SEGMENT` or more with BDF; with a ``checkpoint`` (days, factory, dosing), also
+    stop at its days and let its decision replace the actions still to come (see :func:`simulate`)."""
     horizon = float(grid[-1])
     rr = model.reset(values)
     rr.timeCourseSelections = selections
-    breaks = sorted({a[0] for a in actions if a[0] > 0} | {horizon})
-    rows, t0, next_action = [], 0.0, 0  # linear in actions and grid points (20 000 doses: no quadratic scans)
-    for t1 in breaks:
-        while next_action < len(actions) and actions[next_action][0] <= t0:  # doses due at t0, before integrating
-            _apply(rr, actions[next_action])
-            next_action += 1
-        inside = grid[np.searchsorted(grid, t0, "left"):np.searchsorted(grid, t1, "left")]  # t0 <= t < t1
-        first = 0 if inside.size and inside[0] == t0 else 1  # row of the first output time
-        seg_times = np.concatenate([inside, [t1]]) if first == 0 else np.concatenate([[t0], inside, [t1]])
-        result = np.asarray(rr.simulate(times=seg_times))
-        rows.append(result[first:first + inside.size])
-        t0 = t1
+    checks: list[float] = []
+    if checkpoint is not None:
+        days, factory, dosing = checkpoint
+        decide = factory()
+        checks = sorted({float(d) for d in days if 0 < d < horizon})
+        read = _reader(model, rr)
+        if 0 in days:
+            decide(0.0, read)
+    rows, t0, next_action, next_check = [], 0.0, 0, 0  # linear in actions and grid points (no quadratic scans)
+    quiet = used = False
+    try:
+        while True:
+            while next_action < len(actions) and actions[next_action][0] <= t0:  # doses due at t0, first
+                _apply(rr, actions[next_action])
+                next_action += 1
+            t1 = min(actions[next_action][0] if next_action < len(actions) else horizon, horizon)
+            if next_check < len(checks) and checks[next_check] < t1:
+                t1 = checks[next_check]
+            if stretches and (t1 - t0 >= QUIET_SEGMENT) != quiet:  # a long dose-free stretch: BDF
+                quiet = not quiet
+                used = True
+                _method(model, rr, quiet)
+            inside = grid[np.searchsorted(grid, t0, "left"):np.searchsorted(grid, t1, "left")]  # t0 <= t < t1
+            first = 0 if inside.size and inside[0] == t0 else 1  # row of the first output time
+            seg_times = np.concatenate([inside, [t1]]) if first == 0 else np.concatenate([[t0], inside, [t1]])
+            result = np.asarray(rr.simulate(times=seg_times))
+            rows.append(result[first:first + inside.size])
+            t0 = t1
+            if next_check < len(checks) and checks[next_check] == t1:
+                next_check += 1
+                new = decide(t1, read)
+                if new is not None:  # the administrations from t1 on are the new regimen's; no more checks
+                    actions = actions[:next_action] + [a for a in dosing(new) if a[0] >= t1 and a[0] <= horizon]
+                    next_check = len(checks)
+            if t0 >= horizon:
+                break
+    finally:
+        if quiet:  # the cached runner keeps the model's own method for the next run
+            _method(model, rr, False)
     for action in actions[next_action:]:
         if action[0] <= t0:
             _apply(rr, action)
@@ -289,7 +353,30 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
             error = DomainError(pid, rr.getValue(pid), domain, lower, upper)
             error.args = (f"an event of the model set {error} (by day {horizon:g})",)
             raise error
-    return np.vstack(rows)
+    return np.vstack(rows), used
+
+
+def _reader(model: Model, rr):
+    """``read(output)``: the named output's current value in ``rr``."""
+    def read(name: str) -> float:
+        return float(rr.getValue(model.outputs[name].id))
+
+    return read
+
+
+def _method(model: Model, rr, stiff: bool) -> None:
+    """Switch ``rr``'s CVODE to BDF (``stiff``, at :data:`QUIET_RTOL`) or back to ``model``'s own
+    settings. roadrunner rebuilds CVODE on a change of method without re-applying every setting to it
+    (a later Adams run reached another order than a fresh runner's), so all of them are set again."""
+    model._configure(rr)
+    if stiff:
+        integrator = rr.getIntegrator()
+        integrator.setValue("stiff", True)
+        integrator.setValue("relative_tolerance", QUIET_RTOL)
+        integrator.setValue("maximum_bdf_order", 5)
+        integrator.setValue("initial_time_step", INITIAL_STEP)
+        for sid, scale in model.atol_scale.items():
+            integrator.setIndividualTolerance(sid, model.atol * scale)
 
 
 def _apply(rr, action: tuple[float, str, float]) -> None:

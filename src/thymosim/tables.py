@@ -136,13 +136,14 @@ def calibration_targets() -> dict:
     return tomllib.loads((model_dir() / "data" / "calibration_targets.toml").read_text(encoding="utf-8"))
 
 
-TARGET_KINDS = ("value", "change_max", "change_min", "rate", "median", "landmark")
+TARGET_KINDS = ("value", "change_max", "change_min", "rate", "median", "landmark", "ratio")
 
 
 def clinical_targets(directory: Path | None = None) -> pd.DataFrame:
     """Published clinical results the model is held against, ``models/data/clinical_targets.tsv``:
     one row per target (id, role train/test, scenario, quantity, kind, day, value, dispersion, n,
-    source, caveat), indexed by id."""
+    source, caveat, versus), indexed by id. A ``ratio`` row compares two arms: the quantity in
+    ``scenario`` over the same quantity in ``versus`` (the comparator arm's scenario)."""
     import pandas as pd
 
     table = pd.read_csv((directory or model_dir()) / "data" / "clinical_targets.tsv", sep="\t", comment="#")
@@ -150,6 +151,12 @@ def clinical_targets(directory: Path | None = None) -> pd.DataFrame:
     if bad:
         raise ValueError(f"clinical_targets.tsv: unknown role/kind {bad}; allowed roles train, test; "
                          f"kinds {', '.join(TARGET_KINDS)}")
+    if "versus" not in table:
+        table["versus"] = pd.NA
+    unpaired = table.id[(table.kind == "ratio") != table.versus.notna()].tolist()
+    if unpaired:
+        raise ValueError(f"clinical_targets.tsv rows {unpaired}: column versus (the comparator arm's scenario) is "
+                         "required for kind ratio and allowed for no other kind")
     return table.set_index("id")
 
 

@@ -201,20 +201,24 @@ def rank_covariates(x: pd.DataFrame, kinds: dict[str, str], score: np.ndarray, l
     """One row per covariate: ``covariate``, ``name``, ``kind``, ``prcc`` with interval and p
     (biomarkers: :data:`PRCC_BIOMARKERS` together, the others univariate, ``prcc_method`` says which;
     mechanisms: together), the univariate ``auc`` of the covariate for the label (oriented: >= 1/2,
-    see ``direction``) with interval, and its Youden rule. Sorted by kind, then by AUC."""
+    see ``direction``) with interval, and its Youden rule. Sorted by kind, then by AUC. The
+    correlations use the patients whose score is defined (a patient without a follow-up scan has
+    no best change); the label's AUCs and rules use every patient."""
+    finite = np.isfinite(np.asarray(score, dtype=float))
+    scored, score = x[finite], np.asarray(score, dtype=float)[finite]
     frames = []
     for kind in ("biomarker", "mechanism"):
         columns = [c for c in x if kinds.get(c) == kind]
         if not columns:
             continue
         together = [c for c in columns if kind == "mechanism" or c in PRCC_BIOMARKERS]
-        partial = prcc(x[together], score, level).assign(prcc_method="partial") if len(together) > 1 else None
+        partial = prcc(scored[together], score, level).assign(prcc_method="partial") if len(together) > 1 else None
         rows = []
         for c in columns:
             if partial is not None and c in together:
                 row = partial.set_index("covariate").loc[c].to_dict()
             else:
-                row = {**spearman(x[c], score, level), "prcc_method": "univariate"}
+                row = {**spearman(scored[c], score, level), "prcc_method": "univariate"}
             rule = threshold_rule(x[c], label)
             sign = 1.0 if rule["direction"] in (">=", "") else -1.0
             a, lo, hi = auc_ci(label, sign * x[c].to_numpy(float), level)

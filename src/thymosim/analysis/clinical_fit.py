@@ -19,7 +19,7 @@ Residuals: a ``value`` target on the log scale with SD :data:`LOG_SD`; a ``chang
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -363,13 +363,15 @@ PFS = progression or death, TTP = RECIST progression only (deaths censored), OS 
 
 def median_pfs_rows(population: pd.DataFrame, seed: int = 0, workers: int = 1, progress: bool = False,
                     model: Model | None = None) -> pd.DataFrame:
-    """Every survival row of clinical_targets.tsv (``median`` and ``landmark``, train and test)
-    against ``population``: each arm run under the :data:`NEW_LESION_DESIGN` design with the row's
-    follow-up (``day`` of a median row; a landmark row is read on the longest follow-up of its
-    scenario's median rows that reaches it, else on ``day``), with overall survival and death as a
-    competing event (:func:`~thymosim.analysis.trial.add_overall_survival`); the quantity's
-    columns (:data:`SURVIVAL_COLUMNS`) give the Kaplan-Meier median [days] or the survival at
-    ``day`` [%] (``model``), its central 95 % range over cohorts of the published n resampled with
+    """Every survival and two-arm row of clinical_targets.tsv (``median``, ``landmark`` and ``ratio``,
+    train and test) against ``population``: each arm run under the :data:`NEW_LESION_DESIGN` design
+    with the row's follow-up (``day`` of a median row; a landmark or ratio row is read on the longest
+    follow-up of its scenario's median rows that reaches it, else on ``day``), with overall survival
+    and death as a competing event (:func:`~thymosim.analysis.trial.add_overall_survival`).
+    The quantity's columns (:data:`SURVIVAL_COLUMNS`) give the Kaplan-Meier median [days] or the
+    survival at ``day`` [%]; a ratio row divides the arm's statistic (survival at ``day``, or the
+    ORR/DCR response rate) by the same statistic of its ``versus`` arm, run on the same patients.
+    ``model``, its central 95 % range over cohorts of the published n (per arm) resampled with
     replacement (``model_lo``, ``model_hi``) and ``inside`` (the published value in that range).
     Columns as the validation page's targets table, plus ``PD_first_scan`` (RECIST progression at
     the first follow-up scan) and ``DCR`` [%] of the arm."""
@@ -378,42 +380,61 @@ def median_pfs_rows(population: pd.DataFrame, seed: int = 0, workers: int = 1, p
 
     model = model or default_model()
     targets = clinical_targets()
-    targets = targets[targets.kind.isin(("median", "landmark"))]
+    targets = targets[targets.kind.isin(("median", "landmark", "ratio"))]
     rng = np.random.default_rng(seed)
     arms: dict[tuple[str, float], pd.DataFrame] = {}
+
+    def arm_of(scenario: str, follow: float) -> pd.DataFrame:
+        if (scenario, follow) not in arms:
+            design = Design.named(NEW_LESION_DESIGN, horizon=follow)
+            arm = run_arm(replace(named(scenario), model=model), population, design, workers=workers,
+                          progress=progress, seed=seed)
+            arms[(scenario, follow)] = add_overall_survival(arm, follow, seed, design)
+        return arms[(scenario, follow)]
+
     rows = []
     for key, row in targets.iterrows():
-        if row.quantity not in SURVIVAL_COLUMNS:
+        allowed = (*SURVIVAL_COLUMNS, *RESPONSE) if row.kind == "ratio" else tuple(SURVIVAL_COLUMNS)
+        if row.quantity not in allowed:
             raise ValueError(f"clinical_targets.tsv {key}: {row.kind} of {row.quantity!r}; allowed: "
-                             f"{', '.join(SURVIVAL_COLUMNS)}")
+                             f"{', '.join(allowed)}")
         follow = float(row.day)
-        if row.kind == "landmark":
+        if row.kind != "median":
             longer = targets[(targets.kind == "median") & (targets.scenario == row.scenario) & (targets.day >= row.day)]
             follow = float(longer.day.max()) if len(longer) else follow
-        if (row.scenario, follow) not in arms:
-            design = Design.named(NEW_LESION_DESIGN, horizon=follow)
-            arm = run_arm(replace(named(row.scenario), model=model), population, design, workers=workers,
-                          progress=progress, seed=seed)
-            arms[(row.scenario, follow)] = add_overall_survival(arm, follow, seed, design)
-        arm = arms[(row.scenario, follow)]
-        day_column, event_column = SURVIVAL_COLUMNS[row.quantity]
-        ok = arm[day_column].notna().to_numpy()
-        days, events = arm[day_column].to_numpy(float)[ok], arm[event_column].to_numpy(bool)[ok]
+        arm = arm_of(row.scenario, follow)
 
-        def statistic(d: np.ndarray, e: np.ndarray, kind: str = row.kind, at: float = float(row.day)) -> float:
-            return trialstats.km_median(d, e) if kind == "median" else 100.0 * trialstats.landmark(d, e, at)[0]
+        def sample(frame: pd.DataFrame, quantity: str = row.quantity, kind: str = row.kind,
+                   at: float = float(row.day)) -> tuple[int, Callable[[np.ndarray | None], float]]:
+            """How many patients the arm's statistic reads, and the statistic on the patients ``pick``
+            (indices among them; all: None)."""
+            if quantity in RESPONSE:
+                hit = frame.recist.isin(RESPONSE[quantity]).to_numpy(float)
+                return len(hit), lambda pick: 100.0 * float(np.mean(hit if pick is None else hit[pick]))
+            day_column, event_column = SURVIVAL_COLUMNS[quantity]
+            ok = frame[day_column].notna().to_numpy()
+            d, e = frame[day_column].to_numpy(float)[ok], frame[event_column].to_numpy(bool)[ok]
 
-        n = int(row.n) if pd.notna(row.n) else len(days)
+            def statistic(pick: np.ndarray | None) -> float:
+                dd, ee = (d, e) if pick is None else (d[pick], e[pick])
+                return trialstats.km_median(dd, ee) if kind == "median" else 100.0 * trialstats.landmark(dd, ee, at)[0]
+            return len(d), statistic
+
+        size, own = sample(arm)
+        ratio = row.kind == "ratio"
+        size_b, other = sample(arm_of(row.versus, follow)) if ratio else (size, own)
+        n = int(row.n) if pd.notna(row.n) else size
         draws = []
         for _ in range(MEDIAN_RESAMPLES):
-            pick = rng.integers(0, len(days), n)
-            draws.append(statistic(days[pick], events[pick]))
+            x = own(rng.integers(0, size, n))
+            draws.append(x / other(rng.integers(0, size_b, n)) if ratio else x)
+        estimate = own(None) / other(None) if ratio else own(None)
         lo, hi = np.nanquantile(draws, [0.025, 0.975])
-        ttp, progressed = arm.ttp_day.to_numpy(float)[ok], arm.ttp_event.to_numpy(bool)[ok]
+        ttp, progressed = arm.ttp_day.to_numpy(float), arm.ttp_event.to_numpy(bool)
         first_scan = ttp[ttp > 0].min() if (ttp > 0).any() else np.nan
         rows.append({"id": key, "role": row.role, "scenario": row.scenario, "quantity": row.quantity,
                      "kind": row.kind, "day": row.day, "value": row.value, "n": row.n,
-                     "model": statistic(days, events), "model_lo": float(lo), "model_hi": float(hi),
+                     "model": estimate, "model_lo": float(lo), "model_hi": float(hi),
                      "n_resampled": n, "inside": bool(lo <= row.value <= hi),
                      "note": "same arm as a train row" if row.role == "test" and (
                          (targets.role == "train") & (targets.scenario == row.scenario)).any() else "",

@@ -135,6 +135,33 @@ class Job:
     model: Model
     endpoints: tuple
     timecourses: bool = False
+    scenario: Scenario | None = field(default=None, compare=False, repr=False)
+    """``base`` validated once (:meth:`of` sets it; None when it does not validate): a point that changes
+    only patient values is applied to it directly (:meth:`apply`); None: every point rebuilds the scenario."""
+    checkpoint: Any = None
+    """Optional: an object whose ``for_run(run_id, scenario)`` gives the run's
+    :func:`~thymosim.simulation.simulate` ``checkpoint`` (a trial stopping treatment at progression)."""
+
+    def apply(self, point: Mapping[str, Any]) -> Scenario:
+        """The scenario of one point ``{factor: value}``. A point of patient fields and parameters only
+        (a virtual patient) changes the validated scenario's patient, its values validated as in a
+        scenario file (:meth:`thymosim.scenario.Scenario.with_patient`); any other point (doses, horizon
+        ...) rebuilds and validates the whole scenario (:func:`apply_point`). Either way a bad value
+        raises :class:`ScenarioError` naming it."""
+        if self.scenario is not None:
+            values: dict[str, Any] = {}
+            parameters: dict[str, Any] = {}
+            for name, value in point.items():
+                path = factor_path(name, self.model)
+                value = value.item() if isinstance(value, np.generic) else value
+                if len(path) == 2 and path[0] == "patient" and path[1] != "parameters":
+                    values[str(path[1])] = value
+                elif len(path) == 3 and path[:2] == ["patient", "parameters"]:
+                    parameters[str(path[2])] = value
+                else:
+                    return apply_point(self.base, point, self.model)
+            return self.scenario.with_patient(values, parameters)
+        return apply_point(self.base, point, self.model)
 
     @property
     def fast(self) -> bool:
@@ -143,14 +170,20 @@ class Job:
         return not self.timecourses and all(isinstance(e, str) for e in self.endpoints)
 
     @classmethod
-    def of(cls, scenario: Scenario, endpoints: Sequence[str | Callable], timecourses: bool = False) -> Job:
+    def of(cls, scenario: Scenario, endpoints: Sequence[str | Callable], timecourses: bool = False,
+           checkpoint: Any = None) -> Job:
         outputs = list(scenario.outputs or scenario.model.outputs)
         for name in endpoints:
             lacking = missing(name, outputs)  # unknown names fail here, before any run
             if lacking:
                 raise KeyError(f"endpoint {endpoint_label(name)!r}: {lacking[0]!r} is not an output of scenario "
                                f"{scenario.name!r}; allowed: {', '.join(outputs)}")
-        return cls(scenario.to_dict(standalone=False), scenario.model, tuple(endpoints), timecourses)
+        base = scenario.to_dict(standalone=False)
+        try:  # validated once, as every run's scenario was before; a base that fails fails each run (slow path)
+            validated: Scenario | None = Scenario.from_dict(copy.deepcopy(base), model=scenario.model)
+        except ScenarioError:
+            validated = None
+        return cls(base, scenario.model, tuple(endpoints), timecourses, validated, checkpoint)
 
 
 @dataclass(frozen=True)
@@ -169,8 +202,9 @@ def run_task(job: Job, task: tuple[int, Mapping[str, Any]]) -> Outcome:
     """Simulate one point ``(run id, {factor: value})`` of ``job``; never raises."""
     run_id, point = task
     try:
-        scenario = apply_point(job.base, point, job.model)
-        course = scenario.simulate(frame=not job.fast)  # fails loudly on non-finite or negative outputs
+        scenario = job.apply(point)
+        extra = {"checkpoint": job.checkpoint.for_run(run_id, scenario)} if job.checkpoint is not None else {}
+        course = scenario.simulate(frame=not job.fast, **extra)  # fails loudly on non-finite or negative outputs
         results = {endpoint_label(name): evaluate(name, course, scenario) for name in job.endpoints}
         return Outcome(run_id, results, timecourse=course if job.timecourses else None)
     except Exception as err:  # recorded with its reason; the sweep goes on
@@ -509,9 +543,11 @@ def _same(stored: Any, value: Any) -> bool:
 
 def fingerprint(job: Job, points: pd.DataFrame) -> str:
     """sha256 of what determines a sweep's rows: scenario data, the model (content, maps, limits,
-    solver), points, endpoint labels."""
+    solver), points, endpoint labels, the checkpoint if any."""
     data = {"scenario": job.base, "model": repr(job.model._identity()),
             "points": points.to_dict("records"), "endpoints": [endpoint_label(e) for e in job.endpoints]}
+    if job.checkpoint is not None:
+        data["checkpoint"] = repr(job.checkpoint)
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -531,6 +567,7 @@ def run_sweep(
     progress: bool = True,
     timecourses: bool = False,
     overwrite: bool = False,
+    checkpoint: Any = None,
 ) -> pd.DataFrame:
     """Evaluate ``endpoints`` at every row of ``points`` (columns are factors).
 
@@ -540,10 +577,10 @@ def run_sweep(
     With ``out``, rows stream to checksummed parts in ``out`` (:class:`SweepStore`) as runs complete,
     and runs already there are skipped (resume); a folder holding another sweep is refused unless
     ``overwrite``. ``timecourses=True`` also returns full time courses in
-    ``table.attrs["timecourses"]`` (in memory; not streamed).
+    ``table.attrs["timecourses"]`` (in memory; not streamed). ``checkpoint``: see :class:`Job`.
     """
     endpoints = list(endpoints or defaults_for(list(scenario.outputs or scenario.model.outputs)))
-    job = Job.of(scenario, endpoints, timecourses)
+    job = Job.of(scenario, endpoints, timecourses, checkpoint)
     check_factors(scenario, points.columns)
     store = SweepStore(out, fingerprint(job, points), overwrite, points) if out is not None else None
     try:

@@ -62,9 +62,10 @@ class Design:
     """Drugs (names of models/drugs.tsv) given "until progression": their repeated doses continue
     at the scenario's interval to the end of follow-up (then stop at progression)."""
     stop_at_progression: bool = False
-    """Stop every treatment at the first PD scan (the patient is resimulated with the doses before
-    it, those a count-guided rule adds included: progression itself is unchanged, what follows it
-    is not)."""
+    """Stop every treatment at the first PD scan: progression itself is unchanged, what follows it
+    is not. Within each patient's one simulation (:class:`ProgressionCheck`), or, for a scenario with
+    count-guided rules, by simulating the patient again with the doses before the PD scan, those a
+    rule adds included (:func:`_until_progression`)."""
     new_lesions: bool = True
     """New lesions (the model's new-lesion hazard) count as progression."""
 
@@ -179,27 +180,150 @@ def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design =
         population["u_new_lesion"] = new_lesion_uniforms(len(population), seed)
     endpoints = endpoints_for(scenario.horizon, design, count_days)
     factors = population.drop(columns=["vp", "arm", "u_new_lesion"], errors="ignore")
-    wide, status = _simulate(scenario, factors, endpoints, out, workers, scheduler, progress)
-    rows = _read(wide, days, design, population.u_new_lesion.to_numpy(float))
-    if design.stop_at_progression:
-        for day in sorted({r["first_pd_day"] for r in rows if np.isfinite(r["first_pd_day"])}):
-            members = [i for i, r in enumerate(rows) if r["first_pd_day"] == day]
-            # stop_day also cuts what a count-guided rule adds after the PD scan
-            stop = replace(scenario, regimen=stopped(scenario.regimen, day), stop_day=day)
-            if stop.regimen == scenario.regimen and not scenario.rules:
-                continue
-            sub_wide, sub_status = _simulate(stop, factors.iloc[members].reset_index(drop=True), endpoints,
-                                             None, workers, scheduler, False)
-            wide.iloc[members] = sub_wide.to_numpy()
-            status.iloc[members] = sub_status.to_numpy()
+    uniforms = population.u_new_lesion.to_numpy(float)
+    if not design.stop_at_progression:
+        wide, status = _simulate(scenario, factors, endpoints, out, workers, scheduler, progress)
+        rows = _read(wide, days, design, uniforms)
+        patients = pd.concat([population, wide[endpoints], status], axis=1)
+        return pd.concat([patients, pd.DataFrame(rows)], axis=1)
+    if ONE_PASS and not scenario.rules:  # one pass: each course stops its treatment at its own first PD scan
+        check = ProgressionCheck(tuple(float(d) for d in days), design.confirm, float(design.sd_min_day),
+                                 design.new_lesions, tuple(float(u) for u in uniforms))
+        wide, status = _simulate(scenario, factors, endpoints, out, workers, scheduler, progress, check)
+        rows = _read(wide, days, design, uniforms)
+        patients = pd.concat([population, wide[endpoints], status], axis=1)
+        return pd.concat([patients, pd.DataFrame(rows)], axis=1)
+    wide, status, first_pd = _until_progression(scenario, factors, endpoints, days, design, uniforms, count_days,
+                                                out, workers, scheduler, progress)
+    for day in sorted({float(d) for d in first_pd if np.isfinite(d)}):
+        members = [i for i, d in enumerate(first_pd) if d == day]
+        # stop_day also cuts what a count-guided rule adds after the PD scan
+        stop = replace(scenario, regimen=stopped(scenario.regimen, day), stop_day=day)
+        if stop.regimen == scenario.regimen and not scenario.rules:
+            stop = scenario  # nothing given after the PD scan: the patient's course is the arm's
+            if all(status.status.iloc[i] == "ok" and wide.iloc[i].notna().all() for i in members):
+                continue  # simulated to the end of follow-up already
+        sub_wide, sub_status = _simulate(stop, factors.iloc[members].reset_index(drop=True), endpoints,
+                                         None, workers, scheduler, False)
+        wide.iloc[members] = sub_wide.to_numpy()
+        status.iloc[members] = sub_status.to_numpy()
+    rows = _read(wide, days, design, uniforms)
     patients = pd.concat([population, wide[endpoints], status], axis=1)
     return pd.concat([patients, pd.DataFrame(rows)], axis=1)
 
 
+ONE_PASS = True
+"""Stop at progression within each patient's simulation (:class:`ProgressionCheck`); a scenario with
+count-guided rules, or ``ONE_PASS = False``, takes the staged search then a second simulation with
+treatment stopped (:func:`_until_progression`)."""
+
+
+@dataclass(frozen=True)
+class ProgressionCheck:
+    """Treatment stopped at the first PD scan within one simulation (a sweep ``checkpoint``, see
+    :func:`thymosim.simulation.simulate`): at each scan day the course so far is read by RECIST
+    (:func:`thymosim.analysis.recist.classify`, with the patient's new-lesion draw ``uniforms[run]``)
+    and, at the first PD, every administration on or after that day is removed (:func:`stopped`).
+    What comes before the PD scan is the course under full treatment, so the PD day is the one a
+    simulation under full treatment gives (up to the solver's tolerance: the integration also
+    restarts at each scan day), and the patient is simulated once instead of twice. Days in days."""
+
+    days: tuple[float, ...]
+    confirm: bool
+    sd_min_day: float
+    new_lesions: bool
+    uniforms: tuple[float, ...]
+
+    def for_run(self, run: int, scenario: Scenario) -> tuple:
+        rules = recist.with_rules(sd_min_day=self.sd_min_day)
+        threshold = -np.log(self.uniforms[run])
+        days = np.asarray(self.days)
+
+        def factory():
+            diameters: list[float] = []
+            seen: list[bool] = []
+
+            def decide(day: float, read) -> Regimen | None:
+                diameters.append(read("tumour_diameter"))
+                seen.append(bool(day > 0 and self.new_lesions and read(NEW_LESION) >= threshold))
+                if day == 0:
+                    return None
+                r = recist.classify(days[:len(diameters)], diameters, confirm=self.confirm, rules=rules,
+                                    new_lesion=seen)
+                if r.pfs_event and r.pfs_day == day:
+                    return stopped(scenario.regimen, day)
+                return None
+
+            return decide
+
+        return (self.days, factory)
+
+
+STAGES = (1 / 6, 1 / 3)
+"""Fractions of the follow-up at which the search for each patient's first PD scan stops and starts
+again with the patients still without progression (:func:`_until_progression`)."""
+
+
+def stage_ends(days: np.ndarray, horizon: float, fractions: Sequence[float] | None = None) -> list[float]:
+    """Horizons of the staged search for the first PD scan [days]: the first scan on or after each
+    fraction of ``horizon`` (default :data:`STAGES`), then ``horizon`` itself."""
+    fractions = STAGES if fractions is None else fractions
+    ends = [float(days[np.searchsorted(days, f * horizon - 1e-9)]) for f in fractions if f * horizon <= days[-1]]
+    return sorted({e for e in ends if 0 < e < horizon} | {float(horizon)})
+
+
+def _until_progression(scenario: Scenario, factors: pd.DataFrame, endpoints: list[str], days: np.ndarray,
+                       design: Design, uniforms: np.ndarray, count_days: Sequence[float], out, workers, scheduler,
+                       progress) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Each patient's first PD scan under the arm's full treatment, found in stages (:func:`stage_ends`):
+    every patient is simulated to the first stage's horizon, those without progression by then to
+    the next one, and only those without progression by the last-but-one stage to the end of
+    follow-up. The scans up to a stage's horizon are those of the full simulation (the same doses,
+    the same integration up to it), so the PD day is the one a full simulation gives, at a fraction
+    of its cost: most patients progress early. Returns the endpoints (those of the full-length
+    simulation for patients without progression before the last stage, NaN for the others; they are
+    simulated again with their treatment stopped), the status and the first PD day (NaN if none).
+    Streamed to ``out/stage-<day>/`` when ``out`` is given."""
+    n = len(factors)
+    wide = pd.DataFrame(np.nan, index=range(n), columns=endpoints)
+    status = pd.DataFrame({"status": ["ok"] * n, "error": [""] * n}, dtype=object)
+    first_pd = np.full(n, np.nan)
+    remaining = np.arange(n)
+    for end in stage_ends(days, scenario.horizon):
+        last = end >= scenario.horizon
+        stage = scenario if last else _shortened(scenario, end)
+        seen = days[days <= end + 1e-9]
+        wanted = endpoints if last else endpoints_for(end, design, count_days)
+        sub_out = Path(out) / f"stage-{end:g}" if out is not None else None
+        sub_wide, sub_status = _simulate(stage, factors.iloc[remaining].reset_index(drop=True), wanted, sub_out,
+                                         workers, scheduler, progress)
+        rows = _read(sub_wide, seen, design, uniforms[remaining])
+        pd_day = np.array([r["first_pd_day"] for r in rows], float)
+        failed = (sub_status.status != "ok").to_numpy()
+        done = last | failed | np.isfinite(pd_day)
+        first_pd[remaining] = np.where(failed, np.nan, pd_day)
+        if last:
+            wide.iloc[remaining] = sub_wide.to_numpy()
+        status.iloc[remaining[done]] = sub_status[done].to_numpy()
+        remaining = remaining[~done]
+        if not remaining.size:
+            break
+    return wide, status, first_pd
+
+
+def _shortened(scenario: Scenario, end: float) -> Scenario:
+    """``scenario`` followed to day ``end`` only (what is given on or after it cut, as :func:`run_arm`
+    cuts a follow-up shorter than the treatment)."""
+    short = replace(scenario, horizon=float(end))
+    if any(t >= end for d in short.regimen.doses for t in d.times):
+        short = replace(short, regimen=stopped(short.regimen, end))
+    return short
+
+
 def _simulate(scenario: Scenario, factors: pd.DataFrame, endpoints: list[str], out, workers, scheduler,
-              progress) -> tuple[pd.DataFrame, pd.DataFrame]:
+              progress, checkpoint: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = run_sweep(scenario, factors, endpoints, out=out, workers=workers, scheduler=scheduler,
-                      progress=progress, overwrite=True)
+                      progress=progress, overwrite=True, checkpoint=checkpoint)
     wide = table.pivot(index="run", columns="endpoint", values="value").reindex(range(len(factors)))
     status = table.groupby("run")[["status", "error"]].first().reindex(range(len(factors)))
     return wide.reindex(columns=endpoints), status

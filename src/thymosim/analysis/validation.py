@@ -94,7 +94,7 @@ def reproduce(n: int = 200, seed: int = 0, workers: int = 1, progress: bool = Fa
     """Run a virtual population of ``n`` selected plausible patients through every scenario the
     clinical targets and the seed's tables name, and compare."""
     targets = clinical_targets()
-    targets = targets[~targets.kind.isin(("median", "landmark"))]  # survival rows: clinical_fit.median_pfs_rows
+    targets = targets[~targets.kind.isin(("median", "landmark", "ratio"))]  # clinical_fit.median_pfs_rows
     seed_table = seed_rows()
     needed = list(dict.fromkeys([*targets.scenario, *seed_table.scenario, *(scenarios or [])]))
     population = virtual_population(n, seed=seed, workers=workers, progress=progress)

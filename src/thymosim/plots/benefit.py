@@ -1,17 +1,13 @@
-"""Files of ``thymosim benefit``: who benefits from an arm of a paired trial
-(:mod:`~thymosim.analysis.benefit`), as tables, two figures and a short report."""
+"""Figures and report text of ``thymosim benefit``: who benefits from an arm of a paired trial
+(:mod:`~thymosim.analysis.benefit`); the files are written by :mod:`thymosim.workflows.benefit`."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
-from thymosim.analysis.benefit import BIOMARKERS, Benefit, analyse, auc_ci, covariates
+from thymosim.analysis.benefit import BIOMARKERS, Benefit, auc_ci
 
-BENEFIT_FILES = ("benefit.csv", "biomarkers.csv", "models.csv", "benefit_effect.png", "benefit_roc.png", "report.md")
 EFFECT_LABELS = {"d_best_change": "extra tumour shrinkage on the arm [percentage points]",
                  "d_pfs_day": "PFS gained on the arm [days]", "d_os_day": "OS gained on the arm [days]",
                  "response_effect": "response gained (+1) or lost (-1)"}
@@ -131,28 +127,3 @@ def report(result: Benefit, groups: list[list[str]]) -> str:
     lines += ["", "Figures: benefit_effect.png (effect against the top biomarker, the best one-biomarker rule), "
               "benefit_roc.png (ROC curves).", ""]
     return "\n".join(lines)
-
-
-def benefit_report(folder: Path, out: Path | None = None, arm: str | None = None, effect: str = "d_best_change",
-                   label: str = "pfs", margin: float = 10.0, seed: int = 0) -> list[Path]:
-    """Read a paired run's ``patients.parquet`` and ``effects.parquet`` in ``folder`` and write
-    :data:`BENEFIT_FILES` to ``out`` (default: ``folder``). Returns the paths written."""
-    folder = Path(folder)
-    missing = [f for f in ("patients.parquet", "effects.parquet") if not (folder / f).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{folder}: {', '.join(missing)} missing; give the folder of a paired trial "
-                                "(thymosim trial A B --paired --out DIR)")
-    patients, effects = pd.read_parquet(folder / "patients.parquet"), pd.read_parquet(folder / "effects.parquet")
-    result = analyse(patients, effects, arm, effect, label, margin, seed=seed)
-    out = Path(out or folder)
-    out.mkdir(parents=True, exist_ok=True)
-    files = [out / name for name in BENEFIT_FILES]
-    result.patients.to_csv(files[0], index=False)
-    result.ranking.to_csv(files[1], index=False)
-    result.models.to_csv(files[2], index=False)
-    for fig, path in ((effect_figure(result), files[3]), (roc_figure(result), files[4])):
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-    _, _, groups = covariates(patients, result.control)
-    files[5].write_text(report(result, groups), encoding="utf-8")
-    return files

@@ -3,5 +3,6 @@ SBML), :mod:`~thymosim.sbml.units` (unit declarations), :mod:`~thymosim.sbml.com
 export), :mod:`~thymosim.sbml.export` (scenarios as SBML events, COMBINE/OMEX with SED-ML, PEtab).
 
 Import rule: this package imports the core modules only, never :mod:`thymosim.analysis`,
-:mod:`thymosim.plots` or :mod:`thymosim.cli` (``tests/test_architecture.py``).
+:mod:`thymosim.plots`, :mod:`thymosim.workflows` or :mod:`thymosim.cli`
+(``tests/test_architecture.py``).
 """

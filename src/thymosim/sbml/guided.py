@@ -11,7 +11,12 @@ as the rules do in thymosim.
   (stop, switch) or ``1 + (factor - 1) flag`` (scale). Rules acting at the same visit act in their
   order, as :func:`thymosim.rules.guided` does.
 
-Doses at steady state (``ss``) cannot be written this way and are refused.
+- A rule needing its comparison on ``consecutive = N`` visits also keeps ``rule_I_met_K`` (the
+  comparison at visit K); its flag at visit K also needs ``rule_I_met_J == 1`` for the N - 1 visits
+  before it (0 at its first N - 1 visits).
+
+Doses at steady state (``ss``) and rules on progression (RECIST reads the nadir over every earlier
+scan) cannot be written this way and are refused.
 """
 
 from __future__ import annotations
@@ -40,21 +45,34 @@ def add_guided_events(model: libsbml.Model, scenario: Scenario, amount_unit, add
     if any(d.ss for r in (scenario.regimen, *(rule.doses for rule in rules)) for d in r.doses):
         raise ValueError(f"scenario {scenario.name!r}: a steady-state dose (ss) in a count-guided scenario cannot be "
                          "written as SBML events; allowed: guided scenarios without ss doses")
+    for i, rule in enumerate(rules):
+        if rule.on == "progression":
+            raise ValueError(f"scenario {scenario.name!r}: rules[{i}] ({rule.label()!r}) fires on RECIST "
+                             "progression, which reads the nadir over all earlier scans and cannot be written as "
+                             "SBML events here; allowed in the export: rules comparing an output with a threshold")
     flags: dict[tuple[int, int], tuple[str, float]] = {}
     for i, rule in enumerate(rules):
         for k, visit in enumerate(sorted(v for v in rule.visits if v < scenario.horizon)):
             pid = f"rule_{i}_visit_{k}"
-            parameter = model.createParameter()
-            parameter.setId(pid)
-            parameter.setValue(0.0)
-            parameter.setConstant(False)
-            parameter.setUnits("dimensionless")
+            for name in (pid, f"rule_{i}_met_{k}") if rule.consecutive > 1 else (pid,):
+                parameter = model.createParameter()
+                parameter.setId(name)
+                parameter.setValue(0.0)
+                parameter.setConstant(False)
+                parameter.setUnits("dimensionless")
             flags[(i, k)] = (pid, visit)
     time_unit = model.getTimeUnits()
     for (i, k), (pid, visit) in flags.items():
         rule = rules[i]
         output = scenario.model.outputs[rule.output].id.strip("[]")
-        condition = f"{output} {rule.when} {rule.threshold!r}"
+        comparison = f"{output} {rule.when} {rule.threshold!r}"
+        condition = comparison
+        if rule.consecutive > 1:  # the comparison held at the rule's previous consecutive - 1 visits too
+            if k + 1 < rule.consecutive:
+                condition = "false"
+            else:
+                condition = " && ".join([f"({comparison})", *(f"(rule_{i}_met_{j} == 1)"
+                                                                for j in range(k - rule.consecutive + 1, k))])
         earlier = [flags[(i, j)][0] for j in range(k)]
         if rule.once and earlier:
             condition = f"({condition}) && ({' + '.join(earlier)} == 0)"
@@ -69,6 +87,10 @@ def add_guided_events(model: libsbml.Model, scenario: Scenario, amount_unit, add
         assignment = event.createEventAssignment()
         assignment.setVariable(pid)
         assignment.setMath(libsbml.parseL3Formula(f"piecewise(1 dimensionless, {condition}, 0 dimensionless)"))
+        if rule.consecutive > 1:
+            met = event.createEventAssignment()
+            met.setVariable(f"rule_{i}_met_{k}")
+            met.setMath(libsbml.parseL3Formula(f"piecewise(1 dimensionless, {comparison}, 0 dimensionless)"))
     administrations: list[tuple[tuple[int, int] | None, Dose]] = [
         (None, single) for dose in scenario.regimen.doses for single in _single(dose)]
     for (i, k), (_, visit) in flags.items():
