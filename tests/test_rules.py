@@ -244,7 +244,10 @@ def test_a_guided_arm_in_a_paired_trial_changes_exactly_the_patients_whose_count
     below = pop.set_index("vp").CD3_0 < threshold
     assert below.sum() == 3
     assert (effects["gain:CD3@9"][below] > 1).all()  # daily loading week: more T cells at day 9
-    assert (effects["gain:CD3@9"][~below] == 0).all() and (effects.d_best_change[~below] == 0).all()
+    # above the threshold the guided arm is the fixed arm: equal up to the integrator's restart at the rule's
+    # visit (1e-12 cells/uL), against a loading-week gain of > 1 cell/uL below it
+    assert (effects["gain:CD3@9"][~below].abs() < 1e-6).all()
+    assert (effects.d_best_change[~below].abs() < 1e-6).all()
 
 
 def test_the_named_prag_guided_arm_gives_the_loading_week_below_500_cd3_only():
