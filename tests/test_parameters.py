@@ -6,6 +6,8 @@ import shutil
 import tomllib
 
 import numpy as np
+import pandas as pd
+import pytest
 
 from thymosim import Patient, simulate
 from thymosim.model import Model, default_model, model_dir
@@ -226,3 +228,52 @@ def test_sbml_units_are_data_and_a_bad_definition_is_named(tmp_path):
     path.write_text(text.replace("day\tday\tsecond 1 0 86400", "day\tday\tfortnight 1 0 86400"), encoding="utf-8")
     with pytest.raises(ModelError, match=r"row 'day'.definition: unknown unit kind 'fortnight'"):
         _kinds(load_sbml_units(models))
+
+
+# --- values converted from their source's unit ------------------------------------------------------------
+
+def _converted(expression: str, x: float) -> float:
+    """Evaluate a conversion of parameters.tsv (arithmetic in x, the source value, and ln2) without eval."""
+    import ast
+    import math
+    import operator
+
+    binary = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+              ast.Pow: operator.pow}
+
+    def value(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return value(node.body)
+        if isinstance(node, ast.BinOp) and type(node.op) in binary:
+            return binary[type(node.op)](value(node.left), value(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        if isinstance(node, ast.Name) and node.id in ("x", "ln2"):
+            return x if node.id == "x" else math.log(2.0)
+        raise ValueError(f"conversion {expression!r}: {ast.dump(node)} is not arithmetic in x and ln2")
+
+    return value(ast.parse(expression, mode="eval"))
+
+
+def test_a_converted_value_is_its_source_value_through_its_conversion():
+    """Where a value was converted from its source's unit (source_value, source_unit, conversion columns, as
+    the Koenig-lab models keep them), the conversion of the source value gives the value to one unit in its last
+    written digit (its rounding)."""
+    table = load_parameter_table()
+    converted = table[table.conversion.notna()]
+    assert len(converted) >= 15
+    for pid, row in converted.iterrows():
+        assert pd.notna(row.source_value) and pd.notna(row.source_unit), pid
+        digits = f"{row.value:.15g}".replace(".", "").lstrip("0").rstrip("0") or "0"  # significant digits written
+        last = 10.0 ** (np.floor(np.log10(abs(row.value))) - len(digits) + 1)  # one unit in the last of them
+        assert abs(_converted(row.conversion, float(row.source_value)) - row.value) <= last, pid
+    filled = table[["source_value", "source_unit", "conversion"]].notna()
+    assert (filled.all(axis=1) | ~filled.any(axis=1)).all(), "source_value, source_unit and conversion go together"
+
+
+def test_the_conversion_reader_takes_arithmetic_only():
+    assert _converted("ln2/(x*365.25)", 4.2) == pytest.approx(0.000452, rel=1e-3)
+    with pytest.raises(ValueError, match="not arithmetic"):
+        _converted("__import__('os').getcwd()", 1.0)

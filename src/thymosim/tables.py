@@ -23,7 +23,8 @@ from thymosim.model import Drug, ModelError, Output, clear_caches, model_dir
 if TYPE_CHECKING:
     import pandas as pd
 
-COLUMNS = ["id", "value", "unit", "lower", "upper", "domain", "role", "evidence", "source", "module", "description"]
+COLUMNS = ["id", "value", "unit", "lower", "upper", "domain", "role", "evidence", "source", "module", "description",
+           "source_value", "source_unit", "conversion"]
 
 
 def load_limits(directory: Path | None = None) -> dict[str, tuple[str, float, float]]:
