@@ -35,12 +35,12 @@ import pandas as pd
 from scipy import stats
 
 BIOMARKERS = {"at:CD3@0": "CD3", "at:CD4@0": "CD4", "at:CD8@0": "CD8", "at:NK@0": "NK",
-              "at:tumour_diameter@0": "tumour diameter", "CD4/CD8": "CD4/CD8 ratio"}
+              "at:tumour_diameter@0": "tumour diameter", "CD4/CD8": "CD4/CD8 ratio", "AGE": "age"}
 """Clinician-measurable baseline covariates: column of a paired run's patient table -> name
-(counts cells/uL at day 0, diameter mm; the CD4/CD8 ratio is derived)."""
-BASELINE_PARAMETERS = ("CD3_0", "CD4_0", "CD8_0", "NK_0", "D_0")
+(counts cells/uL at day 0, diameter mm, age years; the CD4/CD8 ratio is derived)."""
+BASELINE_PARAMETERS = ("CD3_0", "CD4_0", "CD8_0", "NK_0", "D_0", "AGE")
 """Sampled parameters that are baseline measurements (counted among the biomarkers, not the mechanisms)."""
-PRCC_BIOMARKERS = ("at:CD4@0", "at:CD8@0", "at:NK@0", "at:tumour_diameter@0")
+PRCC_BIOMARKERS = ("at:CD4@0", "at:CD8@0", "at:NK@0", "at:tumour_diameter@0", "AGE")
 """Biomarkers entering the PRCC together: CD3 and the CD4/CD8 ratio are functions of CD4 and CD8 in
 the virtual population (CD3 follows CD4 + CD8), so partialling on all of them would be degenerate;
 they get their univariate rank correlation instead."""
