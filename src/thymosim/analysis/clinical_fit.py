@@ -242,9 +242,15 @@ def fit_kill(target_id: str, names: Sequence[str], population: pd.DataFrame, wor
         arm = run_arm(scenario, scaled, design, workers=workers)
         return 100.0 * float(arm.recist.isin(good).mean())
 
-    def solve(goal: float) -> float:
+    def solve(goal: float, interval_end: bool = False) -> float:
+        """The factor whose rate crosses ``goal``; for an end of the published interval beyond what
+        the factors give, the interval is open on that side (0 or inf) instead of an error."""
         lo, hi = np.log(0.05), np.log(20.0)
         r_lo, r_hi = rate(np.exp(lo)), rate(np.exp(hi))
+        if interval_end and goal > r_hi:
+            return float("inf")
+        if interval_end and goal < r_lo:
+            return 0.0
         if not r_lo <= goal <= r_hi:
             raise ValueError(f"{target_id}: rate {goal:.1f} % outside what factors 0.05-20 give "
                              f"({r_lo:.1f}-{r_hi:.1f} %)")
@@ -260,7 +266,7 @@ def fit_kill(target_id: str, names: Sequence[str], population: pd.DataFrame, wor
     k = round(row.value / 100.0 * n)
     ci = trialstats.clopper_pearson(k, n)
     factor = solve(float(row.value))
-    factor_lo, factor_hi = solve(100 * ci[0]), solve(100 * ci[1])
+    factor_lo, factor_hi = solve(100 * ci[0], interval_end=True), solve(100 * ci[1], interval_end=True)
     values = {n_: model.defaults[n_] * factor for n_ in names}
     return KillFit(target_id, factor, factor_lo, factor_hi, values, float(row.value), 100 * ci[0], 100 * ci[1],
                    rate(factor))
