@@ -9,9 +9,9 @@ from pk_closed_form import conc
 
 from thymosim import Dose, Patient, Regimen
 from thymosim.analysis.endpoints import value_at
-from thymosim.analysis.sensitivity import local_sensitivity, morris_indices, sobol_indices
+from thymosim.analysis.sensitivity import fd_model, local_sensitivity, morris_indices, sobol_indices
 from thymosim.model import default_model
-from thymosim.scenario import Scenario
+from thymosim.scenario import Scenario, named
 
 
 def ta1_exogenous(t_day, ka, cl, v, dose_ug=1600.0):
@@ -117,3 +117,20 @@ def test_failed_runs_are_counted_with_their_reasons():
     assert line.startswith("morris CD4_nadir: 3 of 210 runs failed")
     assert "2 x SimulationError: CV_TOO_MUCH_WORK" in line and "1 x x" in line
     assert failure_summary(pd.DataFrame(), 10) == ""
+
+
+def test_a_parameter_at_the_edge_of_its_domain_gets_a_one_sided_difference():
+    """TC_f_AICD is a fraction at 1: the step above 1 would be refused, so the derivative is the backward
+    difference, equal to the one taken by hand from two simulations."""
+    scenario = Scenario("ifo", named("hakim_dose_intense").regimen, horizon=120, step=1)
+    table = local_sensitivity(scenario, ["TC_f_AICD", "TC_p_LIP_M"], endpoints=["auc_CD4"], progress=False)
+    row = table.set_index("parameter").loc["TC_f_AICD"]
+    assert row.status == "ok" and row.difference == "backward"
+    assert table.set_index("parameter").difference["TC_p_LIP_M"] == "central"
+    h = table.attrs["rel_step"]
+    model = fd_model(default_model())
+    at = {p: replace(scenario, model=model, patient=Patient(parameters={"TC_f_AICD": v})) for p, v in
+          (("base", 1.0), ("down", 1.0 - h))}
+    auc = {k: float(np.trapezoid(s.simulate().CD4, s.simulate().time)) for k, s in at.items()}
+    assert row.sensitivity == pytest.approx((auc["base"] - auc["down"]) / (h * auc["base"]), rel=1e-3)
+    assert row.sensitivity != 0

@@ -29,7 +29,7 @@ import pandas as pd
 
 from thymosim.analysis.endpoints import defaults_for
 from thymosim.analysis.sweep import Failures, Job, endpoint_label, execute, run_sweep
-from thymosim.model import Model, default_model
+from thymosim.model import Model, default_model, in_domain
 from thymosim.scenario import Scenario
 from thymosim.tables import load_parameter_table
 
@@ -91,7 +91,9 @@ def local_sensitivity(
     shows a progress bar (tqdm, on stderr).
 
     Returns one row per (parameter, endpoint): ``sensitivity`` = d ln y / d ln p,
-    ``derivative`` = dy/dp, the baseline ``value``, and status/error. With ``output``
+    ``derivative`` = dy/dp, the baseline ``value``, status/error and ``difference``: central, or
+    backward/forward for a parameter at the edge of its hard domain (a fraction at 1, say), whose step
+    out of the domain is not taken. With ``output``
     (e.g. ``"CD4"``) the returned frame also carries, in ``attrs["timecourse"]``, the
     scaled sensitivity of that output at every time (time x parameter). Runs integrate with
     :func:`fd_model` (tighter than a single run's default).
@@ -111,9 +113,13 @@ def local_sensitivity(
                          "leave them out (dosing inputs are 0 between doses)")
     fields = {pid: name for name, pid in model.covariates.items()}  # covariates move their patient field
     tasks = [(0, {})]
+    steps: dict[str, tuple[float, float]] = {}  # the values either side; a side leaving the hard domain is p0 itself
     for k, pid in enumerate(parameters):
         p0, factor = values[pid], f"patient.{fields[pid]}" if pid in fields else pid
-        tasks += [(2 * k + 1, {factor: p0 * (1 + h)}), (2 * k + 2, {factor: p0 * (1 - h)})]
+        domain = model.limits[pid][0] if pid in model.limits else "any"
+        up, down = (p if in_domain(p, domain) else p0 for p in (p0 * (1 + h), p0 * (1 - h)))
+        steps[pid] = (up, down)
+        tasks += [(2 * k + 1, {factor: up}), (2 * k + 2, {factor: down})]
     job = Job.of(scenario, endpoints, timecourses=output is not None)
     outcomes = execute(job, tasks, workers, scheduler)
     if progress:
@@ -129,23 +135,23 @@ def local_sensitivity(
     for k, pid in enumerate(parameters):
         up, down = results[2 * k + 1], results[2 * k + 2]
         c_up, c_down = up.timecourse, down.timecourse
-        p0 = values[pid]
+        p0, (p_up, p_down) = values[pid], steps[pid]
+        difference = "central" if p_up != p0 and p_down != p0 else "backward" if p_up == p0 else "forward"
         for label in labels:
             y0 = base_out.values[label]
             if up.status == "ok" and down.status == "ok":
-                dy = up.values[label] - down.values[label]
-                deriv = dy / (2 * h * p0)
-                sens = dy / (2 * h * y0) if y0 != 0 else np.nan
+                deriv = (up.values[label] - down.values[label]) / (p_up - p_down)
+                sens = deriv * p0 / y0 if y0 != 0 else np.nan
                 rows.append({"parameter": pid, "endpoint": label, "sensitivity": sens, "derivative": deriv,
-                             "value": y0, "status": "ok", "error": ""})
+                             "value": y0, "status": "ok", "error": "", "difference": difference})
             else:
                 error = up.error or down.error
                 rows.append({"parameter": pid, "endpoint": label, "sensitivity": np.nan, "derivative": np.nan,
-                             "value": y0, "status": "failed", "error": error})
+                             "value": y0, "status": "failed", "error": error, "difference": difference})
         if output is not None and c_up is not None and c_down is not None:
             y0 = base_course[output].to_numpy()
             with np.errstate(divide="ignore", invalid="ignore"):
-                curves[pid] = (c_up[output].to_numpy() - c_down[output].to_numpy()) / (2 * h * y0)
+                curves[pid] = (c_up[output].to_numpy() - c_down[output].to_numpy()) * p0 / ((p_up - p_down) * y0)
     table = pd.DataFrame(rows)
     if output is not None:
         table.attrs["timecourse"] = pd.DataFrame(curves, index=pd.Index(base_course.time, name="time"))
