@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 import pytest
+from guided_export import copasi_matches, within_range
 
 from thymosim import Patient, simulate
 from thymosim.rules import before
@@ -128,10 +129,6 @@ def _fired_flags(scenario, log):
     return [float((i, v) in fired) for i, rule in enumerate(scenario.rules) for v in sorted(rule.visits)]
 
 
-def _within_range(theirs, mine, column):
-    scale = np.abs(mine).max() - np.abs(mine).min()
-    np.testing.assert_allclose(theirs, mine, rtol=1e-4, atol=1e-6 * scale, err_msg=column)
-
 
 def test_the_exported_sbml_doses_as_a_consecutive_visits_rule_does():
     """libroadrunner on the file alone against thymosim's visit loop: the same flags, the same course."""
@@ -149,30 +146,16 @@ def test_the_exported_sbml_doses_as_a_consecutive_visits_rule_does():
     result = rr.simulate(0, 60, 61, selections=["time", *ids, *flags])
     ours = scenario.simulate(step=1.0)
     for column, sid in zip(names, ids, strict=True):
-        _within_range(result[sid], ours[column].to_numpy(), column)
+        within_range(result[sid], ours[column].to_numpy(), column)
     assert [result[f][-1] for f in flags] == _fired_flags(scenario, log)
 
 
 @pytest.mark.crosstool
 def test_copasi_reproduces_a_consecutive_visits_rule_from_the_exported_sbml():
-    import basico
-
-    from thymosim import default_model
-    from thymosim.sbml.export import scenario_sbml
-
     scenario = _scenario(*CONSECUTIVE)
-    model = basico.load_model(scenario_sbml(scenario))
-    basico.set_task_settings(basico.T.TIME_COURSE, {"method": {
-        "Relative Tolerance": 1e-8, "Absolute Tolerance": 1e-10, "Max Internal Steps": 1000000}}, model=model)
-    copasi = basico.run_time_course(duration=60, intervals=60, model=model, use_sbml_id=True).reset_index()
-    ours = scenario.simulate(step=1.0)
-    for column in ours.columns.drop("time"):
-        _within_range(copasi[default_model().outputs[column].id.strip("[]")].to_numpy(), ours[column].to_numpy(),
-                      column)
-    log = scenario.guided()[1]
+    copasi = copasi_matches(scenario)
     flags = [f"rule_0_visit_{k}" for k in range(5)] + [f"rule_1_visit_{k}" for k in range(3)]
-    assert [copasi[f].iloc[-1] for f in flags] == _fired_flags(scenario, log)
-    basico.remove_datamodel(model)
+    assert [copasi[f].iloc[-1] for f in flags] == _fired_flags(scenario, scenario.guided()[1])
 
 
 def test_the_user_guide_examples_of_both_rules_load_and_run():

@@ -53,14 +53,8 @@ def test_the_untreated_virtual_population_is_at_steady_state():
     model = default_model()
     population = sample_population(60, seed=3).drop(columns="vp")
     for n, (_, row) in enumerate(population.iterrows()):
-        patient = Patient(cd3=row.CD3_0, cd4=row.CD4_0, cd8=row.CD8_0, nk=row.NK_0, tumour_diameter=row.D_0,
-                          age=row.AGE, parameters={k: v for k, v in row.items() if not k.endswith("_0") and k != "AGE"})
-        rr = model.reset(model.values(patient))
-        rates = rr.getRatesOfChangeNamedArray()
-        ids = [c.rstrip("'") for c in rates.colnames]
-        dx, x = np.asarray(rates).ravel(), np.array([rr.getValue(i) for i in ids])
-        rel = np.where(x != 0, np.abs(dx) / np.where(x != 0, np.abs(x), 1), np.abs(dx) * 1e6)
-        worst = max((i for i, s in enumerate(ids) if not s.startswith(("TUM_V_", "TUM_H_"))), key=lambda i: rel[i])
+        patient = _patient(row)
+        rr, ids, dx, x, rel, worst = _rates(model, patient)
         assert rel[worst] < 1e-6, f"{ids[worst]}: |dx/dt|/x = {rel[worst]:.2e}"
         for state in ("TUM_V_sens", "TUM_V_res", "TUM_V_dead"):
             i = ids.index(state)
@@ -111,16 +105,29 @@ def test_untreated_steady_state_at_every_age(age):
     model = default_model()
     population = sample_population(60, seed=3).drop(columns="vp")
     for _, row in population.iterrows():
-        patient = Patient(cd3=row.CD3_0, cd4=row.CD4_0, cd8=row.CD8_0, nk=row.NK_0, tumour_diameter=row.D_0, age=age,
-                          parameters={k: v for k, v in row.items() if not k.endswith("_0") and k != "AGE"})
-        rr = model.reset(model.values(patient))
-        rates = rr.getRatesOfChangeNamedArray()
-        ids = [c.rstrip("'") for c in rates.colnames]
-        dx, x = np.asarray(rates).ravel(), np.array([rr.getValue(i) for i in ids])
-        rel = np.where(x != 0, np.abs(dx) / np.where(x != 0, np.abs(x), 1), np.abs(dx) * 1e6)
-        worst = max((i for i, s in enumerate(ids) if not s.startswith(("TUM_V_", "TUM_H_"))), key=lambda i: rel[i])
+        patient = _patient(row, age)
+        rr, ids, dx, x, rel, worst = _rates(model, patient)
         assert rel[worst] < 1e-6, f"age {age}: {ids[worst]}: |dx/dt|/x = {rel[worst]:.2e}"
         assert 0 < rr["TC_q_thy4"] and 0 < rr["TC_p_N4"], f"age {age}: thymic output and naive division are positive"
     df = simulate(Patient(age=age), horizon=365, step=73)
     for col in ("CD4", "CD8", "CD4_naive", "CD4_memory", "CD8_naive", "CD8_memory"):
         np.testing.assert_allclose(df[col], df[col].iloc[0], rtol=1e-5, err_msg=f"age {age}: {col}")
+
+
+def _patient(row, age=None) -> Patient:
+    """A virtual patient (a sample_population row) as a Patient; ``age`` replaces the row's age."""
+    return Patient(cd3=row.CD3_0, cd4=row.CD4_0, cd8=row.CD8_0, nk=row.NK_0, tumour_diameter=row.D_0,
+                   age=row.AGE if age is None else age,
+                   parameters={k: v for k, v in row.items() if not k.endswith("_0") and k != "AGE"})
+
+
+def _rates(model, patient):
+    """The reset runner, the state ids, dx/dt and x, |dx/dt|/|x| per state (|dx/dt| x 1e6 where x = 0) and
+    the worst state other than the tumour's (which grows by design)."""
+    rr = model.reset(model.values(patient))
+    rates = rr.getRatesOfChangeNamedArray()
+    ids = [c.rstrip("'") for c in rates.colnames]
+    dx, x = np.asarray(rates).ravel(), np.array([rr.getValue(i) for i in ids])
+    rel = np.where(x != 0, np.abs(dx) / np.where(x != 0, np.abs(x), 1), np.abs(dx) * 1e6)
+    worst = max((i for i, s in enumerate(ids) if not s.startswith(("TUM_V_", "TUM_H_"))), key=lambda i: rel[i])
+    return rr, ids, dx, x, rel, worst
