@@ -132,3 +132,45 @@ def test_a_run_after_a_long_dose_free_stretch_equals_a_fresh_runner_s():
     fresh = named("prag_ta1_loading").simulate(frame=False)
     for column in fresh:
         np.testing.assert_array_equal(after[column], fresh[column], err_msg=column)
+
+
+def _checkpoint(days, answer):
+    """A checkpoint whose decision is ``answer(day)`` at each of ``days``."""
+    return (days, lambda: lambda day, read: answer(day))
+
+
+def test_a_checkpoint_can_end_the_run_at_its_day_and_nothing_after_it_is_observed():
+    """END at day 84 (a scan day of a trial): the course is the one the same run gives with the
+    treatment stopped there, up to and including day 84 (the row at the end day is the state then,
+    before that day's doses, which the stop removes), and it stops there; endpoints after it are NaN.
+    At a day off the output grid (41.5), the last row is that day's state, equal to the one a run
+    with that day on its grid gives."""
+    from thymosim.analysis.endpoints import evaluate
+    from thymosim.analysis.trial import stopped
+    from thymosim.simulation import END, ended
+
+    scenario = named("cisplatin_vinorelbine_ta1")
+    days = (42.0, 84.0)
+    cut = stopped(scenario.regimen, 84.0)
+    follow = scenario.simulate(frame=False, checkpoint=_checkpoint(days, lambda d: cut if d == 84 else None))
+    end = scenario.simulate(frame=False, checkpoint=_checkpoint(days, lambda d: END if d == 84 else None))
+    assert ended(end) == end.ended == 84.0 and ended(follow) is None and end["time"][-1] == 84.0
+    n = len(end["time"])
+    assert np.count_nonzero(follow["time"] <= 84.0) == n
+    for column in end:
+        np.testing.assert_array_equal(end[column], follow[column][:n], err_msg=column)
+    frame = scenario.simulate(checkpoint=_checkpoint(days, lambda d: END if d == 84 else None))
+    assert frame.attrs["ended"] == 84.0 and frame.time.iloc[-1] == 84.0 and ended(end.to_frame()) == 84.0
+    assert evaluate("at:CD4@84", end) == evaluate("at:CD4@84", follow)
+    for name in ("at:CD4@84.5", "auc_CD4", "pct_change_CD4_end", "end:CD4", "below:ANC@1500"):
+        assert np.isnan(evaluate(name, end)) and np.isfinite(evaluate(name, follow)), name
+    assert evaluate("lymphocyte_nadir", end) == end["CD3"].min()  # over the part simulated
+    with pytest.raises(ValueError, match="outside the simulated time course"):
+        evaluate("at:CD4@200", follow)  # a course run to its horizon still refuses a day beyond it
+
+    off = scenario.simulate(frame=False, step=1.0, checkpoint=_checkpoint((41.5,), lambda d: END))
+    grid = np.sort(np.append(np.arange(0.0, 181.0), 41.5))
+    on = scenario.simulate(frame=False, times=grid, checkpoint=_checkpoint((41.5,), lambda d: None))
+    assert off["time"].tolist() == list(range(42)) + [41.5]
+    for column in off:
+        np.testing.assert_array_equal(off[column], on[column][:43], err_msg=column)

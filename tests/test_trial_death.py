@@ -47,3 +47,20 @@ def test_no_response_or_progression_is_read_after_death(monkeypatch):
     assert out.recist[3] == "PR" and out.ttp_day[3] == 126.0 and not out.pfs_event[3]
     # the survival link read the untruncated trajectory (os columns unchanged by the re-reading)
     assert out.os_day.tolist() == [20.0, 100.0, 60.0, 730.0]
+
+
+def test_scans_not_observed_after_a_pd_scan_are_read_as_the_full_course_and_elsewhere_as_ne():
+    """A simulation that ended at the PD scan leaves the later scans NaN: the reading is that of the
+    same scans with values after the PD (which RECIST never reads); NaN after a scan that is not PD
+    (a simulation cut short for another reason) is not evaluable, as a failed one."""
+    progressor = [50.0, 50.0, 70.0, 90.0]  # PD at 84
+    ended = [50.0, 50.0, 70.0, np.nan]
+    cut = [50.0, 30.0, np.nan, np.nan]  # PR at 42, then nothing: no PD to end on
+    wide = pd.DataFrame({f"at:tumour_diameter@{d:g}": [r[i] for r in (progressor, ended, cut)]
+                         for i, d in enumerate(DAYS)})
+    for i, d in enumerate(DAYS[1:], start=1):
+        wide[f"at:{NEW_LESION}@{d:g}"] = [0.0, 0.0 if i < 3 else np.nan, 0.0 if i < 2 else np.nan]
+    rows = pd.DataFrame(_read(wide, DAYS, Design(), np.full(3, 0.5)))
+    pd.testing.assert_series_equal(rows.iloc[0], rows.iloc[1], check_names=False)
+    assert rows.recist[1] == "SD" and rows.first_pd_day[1] == 84.0 and rows.progression_reason[1] == "target"
+    assert rows.recist[2] == "NE" and np.isnan(rows.pfs_day[2])

@@ -74,16 +74,20 @@ def test_a_new_lesion_is_progression_at_the_first_scan_whose_hazard_reaches_minu
 
 def test_stopping_at_progression_keeps_progression_and_changes_only_what_follows():
     """A patient with a new lesion at day 42 on Ta1 + PRaG with Ta1 and PD-1 until progression:
-    stopping treatment at the PD scan leaves every reading up to it unchanged (scan at day 42) and
-    lowers the PD-1-released immune kill after it (a larger lesion at day 126)."""
+    stopping treatment at the PD scan leaves every reading up to it unchanged (scan at day 42) and,
+    followed after progression, lowers the PD-1-released immune kill after it (a larger lesion at
+    day 126); by default the simulation ends at the PD scan: nothing after it is observed (NaN)."""
     pop = sample_population(1, seed=2).assign(u_new_lesion=1 - 1e-12)
     base = Design(horizon=126, until_progression=("thymalfasin", "pd1_inhibitor"))
     go_on = run_arm("prag_ta1", pop, base, progress=False)
-    stop = run_arm("prag_ta1", pop, Design(horizon=126, until_progression=base.until_progression,
-                                           stop_at_progression=True), progress=False)
+    follow = run_arm("prag_ta1", pop, replace(base, stop_at_progression=True, follow_after_progression=True),
+                     progress=False)
+    stop = run_arm("prag_ta1", pop, replace(base, stop_at_progression=True), progress=False)
     for column in ("recist", "pfs_day", "first_pd_day", "progression_reason", "at:tumour_diameter@42"):
-        assert stop[column][0] == go_on[column][0], column
-    assert stop["at:tumour_diameter@126"][0] > go_on["at:tumour_diameter@126"][0]
+        assert stop[column][0] == go_on[column][0] == follow[column][0], column
+    assert follow["at:tumour_diameter@126"][0] > go_on["at:tumour_diameter@126"][0]
+    after = [c for c in stop.columns if c.startswith("at:") and float(c.split("@")[1]) > 42]
+    assert after and stop[after].isna().all(axis=None) and follow[after].notna().all(axis=None)
 
 
 def test_the_summary_reports_pd_at_the_first_scan_and_reasons_of_progression():
@@ -120,7 +124,8 @@ def test_stopping_at_progression_also_cuts_the_doses_a_count_guided_rule_added()
     regimen = guided.guided()[0]
     assert max(t for d in regimen.doses if d.drug == "thymalfasin" for t in d.times) > 126  # the rule's doses
     pop = sample_population(1, seed=2).assign(u_new_lesion=1 - 1e-12)  # a new lesion at the first scan
-    stop = run_arm(guided, pop, Design(horizon=126, stop_at_progression=True), progress=False)
+    stop = run_arm(guided, pop, Design(horizon=126, stop_at_progression=True, follow_after_progression=True),
+                   progress=False)
     assert stop.first_pd_day[0] == 42.0
     fixed = replace(guided, regimen=stopped(regimen, 42.0), rules=())
     cut = run_arm(fixed, pop, Design(horizon=126), progress=False)
@@ -138,7 +143,8 @@ def test_stopping_at_progression_in_one_pass_or_in_stages_gives_what_one_full_pa
     still without progression to the end of follow-up (252 days), then again with treatment
     stopped; (3) everyone to the end under full treatment, then again with treatment stopped. (2)
     must equal (3) bitwise; (1) the same PD days and classes, and values within 1e-5 (its integration
-    restarts at each scan day), for patients progressing in each stage and after."""
+    restarts at each scan day), for patients progressing in each stage and after. Each ends the
+    simulation at the patient's PD scan."""
     from thymosim.analysis import trial
 
     design = Design.named("first_line_nsclc", horizon=252)
@@ -159,8 +165,9 @@ def test_stopping_at_progression_in_one_pass_or_in_stages_gives_what_one_full_pa
     single = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False)
     pd.testing.assert_frame_equal(staged, single)
     pd.testing.assert_frame_equal(one, single, check_exact=False, rtol=1e-5)
-    numbers = single.select_dtypes("number").columns
-    assert not np.array_equal(one[numbers].to_numpy(), single[numbers].to_numpy(), equal_nan=True)  # two paths
+    for i, day in enumerate(first):  # each of the three ends the simulation at the PD scan: nothing after it
+        after = [c for c in single.columns if c.startswith("at:") and float(c.split("@")[1]) > day]
+        assert one.loc[i, after].isna().all() and single.loc[i, after].isna().all()
     for column in ("recist", "first_pd_day", "pfs_day", "progression_reason", "new_lesion_day", "confirmed"):
         pd.testing.assert_series_equal(one[column], single[column])
 
@@ -178,3 +185,55 @@ def test_stopping_at_progression_is_identical_serial_with_two_workers_and_read_b
     pd.testing.assert_frame_equal(serial, parallel)
     resumed = run_arm("cisplatin_vinorelbine_ta1", pop, design, progress=False, seed=2, out=tmp_path / "arm")
     pd.testing.assert_frame_equal(serial, resumed)
+
+
+def test_ending_the_simulation_at_progression_reads_what_following_the_patient_after_it_reads():
+    """30 patients on vinorelbine + cisplatin + Ta1 under the first-line design (24 months, Ta1
+    until progression, treatment stopped at the PD scan), simulated to the end of follow-up after
+    progression or ended at the PD scan (the default): RECIST, progression, the counts kept and
+    overall survival are the same (to 1e-9: the runner cached between patients carries the last
+    one's solver history, 1e-12 apart); after the PD scan the ended course is not observed (NaN)."""
+    from thymosim.analysis.trial import add_overall_survival
+
+    pop = sample_population(30, seed=5)
+    design = Design.named("first_line_nsclc")
+    assert not design.follow_after_progression
+    arms, read = {}, {}
+    for follow in (True, False):
+        chosen = replace(design, follow_after_progression=follow)
+        read[follow] = run_arm("cisplatin_vinorelbine_ta1", pop, chosen, progress=False, seed=1)
+        arms[follow] = add_overall_survival(read[follow], 730.0, 1, chosen)
+    full, ended = arms[True], arms[False]
+    assert (ended.status == "ok").all() and (full.status == "ok").all()
+    first_pd = read[False].first_pd_day  # the PD scan read on the simulation (before death truncates the reading)
+    pd.testing.assert_series_equal(first_pd, read[True].first_pd_day)
+    progressed = first_pd.notna()
+    assert 5 <= progressed.sum() < 30, progressed.sum()  # several progressions, not everyone
+    counts = [c for c in ended.columns if any(c.startswith(f"at:{k}@") for k in ("CD3", "CD4", "CD8", "NK"))]
+    same = ["recist", "best_change_pct", "pfs_day", "pfs_event", "ttp_day", "ttp_event", "first_pd_day",
+            "progression_reason", "confirmed", "response_day", "os_day", "os_event", "os_kg", "os_ks", "os_ttg",
+            "os_median_day", *counts]
+    pd.testing.assert_frame_equal(ended[same], full[same], rtol=1e-9)  # the cached runner's history: 1e-12
+    scans = [c for c in ended.columns if c.startswith(("at:tumour_diameter@", "at:new_lesion_hazard@"))]
+    day = np.array([float(c.split("@")[1]) for c in scans])
+    after = day[None, :] > first_pd.fillna(np.inf).to_numpy()[:, None]
+    values = ended[scans].to_numpy(float)
+    assert np.isnan(values[after]).all() and np.isfinite(values[~after]).all()
+    np.testing.assert_allclose(values[~after], full[scans].to_numpy(float)[~after], rtol=1e-9)
+    assert np.isfinite(full[scans].to_numpy(float)).all()
+    # a new lesion is seen on the scans read: up to the PD scan the same either way, none after it
+    up_to = ~(full.new_lesion_day > first_pd)
+    pd.testing.assert_series_equal(ended.new_lesion_day[up_to], full.new_lesion_day[up_to])
+    assert ended.new_lesion_day[~up_to].isna().all()
+
+
+def test_a_pd_scan_before_the_last_count_day_does_not_end_the_simulation():
+    """Scans every 21 days and a new lesion at the first: the PD scan (day 21) comes before the
+    day-42 blood counts, so the patient is followed, treatment stopped, to the end of follow-up."""
+    pop = sample_population(1, seed=2).assign(u_new_lesion=1 - 1e-12)
+    design = Design(scan_every=21, horizon=84, stop_at_progression=True)
+    stop = run_arm("prag_ta1", pop, design, progress=False)
+    follow = run_arm("prag_ta1", pop, replace(design, follow_after_progression=True), progress=False)
+    assert stop.first_pd_day[0] == 21.0
+    pd.testing.assert_frame_equal(stop, follow)
+    assert np.isfinite(stop["at:CD4@42"][0]) and np.isfinite(stop["at:tumour_diameter@84"][0])

@@ -14,11 +14,24 @@ from thymosim.model import INITIAL_STEP, DomainError, InfeasibleBaseline, Model,
 from thymosim.patient import Patient
 from thymosim.regimen import Dose, Regimen
 
-__all__ = ["Checkpoint", "InfeasibleBaseline", "SimulationError", "Trajectory", "output_grid", "simulate"]
+__all__ = ["END", "Checkpoint", "End", "InfeasibleBaseline", "SimulationError", "Trajectory", "ended", "output_grid",
+           "simulate"]
 
 Checkpoint = tuple
 """(days, factory) of :func:`simulate`: days [time unit] at which ``factory()``'s ``decide(day, read)``
-may return a new Regimen for the administrations from that day on."""
+may return a new Regimen for the administrations from that day on, or :data:`END` to end the
+simulation there."""
+
+
+class End:
+    """The type of :data:`END`."""
+
+    def __repr__(self) -> str:
+        return "END"
+
+
+END = End()
+"""What a checkpoint decision returns to end the simulation at that day (see :func:`simulate`)."""
 
 
 class Trajectory(dict):
@@ -27,11 +40,24 @@ class Trajectory(dict):
 
     units: dict[str, str]
     solver: str
+    ended: float | None = None
+    """The day a checkpoint decision ended the simulation (:data:`END`), else None (see :func:`ended`)."""
 
     def to_frame(self) -> pd.DataFrame:
         df = pd.DataFrame(dict(self))
         df.attrs["units"], df.attrs["solver"] = dict(self.units), self.solver
+        if self.ended is not None:
+            df.attrs["ended"] = self.ended
         return df
+
+
+def ended(course: pd.DataFrame | Trajectory) -> float | None:
+    """The day [time unit] a checkpoint decision ended ``course`` (a :func:`simulate` result) before
+    its horizon: its last row is that day and nothing after it was simulated. None for a course
+    simulated to its horizon."""
+    if isinstance(course, pd.DataFrame):
+        return course.attrs.get("ended")
+    return getattr(course, "ended", None)
 
 MAX_OUTPUT_ROWS = 1_000_000
 """Largest output grid a simulation builds (checked before allocating); raise it here if needed."""
@@ -172,7 +198,12 @@ def simulate(
     the output's value then, may return a new :class:`Regimen` for the rest of the course: its
     administrations on or after the day replace those still to come, and the checks end there (a
     trial stopping treatment at the first progression read on its scans; doses already given are
-    not changed).
+    not changed). The decision may instead return :data:`END`: the simulation ends at that day (a
+    trial that stops imaging a patient at progression). The course then stops there: its last row is
+    the state at that day (before any dose due that day; another output time is not added after
+    it), :func:`ended` gives the day (``attrs["ended"]`` of the DataFrame, ``ended`` of a
+    :class:`Trajectory`), and endpoints read after it (``at:X@DAY`` later than the day, values
+    at or areas to the horizon) are NaN: not observed.
     """
     patient, regimen, scenario = _what_to_simulate(patient, regimen)
     if scenario is not None:
@@ -221,15 +252,15 @@ def simulate(
 
         checkpoint = (days, factory, dosing)
     try:  # a failure is reported below, with when and why (the runner silences CVODE's own log)
-        data, stretches = _integrate(model, values, selections, actions, grid, checkpoint, not model.stiff and
-                                     model.is_thymosim)
+        data, stretches, stop = _integrate(model, values, selections, actions, grid, checkpoint,
+                                           not model.stiff and model.is_thymosim)
     except RuntimeError as err:
         if model.stiff:
             raise SimulationError.of(err, model, values) from None
         # Adams (non-stiff) failed: this parameter set makes the system stiff; redo with the robust BDF setting
         solver = model.stiff_fallback()
         try:
-            data, stretches = _integrate(solver, values, selections, actions, grid, checkpoint)
+            data, stretches, stop = _integrate(solver, values, selections, actions, grid, checkpoint)
         except RuntimeError as again:
             raise SimulationError.of(again, solver, values) from None
     columns = ["time"] + names + list(extra)
@@ -241,10 +272,12 @@ def simulate(
     method += f" (BDF rtol {QUIET_RTOL:g} over dose-free stretches)" if stretches else ""
     if not frame:
         trajectory = Trajectory({c: data[:, i] for i, c in enumerate(columns)})
-        trajectory.units, trajectory.solver = units, method
+        trajectory.units, trajectory.solver, trajectory.ended = units, method, stop
         return trajectory
     df = pd.DataFrame(data, columns=columns)
     df.attrs["units"], df.attrs["solver"] = units, method
+    if stop is not None:
+        df.attrs["ended"] = stop
     return df
 
 
@@ -296,11 +329,14 @@ def _what_to_simulate(patient, regimen):
 
 
 def _integrate(model: Model, values: Mapping[str, float], selections: list[str], actions: list,
-               grid: np.ndarray, checkpoint: tuple | None = None, stretches: bool = False) -> tuple[np.ndarray, bool]:
-    """Outputs at ``grid`` and whether a dose-free stretch was integrated with BDF: integrate
-    between dose actions, applying each at its exact time; with ``stretches``, dose-free stretches
-    of :data:`QUIET_SEGMENT` or more with BDF; with a ``checkpoint`` (days, factory, dosing), also
-    stop at its days and let its decision replace the actions still to come (see :func:`simulate`)."""
+               grid: np.ndarray, checkpoint: tuple | None = None,
+               stretches: bool = False) -> tuple[np.ndarray, bool, float | None]:
+    """Outputs at ``grid``, whether a dose-free stretch was integrated with BDF and the day a
+    checkpoint ended the run (None: run to the horizon): integrate between dose actions, applying
+    each at its exact time; with ``stretches``, dose-free stretches of :data:`QUIET_SEGMENT` or more
+    with BDF; with a ``checkpoint`` (days, factory, dosing), also stop at its days and let its
+    decision replace the actions still to come, or end the run there (:data:`END`; the outputs at
+    ``grid`` before that day, then that day's; see :func:`simulate`)."""
     horizon = float(grid[-1])
     rr = model.reset(values)
     rr.timeCourseSelections = selections
@@ -314,6 +350,7 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
             decide(0.0, read)
     rows, t0, next_action, next_check = [], 0.0, 0, 0  # linear in actions and grid points (no quadratic scans)
     quiet = used = False
+    stop: float | None = None
     try:
         while True:
             while next_action < len(actions) and actions[next_action][0] <= t0:  # doses due at t0, first
@@ -335,6 +372,10 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
             if next_check < len(checks) and checks[next_check] == t1:
                 next_check += 1
                 new = decide(t1, read)
+                if isinstance(new, End):  # the run ends here: its last row is the state at t1 (before doses)
+                    rows.append(result[-1:])
+                    stop = t1
+                    break
                 if new is not None:  # the administrations from t1 on are the new regimen's; no more checks
                     actions = actions[:next_action] + [a for a in dosing(new) if a[0] >= t1 and a[0] <= horizon]
                     next_check = len(checks)
@@ -343,17 +384,18 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
     finally:
         if quiet:  # the cached runner keeps the model's own method for the next run
             _method(model, rr, False)
-    for action in actions[next_action:]:
-        if action[0] <= t0:
-            _apply(rr, action)
-    rows.append(np.asarray([[rr.getValue(s) for s in selections]]))  # state at horizon after any dose
+    if stop is None:
+        for action in actions[next_action:]:
+            if action[0] <= t0:
+                _apply(rr, action)
+        rows.append(np.asarray([[rr.getValue(s) for s in selections]]))  # state at horizon after any dose
     for pid in model.event_checked:  # an event set it to an expression: its value must stay in the domain
         domain, lower, upper = model.limits[pid]
         if not in_domain(rr.getValue(pid), domain):
             error = DomainError(pid, rr.getValue(pid), domain, lower, upper)
-            error.args = (f"an event of the model set {error} (by day {horizon:g})",)
+            error.args = (f"an event of the model set {error} (by day {t0:g})",)
             raise error
-    return np.vstack(rows), used
+    return np.vstack(rows), used, stop
 
 
 def _reader(model: Model, rr):

@@ -15,7 +15,12 @@ Times in days (another model: its time unit), counts in cells/uL. The thymalfasi
 (``ta1_cmax``, ``ta1_auc``, ``ta1_cavg``) are event-exact, whatever the output step: they read the
 whole-horizon row of :func:`thymosim.analysis.exposure.exposure` of the scenario (the numbers of
 ``exposure.csv``), so they need the scenario (:meth:`Endpoint.__call__`). RECIST classes are labels
-(:mod:`thymosim.analysis.recist`)."""
+(:mod:`thymosim.analysis.recist`).
+
+A course that a checkpoint ended early (:func:`thymosim.simulation.ended`: a trial that stops
+imaging a patient at progression) is observed up to that day only: ``at:X@DAY`` after it, and the
+endpoints to the horizon (``auc``, ``end``, ``pct_change_*_end``, ``below``), are NaN; the others
+(nadirs, peaks, best change) summarise the part simulated."""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from thymosim.analysis.recist import CLASSES, classify_course
+from thymosim.simulation import ended
 
 if TYPE_CHECKING:
     from thymosim.scenario import Scenario
@@ -42,6 +48,8 @@ def _col(df, column: str) -> np.ndarray:
 
 def _at(df, column: str, day: float) -> float:
     time = _col(df, "time")
+    if day > time[-1] and ended(df) is not None:
+        return math.nan  # not observed: the course ended at a checkpoint before this day
     if not time[0] <= day <= time[-1]:
         raise ValueError(f"day {day} outside the simulated time course [{time[0]}, {time[-1]}]")
     return float(np.interp(day, time, _col(df, column)))
@@ -72,6 +80,7 @@ def recovery_day(column: str = "CD3", fraction: float = 0.8) -> EndpointFunction
 def days_below(column: str, threshold: float) -> EndpointFunction:
     """Time [day] that ``column`` spends below ``threshold``, the crossings interpolated linearly between
     output times (e.g. days of grade 4 neutropenia: ``days_below("ANC", 500)``)."""
+    @_to_horizon
     def endpoint(df: pd.DataFrame) -> float:
         t, y = _col(df, "time"), _col(df, column) - threshold
         t0, t1, y0, y1 = t[:-1], t[1:], y[:-1], y[1:]
@@ -86,7 +95,12 @@ def days_below(column: str, threshold: float) -> EndpointFunction:
 
 def auc(column: str) -> EndpointFunction:
     """Area under ``column`` over the horizon (trapezoids) [unit * day]."""
-    return lambda df: float(np.trapezoid(_col(df, column), _col(df, "time")))
+    return _to_horizon(lambda df: float(np.trapezoid(_col(df, column), _col(df, "time"))))
+
+
+def _to_horizon(function: EndpointFunction) -> EndpointFunction:
+    """``function`` of a course read to its horizon: NaN for a course a checkpoint ended early."""
+    return lambda df: math.nan if ended(df) is not None else function(df)
 
 
 def percent_change(column: str, day: float) -> EndpointFunction:
@@ -124,11 +138,11 @@ def _tmax(column: str) -> EndpointFunction:
 
 
 def _end(column: str) -> EndpointFunction:
-    return lambda df: float(_col(df, column)[-1])
+    return _to_horizon(lambda df: float(_col(df, column)[-1]))
 
 
 def _pct_change_end(column: str) -> EndpointFunction:
-    return lambda df: percent_change(column, float(_col(df, "time")[-1]))(df)
+    return _to_horizon(lambda df: percent_change(column, float(_col(df, "time")[-1]))(df))
 
 
 def _ta1_exposure(statistic: str) -> Callable[[Any, Scenario], float]:

@@ -23,6 +23,7 @@ from thymosim.analysis.population import virtual_population
 from thymosim.analysis.sweep import run_sweep
 from thymosim.regimen import Regimen
 from thymosim.scenario import Scenario, named
+from thymosim.simulation import END
 
 COUNT_DAYS = (0.0, 9.0, 42.0)
 """Days at which each patient's blood counts are kept (baseline, the seed's day-9 panel, after two
@@ -65,7 +66,17 @@ class Design:
     """Stop every treatment at the first PD scan: progression itself is unchanged, what follows it
     is not. Within each patient's one simulation (:class:`ProgressionCheck`), or, for a scenario with
     count-guided rules, by simulating the patient again with the doses before the PD scan, those a
-    rule adds included (:func:`_until_progression`)."""
+    rule adds included (:func:`_until_progression`). A trial stops imaging a patient at progression,
+    so the simulation ends at the PD scan (unless ``follow_after_progression``): the scans, the
+    new-lesion hazard and the counts after it are NaN (not observed) in the patient table, and the
+    nadirs are those up to it. Nothing the trial reads comes after the PD scan (RECIST, PFS and
+    overall survival read the scans up to the first PD), so every endpoint of the reading is the
+    same either way. A PD scan before the last blood-count day kept (``count_days``) does not end
+    the simulation: the patient is followed, off treatment, to the end of follow-up."""
+    follow_after_progression: bool = False
+    """With ``stop_at_progression``: simulate every patient to the end of follow-up, with treatment
+    stopped at the PD scan, instead of ending the simulation there (the course after progression
+    is then in the patient table, at the cost of simulating it)."""
     new_lesions: bool = True
     """New lesions (the model's new-lesion hazard) count as progression."""
 
@@ -161,7 +172,9 @@ def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design =
     endpoints, ``status``/``error``, ``recist`` (CR/PR/SD/PD/NE), ``best_change_pct``, ``pfs_day``,
     ``pfs_event``, ``confirmed``, ``progression_reason`` ("target" | "new_lesion" | ""),
     ``first_pd_day`` (NaN without progression), ``new_lesion_day`` (the scan that first sees a new
-    lesion; NaN if none within follow-up), ``u_new_lesion``."""
+    lesion; NaN if none within follow-up or, where the simulation ended at the PD scan, up to it),
+    ``u_new_lesion``. With ``design.stop_at_progression`` the endpoints after the first PD scan are
+    NaN, not observed (see :attr:`Design.stop_at_progression`)."""
     scenario = named(scenario) if isinstance(scenario, str) else scenario
     if design.horizon is not None:
         scenario = replace(scenario, horizon=float(design.horizon))
@@ -186,9 +199,11 @@ def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design =
         rows = _read(wide, days, design, uniforms)
         patients = pd.concat([population, wide[endpoints], status], axis=1)
         return pd.concat([patients, pd.DataFrame(rows)], axis=1)
+    end = not design.follow_after_progression
+    keep = max((float(d) for d in count_days if d <= scenario.horizon), default=0.0)
     if ONE_PASS and not scenario.rules:  # one pass: each course stops its treatment at its own first PD scan
         check = ProgressionCheck(tuple(float(d) for d in days), design.confirm, float(design.sd_min_day),
-                                 design.new_lesions, tuple(float(u) for u in uniforms))
+                                 design.new_lesions, tuple(float(u) for u in uniforms), end, keep)
         wide, status = _simulate(scenario, factors, endpoints, out, workers, scheduler, progress, check)
         rows = _read(wide, days, design, uniforms)
         patients = pd.concat([population, wide[endpoints], status], axis=1)
@@ -199,12 +214,13 @@ def run_arm(scenario: Scenario | str, population: pd.DataFrame, design: Design =
         members = [i for i, d in enumerate(first_pd) if d == day]
         # stop_day also cuts what a count-guided rule adds after the PD scan
         stop = replace(scenario, regimen=stopped(scenario.regimen, day), stop_day=day)
-        if stop.regimen == scenario.regimen and not scenario.rules:
+        ends = end and day >= keep  # the simulation ends at the PD scan (as ProgressionCheck ends it)
+        if stop.regimen == scenario.regimen and not scenario.rules and not ends:
             stop = scenario  # nothing given after the PD scan: the patient's course is the arm's
             if all(status.status.iloc[i] == "ok" and wide.iloc[i].notna().all() for i in members):
                 continue  # simulated to the end of follow-up already
         sub_wide, sub_status = _simulate(stop, factors.iloc[members].reset_index(drop=True), endpoints,
-                                         None, workers, scheduler, False)
+                                         None, workers, scheduler, False, EndAt(day) if ends else None)
         wide.iloc[members] = sub_wide.to_numpy()
         status.iloc[members] = sub_status.to_numpy()
     rows = _read(wide, days, design, uniforms)
@@ -226,13 +242,18 @@ class ProgressionCheck:
     and, at the first PD, every administration on or after that day is removed (:func:`stopped`).
     What comes before the PD scan is the course under full treatment, so the PD day is the one a
     simulation under full treatment gives (up to the solver's tolerance: the integration also
-    restarts at each scan day), and the patient is simulated once instead of twice. Days in days."""
+    restarts at each scan day), and the patient is simulated once instead of twice. With ``end``
+    the simulation ends at the PD scan (:data:`thymosim.simulation.END`; nothing after it is read)
+    when that scan is on or after day ``keep`` (the last blood-count day kept); otherwise, and
+    without ``end``, it goes on to the horizon with treatment stopped. Days in days."""
 
     days: tuple[float, ...]
     confirm: bool
     sd_min_day: float
     new_lesions: bool
     uniforms: tuple[float, ...]
+    end: bool = False
+    keep: float = 0.0
 
     def for_run(self, run: int, scenario: Scenario) -> tuple:
         rules = recist.with_rules(sd_min_day=self.sd_min_day)
@@ -251,12 +272,23 @@ class ProgressionCheck:
                 r = recist.classify(days[:len(diameters)], diameters, confirm=self.confirm, rules=rules,
                                     new_lesion=seen)
                 if r.pfs_event and r.pfs_day == day:
-                    return stopped(scenario.regimen, day)
+                    return END if self.end and day >= self.keep else stopped(scenario.regimen, day)
                 return None
 
             return decide
 
         return (self.days, factory)
+
+
+@dataclass(frozen=True)
+class EndAt:
+    """A sweep ``checkpoint`` that ends every run's simulation at ``day`` [days]
+    (:data:`thymosim.simulation.END`): the second simulation of the staged path ends at the PD scan."""
+
+    day: float
+
+    def for_run(self, run: int, scenario: Scenario) -> tuple:
+        return ((self.day,), lambda: lambda day, read: END)
 
 
 STAGES = (1 / 6, 1 / 3)
@@ -333,7 +365,9 @@ def _read(wide: pd.DataFrame, days: np.ndarray, design: Design, uniforms: np.nda
           until: np.ndarray | None = None) -> list[dict[str, Any]]:
     """RECIST reading of each patient's scans, with the new lesion seen at the first scan whose
     cumulative hazard reaches -ln U; only the scans on or before ``until`` [days, per patient; the
-    day of death] are read (default: all)."""
+    day of death] are read (default: all). Scans after the first PD scan do not count, and may be
+    NaN (a simulation that ended at it: not observed); a patient whose scans are NaN otherwise (a
+    failed simulation) is NE."""
     scans = wide[[f"at:tumour_diameter@{d:g}" for d in days]].to_numpy(float)
     if design.new_lesions:
         hazard = wide[[f"at:{NEW_LESION}@{d:g}" for d in days[1:]]].to_numpy(float)
@@ -342,14 +376,19 @@ def _read(wide: pd.DataFrame, days: np.ndarray, design: Design, uniforms: np.nda
     until = np.full(len(wide), np.inf) if until is None else np.asarray(until, dtype=float)
     rules = recist.with_rules(sd_min_day=design.sd_min_day)
     rows = []
-    for diameters, h, u, last in zip(scans, hazard, uniforms, until, strict=True):
-        if not (np.all(np.isfinite(diameters)) and np.all(np.isfinite(h))):
+    observed = np.isfinite(scans) & np.isfinite(np.column_stack([np.zeros(len(wide)), hazard]))
+    for diameters, h, u, last, finite in zip(scans, hazard, uniforms, until, observed, strict=True):
+        m = len(days) if finite.all() else int(np.argmin(finite))  # the first m scans are observed
+        seen = np.concatenate([[False], h >= -np.log(u)])
+        if m < len(days) and not (m >= 2 and not finite[m:].any() and recist.classify(
+                days[:m], diameters[:m], confirm=design.confirm, rules=rules, new_lesion=seen[:m]).pfs_event):
+            # not observed beyond a scan that is no PD: a failed simulation, not one that ended at progression
             rows.append({"recist": "NE", "best_change_pct": np.nan, "pfs_day": np.nan, "pfs_event": False,
                          "confirmed": False, "progression_reason": "", "first_pd_day": np.nan,
                          "new_lesion_day": np.nan})
             continue
-        n = max(int(np.sum(days <= last + 1e-9)), 1)  # the baseline scan is always read
-        seen = np.concatenate([[False], h >= -np.log(u)])[:n]
+        n = min(max(int(np.sum(days <= last + 1e-9)), 1), m)  # the baseline scan is always read
+        seen = seen[:n]
         r = recist.classify(days[:n], diameters[:n], confirm=design.confirm, rules=rules, new_lesion=seen)
         rows.append({"recist": r.best, "best_change_pct": r.best_change_pct, "pfs_day": r.pfs_day,
                      "pfs_event": r.pfs_event, "confirmed": r.confirmed, "progression_reason": r.progression,
