@@ -591,11 +591,12 @@ class Model:
             raise KeyError(f"unknown parameter(s) {unknown} for model {self.name!r}; see Model.defaults")
         rr = self.runner()
         rr.resetAll()
+        state = rr.model  # the compiled model's own setValue: without the RoadRunner wrapper's selection parsing
         for pid, default in self.defaults.items():
             value = float(overrides.get(pid, default))
             if not math.isfinite(value):
                 raise ValueError(f"parameter {pid} must be finite, got {value!r}")
-            rr.setValue(pid, value)
+            state.setValue(pid, value)
         rr.reset()
         for pid in self.info.events:  # rr.reset() may refire an event of the last run (seen with time triggers)
             if pid in self.defaults:

@@ -345,16 +345,17 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
         days, factory, dosing = checkpoint
         decide = factory()
         checks = sorted({float(d) for d in days if 0 < d < horizon})
-        read = _reader(model, rr)
+        read = _reader(model, rr.model)
         if 0 in days:
             decide(0.0, read)
+    state = rr.model  # the compiled model's own get/setValue: without the RoadRunner wrapper's selection parsing
     rows, t0, next_action, next_check = [], 0.0, 0, 0  # linear in actions and grid points (no quadratic scans)
     quiet = used = False
     stop: float | None = None
     try:
         while True:
             while next_action < len(actions) and actions[next_action][0] <= t0:  # doses due at t0, first
-                _apply(rr, actions[next_action])
+                _apply(state, actions[next_action])
                 next_action += 1
             t1 = min(actions[next_action][0] if next_action < len(actions) else horizon, horizon)
             if next_check < len(checks) and checks[next_check] < t1:
@@ -387,7 +388,7 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
     if stop is None:
         for action in actions[next_action:]:
             if action[0] <= t0:
-                _apply(rr, action)
+                _apply(state, action)
         rows.append(np.asarray([[rr.getValue(s) for s in selections]]))  # state at horizon after any dose
     for pid in model.event_checked:  # an event set it to an expression: its value must stay in the domain
         domain, lower, upper = model.limits[pid]
@@ -398,10 +399,10 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
     return np.vstack(rows), used, stop
 
 
-def _reader(model: Model, rr):
-    """``read(output)``: the named output's current value in ``rr``."""
+def _reader(model: Model, state):
+    """``read(output)``: the named output's current value in ``state`` (a runner's compiled model)."""
     def read(name: str) -> float:
-        return float(rr.getValue(model.outputs[name].id))
+        return float(state.getValue(model.outputs[name].id))
 
     return read
 
@@ -421,6 +422,7 @@ def _method(model: Model, rr, stiff: bool) -> None:
             integrator.setIndividualTolerance(sid, model.atol * scale)
 
 
-def _apply(rr, action: tuple[float, str, float]) -> None:
+def _apply(state, action: tuple[float, str, float]) -> None:
+    """Add a dose action's increment to its target in ``state`` (a runner's compiled model, ``rr.model``)."""
     _, target, increment = action
-    rr.setValue(target, rr.getValue(target) + increment)
+    state.setValue(target, state.getValue(target) + increment)
