@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -349,6 +350,7 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
         if 0 in days:
             decide(0.0, read)
     state = rr.model  # the compiled model's own get/setValue: without the RoadRunner wrapper's selection parsing
+    times = grid.tolist()  # bisect on a list: the output times of each segment without numpy's per-call cost
     rows, t0, next_action, next_check = [], 0.0, 0, 0  # linear in actions and grid points (no quadratic scans)
     quiet = used = False
     stop: float | None = None
@@ -364,7 +366,7 @@ def _integrate(model: Model, values: Mapping[str, float], selections: list[str],
                 quiet = not quiet
                 used = True
                 _method(model, rr, quiet)
-            inside = grid[np.searchsorted(grid, t0, "left"):np.searchsorted(grid, t1, "left")]  # t0 <= t < t1
+            inside = grid[bisect_left(times, t0):bisect_left(times, t1)]  # t0 <= t < t1
             first = 0 if inside.size and inside[0] == t0 else 1  # row of the first output time
             seg_times = np.concatenate([inside, [t1]]) if first == 0 else np.concatenate([[t0], inside, [t1]])
             result = np.asarray(rr.simulate(times=seg_times))
