@@ -39,7 +39,8 @@ MAIN_MODULE = "thymosim"
 # CVODE's Adams method (maximum order 4), relative tolerance 1e-6, absolute tolerance 1e-10 x each
 # state's typical magnitude (models/variables.tsv; libroadrunner 2.10 applies them shifted, see
 # tests/test_solver_tolerances.py): every output of every named scenario (ta1_normal: IFN-gamma 1.5e-4, see
-# tests/test_accuracy.py) within 1e-4 of its range of a rtol 1e-10 reference, no RECIST class or day endpoint changed, at about half the
+# tests/test_accuracy.py) within 1e-4 of its range of a rtol 1e-10 reference, no RECIST class or day
+# endpoint changed, at about half the
 # cost of the cheapest BDF setting inside that budget. (Model v1 met the budget at atol 1e-8; with the
 # T-cell blood share and tumour dead-cell states IFN-gamma in the PRaG arm left it, 2.2e-3, so atol was
 # tightened: 7.9e-5 for about 2 % more time.) A run Adams cannot finish (a parameter set that
