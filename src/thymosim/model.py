@@ -40,10 +40,9 @@ MAIN_MODULE = "thymosim"
 # state's typical magnitude (models/variables.tsv; libroadrunner 2.10 applies them shifted, see
 # tests/test_solver_tolerances.py): every output of every named scenario (ta1_normal: IFN-gamma 1.5e-4, see
 # tests/test_accuracy.py) within 1e-4 of its range of a rtol 1e-10 reference, no RECIST class or day
-# endpoint changed, at about half the
-# cost of the cheapest BDF setting inside that budget. (Model v1 met the budget at atol 1e-8; with the
-# T-cell blood share and tumour dead-cell states IFN-gamma in the PRaG arm left it, 2.2e-3, so atol was
-# tightened: 7.9e-5 for about 2 % more time.) A run Adams cannot finish (a parameter set that
+# endpoint changed, at about half the cost of the cheapest BDF setting inside that budget. (Model v1 met the
+# budget at atol 1e-8; with the T-cell blood share and tumour dead-cell states IFN-gamma in the PRaG arm left
+# it, 2.2e-3, so atol was tightened: 7.9e-5 for about 2 % more time.) A run Adams cannot finish (a parameter set that
 # makes the system stiff) is redone with BDF (Model.stiff_fallback). Models built with Model(...)
 # default to BDF (stiff), rtol 1e-8, atol 1e-10.
 RTOL, ATOL, STIFF = 1e-8, 1e-10, True

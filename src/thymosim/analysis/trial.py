@@ -380,9 +380,9 @@ def _read(wide: pd.DataFrame, days: np.ndarray, design: Design, uniforms: np.nda
     for diameters, h, u, last, finite in zip(scans, hazard, uniforms, until, observed, strict=True):
         m = len(days) if finite.all() else int(np.argmin(finite))  # the first m scans are observed
         seen = np.concatenate([[False], h >= -np.log(u)])
-        if m < len(days) and not (m >= 2 and not finite[m:].any() and recist.classify(
-                days[:m], diameters[:m], confirm=design.confirm, rules=rules, new_lesion=seen[:m]).pfs_event):
-            # not observed beyond a scan that is no PD: a failed simulation, not one that ended at progression
+        ended_at_pd = m >= 2 and not finite[m:].any() and recist.classify(
+            days[:m], diameters[:m], confirm=design.confirm, rules=rules, new_lesion=seen[:m]).pfs_event
+        if m < len(days) and not ended_at_pd:  # scans missing after one that is no PD: a failed simulation
             rows.append({"recist": "NE", "best_change_pct": np.nan, "pfs_day": np.nan, "pfs_event": False,
                          "confirmed": False, "progression_reason": "", "first_pd_day": np.nan,
                          "new_lesion_day": np.nan})
