@@ -150,12 +150,16 @@ def test_the_calibration_page_quotes_the_table_and_the_validation_page():
 
     text = page("guide/calibration.md")
     values = load_parameter_table().value
-    for pid, quoted in (("TC_E_share", "4.925"), ("TC_E_NK_TA1", "16.55"), ("RT_alpha_tumour", "0.1226/Gy")):
-        row = next(line for line in text.splitlines() if f"`{pid}`" in line)
-        assert quoted in row and float(quoted.split("/")[0]) == pytest.approx(values[pid], rel=1e-3), pid
+    for pid, quoted in (("TC_E_share", "4.925"), ("TC_E_NK_TA1", "16.55"), ("RT_alpha_tumour", "0.1226/Gy"),
+                        ("TUM_k_new", "0.01006/day"), ("CHEMO_k_tum_cis", "5.142 and"),
+                        ("CHEMO_k_tum_vnr", "and 6.511")):
+        key = "CHEMO_k_tum_cis" if pid == "CHEMO_k_tum_vnr" else pid  # one row for both drugs' kill
+        row = next(line for line in text.splitlines() if f"`{key}`" in line)
+        number = float(quoted.split("/")[0].replace("and", ""))
+        assert quoted in row and number == pytest.approx(values[pid], rel=1e-3), pid
     targets = pd.read_csv(DOCS / "validation" / "targets.csv").set_index("id")
     for pid, target in (("CHEMO_k_tum_cis", "vnr_cis_orr"), ("RT_alpha_tumour", "prag_orr"),
-                        ("TC_E_NK_TA1", "salvati_ta1_nk")):
+                        ("TC_E_NK_TA1", "salvati_ta1_nk"), ("TUM_k_new", "vnr_cis_dcr"), ("TUM_k_new", "vnr_cis_pfs")):
         row = next(line for line in text.splitlines() if f"`{pid}`" in line)
         t = targets.loc[target]
         assert shown(t.kind, t.model, t.model_lo, t.model_hi) in row, (pid, target)

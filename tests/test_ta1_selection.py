@@ -88,7 +88,9 @@ def test_the_pages_prose_quotes_the_committed_numbers():
     text = " ".join(PAGE.read_text(encoding="utf-8").split())
     for quoted in (f"{none.AIC - red.AIC:.1f}", f"{red.TC_E_share:.4g}", f"{red.CD4_d180:.1f} %",
                    f"{red.CD4_d365:.1f} %", f"{table.salvati_CD4_d42.max():.1f} %", f"{red.swing_maint:.1f} %",
-                   f"{red.gain_lymphopenic:.1f} %", f"CD3 {rows['redistribution', 'seed_t1_cd3']:.0f} against"):
+                   f"{red.gain_lymphopenic:.1f} %", f"CD3 {rows['redistribution', 'seed_t1_cd3']:.0f} against",
+                   f"NK row {rows['redistribution_il2', 'salvati_ta1_nk']:.1f} % instead of "
+                   f"{rows['redistribution', 'salvati_ta1_nk']:.2f} %", f"meets {red.rows_met} of the {red.rows} rows"):
         assert quoted in text, quoted
     calibration = " ".join((ROOT / "docs" / "guide" / "calibration.md").read_text(encoding="utf-8").split())
     assert f"−{abs(table.salvati_CD4_d42.max()):.0f} %" in calibration
