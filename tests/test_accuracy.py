@@ -57,3 +57,16 @@ def test_a_24_month_course_with_a_long_follow_up_after_treatment_is_inside_the_b
     course = replace(arm, horizon=730.0, regimen=stopped(continued(arm.regimen, ["thymalfasin"], 730.0), 126.0))
     result = deviation(evaluate(course, reference_model(course.model)), evaluate(course))
     assert result.inside, result
+
+
+def test_ta1_normal_moves_ifn_gamma_by_about_two_percent_of_its_value():
+    """Why ta1_normal's budget is tight (docs/guide/speed.md, OUTSIDE above): in a patient at the set points
+    thymalfasin moves IFN-gamma by about 2 % of its value (the committed reference time course)."""
+    from pathlib import Path
+
+    from test_reference import committed
+
+    ifng = committed("ta1_normal").IFNg
+    assert (ifng.max() - ifng.min()) / ifng.abs().max() == pytest.approx(0.02, abs=0.005)
+    page = Path(__file__).parents[1] / "docs" / "guide" / "speed.md"
+    assert "about 2 % of its value" in " ".join(page.read_text(encoding="utf-8").split())
